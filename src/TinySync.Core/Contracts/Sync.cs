@@ -1,0 +1,178 @@
+using System.Text.Json.Serialization;
+
+namespace TinySync.Core.Contracts;
+
+// Vault sync API shapes (SPEC §5 "Wire shapes"). Other programs are written against these names.
+
+/// <summary>Kinds of mutation.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<OpKind>))]
+public enum OpKind
+{
+    /// <summary>Create or replace a file.</summary>
+    [JsonStringEnumMemberName("put")] Put,
+    /// <summary>Create a directory.</summary>
+    [JsonStringEnumMemberName("mkdir")] Mkdir,
+    /// <summary>Delete a file, or a directory with its subtree.</summary>
+    [JsonStringEnumMemberName("delete")] Delete,
+    /// <summary>Rename a file or a whole directory subtree.</summary>
+    [JsonStringEnumMemberName("move")] Move,
+}
+
+/// <summary>Item kinds.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ItemKind>))]
+public enum ItemKind
+{
+    /// <summary>A regular file.</summary>
+    [JsonStringEnumMemberName("file")] File,
+    /// <summary>A directory (explicit item).</summary>
+    [JsonStringEnumMemberName("dir")] Dir,
+}
+
+/// <summary>One mutation in a batch.</summary>
+public sealed record Op
+{
+    /// <summary>Client-chosen id; retried ops with the same id from the same device commit once.</summary>
+    public required Guid OpId { get; init; }
+    /// <summary>Kind of mutation.</summary>
+    public required OpKind Kind { get; init; }
+    /// <summary>Container name; <c>default</c> when omitted.</summary>
+    public string Container { get; init; } = "default";
+    /// <summary>Item path.</summary>
+    public required string Path { get; init; }
+    /// <summary>Target path of a <c>move</c>.</summary>
+    public string? NewPath { get; init; }
+    /// <summary>The version at which the client last saw the item change; 0 = must not exist.</summary>
+    public required long Base { get; init; }
+    /// <summary>File size (put).</summary>
+    public long? Size { get; init; }
+    /// <summary>Ordered chunk hashes, lowercase SHA-256 hex (put).</summary>
+    public IReadOnlyList<string>? Chunks { get; init; }
+    /// <summary>Executable bit (put).</summary>
+    public bool? Executable { get; init; }
+    /// <summary>Modification time (put).</summary>
+    public DateTimeOffset? Mtime { get; init; }
+}
+
+/// <summary><c>POST /v1/vaults/{vid}/ops</c> body.</summary>
+public sealed record OpsRequest(IReadOnlyList<Op> Ops);
+
+/// <summary>Statuses of an op result.</summary>
+public static class OpStatus
+{
+    /// <summary>Applied; <c>seq</c> is the item's new version.</summary>
+    public const string Committed = "committed";
+    /// <summary>The base did not match; <c>current</c> is the item as it is now (null if absent).</summary>
+    public const string Conflict = "conflict";
+    /// <summary>Not applied for a reason given by <c>code</c>.</summary>
+    public const string Rejected = "rejected";
+}
+
+/// <summary>Result of one op.</summary>
+public sealed record OpResult
+{
+    /// <summary>The op this answers.</summary>
+    public required Guid OpId { get; init; }
+    /// <summary>committed, conflict or rejected.</summary>
+    public required string Status { get; init; }
+    /// <summary>Seq of the commit (committed only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Seq { get; init; }
+    /// <summary>The current item (conflict only; null when the item does not exist).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Item? Current { get; init; }
+    /// <summary>Stable rejection code (rejected only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Code { get; init; }
+    /// <summary>Human-readable reason (rejected only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Detail { get; init; }
+}
+
+/// <summary>Answer to an ops batch.</summary>
+public sealed record OpsResponse(IReadOnlyList<OpResult> Results, long Head);
+
+/// <summary>A live item of a container.</summary>
+public sealed record Item
+{
+    /// <summary>Path, case preserved.</summary>
+    public required string Path { get; init; }
+    /// <summary>file or dir.</summary>
+    public required ItemKind Kind { get; init; }
+    /// <summary>The seq of the item's last change.</summary>
+    public required long Version { get; init; }
+    /// <summary>Size in bytes (files).</summary>
+    public long? Size { get; init; }
+    /// <summary>Ordered chunk hashes (files).</summary>
+    public IReadOnlyList<string>? Chunks { get; init; }
+    /// <summary>Executable bit (files).</summary>
+    public bool? Executable { get; init; }
+    /// <summary>Modification time (files).</summary>
+    public DateTimeOffset? Mtime { get; init; }
+}
+
+/// <summary>One row of a vault's change log.</summary>
+public sealed record LogEntry
+{
+    /// <summary>Position in the vault's log, dense from 1.</summary>
+    public required long Seq { get; init; }
+    /// <summary>The op that produced this row.</summary>
+    public required Guid OpId { get; init; }
+    /// <summary>Origin device (echo suppression, attribution).</summary>
+    public required Guid DeviceId { get; init; }
+    /// <summary>Kind of mutation.</summary>
+    public required OpKind Kind { get; init; }
+    /// <summary>Container.</summary>
+    public required string Container { get; init; }
+    /// <summary>Path (the source, for a move).</summary>
+    public required string Path { get; init; }
+    /// <summary>Target of a move.</summary>
+    public string? NewPath { get; init; }
+    /// <summary>Size (put).</summary>
+    public long? Size { get; init; }
+    /// <summary>Chunks (put).</summary>
+    public IReadOnlyList<string>? Chunks { get; init; }
+    /// <summary>Executable bit (put).</summary>
+    public bool? Executable { get; init; }
+    /// <summary>Mtime (put).</summary>
+    public DateTimeOffset? Mtime { get; init; }
+    /// <summary>When the server committed the row.</summary>
+    public required DateTimeOffset CommittedAt { get; init; }
+}
+
+/// <summary>A page of the change log.</summary>
+public sealed record LogPage(IReadOnlyList<LogEntry> Entries, long Head, bool HasMore);
+
+/// <summary>A page of a container's live tree, as of seq <c>Seq</c>.</summary>
+public sealed record TreePage(long Seq, IReadOnlyList<Item> Entries, string? Next);
+
+/// <summary><c>POST /v1/vaults/{vid}/chunks/missing</c> body.</summary>
+public sealed record MissingChunksRequest(IReadOnlyList<string> Hashes);
+
+/// <summary>The hashes of the request the vault does not hold.</summary>
+public sealed record MissingChunksResponse(IReadOnlyList<string> Missing);
+
+/// <summary>One retained version of a path (history / restore).</summary>
+public sealed record HistoryEntry
+{
+    /// <summary>Seq of the change.</summary>
+    public required long Seq { get; init; }
+    /// <summary>Kind of change that produced this version.</summary>
+    public required OpKind Kind { get; init; }
+    /// <summary>Path at that version.</summary>
+    public required string Path { get; init; }
+    /// <summary>Device that made the change.</summary>
+    public required Guid DeviceId { get; init; }
+    /// <summary>When it was committed.</summary>
+    public required DateTimeOffset CommittedAt { get; init; }
+    /// <summary>Size (put).</summary>
+    public long? Size { get; init; }
+    /// <summary>Chunks (put); restorable while retained.</summary>
+    public IReadOnlyList<string>? Chunks { get; init; }
+    /// <summary>Executable bit (put).</summary>
+    public bool? Executable { get; init; }
+    /// <summary>Mtime (put).</summary>
+    public DateTimeOffset? Mtime { get; init; }
+}
+
+/// <summary>History of a path, newest first.</summary>
+public sealed record HistoryPage(string Path, IReadOnlyList<HistoryEntry> Versions);
