@@ -43,8 +43,8 @@ public sealed record VaultView(
     IReadOnlyList<ContainerView> Containers,
     IReadOnlyList<string> Groups);
 
-/// <summary>List of vaults.</summary>
-public sealed record VaultList(IReadOnlyList<VaultView> Vaults);
+/// <summary>A page of vaults; pass <c>next</c> as <c>after</c> for the following page.</summary>
+public sealed record VaultList(IReadOnlyList<VaultView> Vaults, Guid? Next);
 
 /// <summary><c>PUT /v1/groups/{gid}</c> body: optional display metadata TinySync never interprets.</summary>
 public sealed record GroupRequest(string? Name = null, string? Ecosystem = null);
@@ -58,14 +58,14 @@ public sealed record GroupView(
     IReadOnlyList<Guid> Devices,
     IReadOnlyList<Guid> Vaults);
 
-/// <summary>List of groups.</summary>
-public sealed record GroupList(IReadOnlyList<GroupView> Groups);
+/// <summary>A page of groups; pass <c>next</c> as <c>after</c> for the following page.</summary>
+public sealed record GroupList(IReadOnlyList<GroupView> Groups, string? Next);
 
 /// <summary>Answer to an edge PUT: <c>created</c> is false when the edge already existed.</summary>
 public sealed record EdgeView(string GroupId, Guid? DeviceId, Guid? VaultId, bool Created);
 
 /// <summary>One row of the server's own append-only record of management changes.</summary>
-public sealed record AuditEntry(long Seq, DateTimeOffset At, string Action, string Target, string? Detail);
+public sealed record AuditEntry(long Seq, DateTimeOffset At, string Action, string Target, System.Text.Json.JsonElement? Detail);
 
 /// <summary>A page of the audit record.</summary>
 public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, long Head, bool HasMore);

@@ -1,0 +1,38 @@
+namespace TinySync.Server.Blobs;
+
+/// <summary>
+/// Physical storage of content chunks, addressed by lowercase hex SHA-256. A chunk is stored once, whatever number
+/// of vaults register it; which vault may see which chunk is the database's business (chunk registrations), never
+/// this store's. Implementations: local content-addressed files (the default) and S3-compatible object storage.
+/// Every implementation verifies content against its hash on write and on read: it never returns corrupted bytes.
+/// </summary>
+public interface IChunkStore
+{
+    /// <summary>Short name for logs: <c>local</c> or <c>s3</c>.</summary>
+    string Name { get; }
+
+    /// <summary>True when the chunk is stored.</summary>
+    Task<bool> ExistsAsync(string hash, CancellationToken ct);
+
+    /// <summary>
+    /// Stores <paramref name="content"/> under <paramref name="hash"/> atomically (a reader never sees a partial
+    /// chunk). The caller has already verified the hash. Storing an existing chunk is a no-op.
+    /// </summary>
+    Task PutAsync(string hash, ReadOnlyMemory<byte> content, CancellationToken ct);
+
+    /// <summary>
+    /// Reads a whole chunk, verified against its hash; null when absent. Throws <see cref="ChunkCorruptedException"/>
+    /// when the stored bytes do not match (the chunk is never served).
+    /// </summary>
+    Task<byte[]?> GetAsync(string hash, CancellationToken ct);
+
+    /// <summary>Deletes a chunk (garbage collection); absent is success.</summary>
+    Task DeleteAsync(string hash, CancellationToken ct);
+}
+
+/// <summary>Stored bytes did not match their address: storage corruption, never served to a client.</summary>
+public sealed class ChunkCorruptedException(string hash) : Exception($"stored chunk {hash} does not match its hash")
+{
+    /// <summary>The chunk's address.</summary>
+    public string Hash { get; } = hash;
+}

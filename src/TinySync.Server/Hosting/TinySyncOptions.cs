@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace TinySync.Server.Hosting;
+
+/// <summary>
+/// Server settings (SPEC §6), read from environment variables or the command line (<c>--TINYSYNC_DATA_DIR=...</c>).
+/// Every setting has an embedded default so the server runs with nothing configured.
+/// </summary>
+public sealed class TinySyncOptions
+{
+    /// <summary>Data directory: SQLite database, local chunks, generated admin token.</summary>
+    public string DataDir { get; set; } = "./tinysync-data";
+
+    /// <summary>Empty for SQLite in the data dir; otherwise a PostgreSQL connection string.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Empty for local content-addressed files in the data dir; otherwise <c>s3://bucket/prefix</c>.</summary>
+    public string? BlobStore { get; set; }
+
+    /// <summary>Endpoint of the S3-compatible store.</summary>
+    public string? S3Endpoint { get; set; }
+
+    /// <summary>The admin token of the Platform Service / operator; generated into the data dir when empty.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>When false, <c>POST /v1/devices</c> requires the admin token.</summary>
+    public bool OpenDeviceRegistration { get; set; } = true;
+
+    /// <summary>Largest JSON request body.</summary>
+    public long MaxJsonBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How long old versions stay restorable.</summary>
+    public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Reads the <c>TINYSYNC_*</c> settings from configuration (environment and command line).</summary>
+    public static TinySyncOptions From(IConfiguration config)
+    {
+        var o = new TinySyncOptions();
+        if (config["TINYSYNC_DATA_DIR"] is { Length: > 0 } dir) o.DataDir = dir;
+        o.Database = NullIfEmpty(config["TINYSYNC_DATABASE"]);
+        o.BlobStore = NullIfEmpty(config["TINYSYNC_BLOB_STORE"]);
+        o.S3Endpoint = NullIfEmpty(config["TINYSYNC_S3_ENDPOINT"]);
+        o.AdminToken = NullIfEmpty(config["TINYSYNC_ADMIN_TOKEN"]);
+        if (config["TINYSYNC_OPEN_DEVICE_REGISTRATION"] is { Length: > 0 } open)
+        {
+            o.OpenDeviceRegistration = open.Trim().ToLowerInvariant() switch
+            {
+                "true" or "1" or "yes" => true,
+                "false" or "0" or "no" => false,
+                _ => throw new InvalidOperationException(
+                    $"TINYSYNC_OPEN_DEVICE_REGISTRATION must be true or false (got '{open}')"),
+            };
+        }
+        if (config["TINYSYNC_HISTORY_RETENTION_DAYS"] is { Length: > 0 } days)
+        {
+            if (!double.TryParse(days, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || d < 0)
+                throw new InvalidOperationException($"TINYSYNC_HISTORY_RETENTION_DAYS must be a non-negative number (got '{days}')");
+            o.HistoryRetention = TimeSpan.FromDays(d);
+        }
+        return o;
+    }
+
+    static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+}

@@ -1,0 +1,49 @@
+using TinySync.Core.Contracts;
+using TinySync.Server.Observability;
+using TinySync.Server.Storage.Sql;
+
+namespace TinySync.Server.Http;
+
+/// <summary>
+/// Turns every exception into a problem response without a stack trace: oversized or malformed requests into 4xx,
+/// an unreachable database into 503 with Retry-After, anything else into a 500 that points at the server log.
+/// </summary>
+internal sealed class ErrorBoundary(RequestDelegate next, SqlDialect dialect, ILogger<ErrorBoundary> log)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        try
+        {
+            await next(http).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // the client went away; nothing to answer
+        }
+        catch (Exception e) when (!http.Response.HasStarted)
+        {
+            IResult problem;
+            if (e is BadHttpRequestException bad)
+            {
+                problem = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? JsonBody.TooLarge(http)
+                    : Problems.Of(bad.StatusCode, ProblemCodes.InvalidArgument, "the request could not be read; check its headers and body");
+            }
+            else if (dialect.IsTransient(e) || e is TimeoutException)
+            {
+                Log.DatabaseUnavailable(log, http.Request.Method, http.Request.Path, e.GetType().Name);
+                http.Response.Headers.RetryAfter = "5";
+                problem = Problems.Of(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
+                    "the database is unavailable right now; retry in a few seconds");
+            }
+            else
+            {
+                Log.Unhandled(log, e, http.Request.Method, http.Request.Path);
+                problem = Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.InternalError,
+                    $"the server failed to handle the request; the operator can find request {http.TraceIdentifier} in the server log");
+            }
+            http.Response.Clear();
+            await problem.ExecuteAsync(http).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Data.Common;
+
+namespace TinySync.Server.Storage.Sql;
+
+/// <summary>
+/// What differs between the SQL databases TinySync runs on: connections, write transactions, and how ids and
+/// times are represented. Everything else — the statements and the rules — lives once, in <see cref="SqlStore"/>.
+/// </summary>
+public abstract class SqlDialect : IAsyncDisposable
+{
+    /// <summary>Short name for logs and metrics: <c>sqlite</c> or <c>postgres</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Prefix of the embedded numbered migration scripts for this dialect.</summary>
+    public abstract string MigrationResourcePrefix { get; }
+
+    /// <summary>Opens a pooled connection ready for statements.</summary>
+    public abstract ValueTask<DbConnection> OpenAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Opens a write transaction. SQLite serializes writers in-process and takes the write lock up front
+    /// (BEGIN IMMEDIATE), so writers queue instead of failing with SQLITE_BUSY; PostgreSQL relies on row locks.
+    /// </summary>
+    public abstract ValueTask<WriteScope> BeginWriteAsync(CancellationToken ct);
+
+    /// <summary>Serializes migrations across processes sharing the database (PostgreSQL advisory lock).</summary>
+    public virtual Task LockForMigrationAsync(DbConnection connection, DbTransaction tx, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>Suffix that row-locks what a SELECT read, inside a write transaction.</summary>
+    public virtual string ForUpdate => "";
+
+    /// <summary>A UUID as a parameter value.</summary>
+    public abstract object Id(Guid id);
+
+    /// <summary>Reads a UUID column.</summary>
+    public abstract Guid ReadId(DbDataReader reader, int ordinal);
+
+    /// <summary>A point in time as a parameter value.</summary>
+    public abstract object Time(DateTimeOffset time);
+
+    /// <summary>Reads a time column.</summary>
+    public abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
+
+    /// <summary>True when the failure means "the database is unreachable right now" (answered with 503).</summary>
+    public abstract bool IsTransient(Exception exception);
+
+    /// <summary>True when the failure is a unique-key violation.</summary>
+    public abstract bool IsUniqueViolation(Exception exception);
+
+    /// <inheritdoc />
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>An open write transaction with its connection; disposing without <see cref="CommitAsync"/> rolls back.</summary>
+public sealed class WriteScope : IAsyncDisposable
+{
+    readonly Action? _release;
+    bool _disposed;
+
+    /// <summary>Wraps an open connection and transaction; <paramref name="release"/> runs after disposal.</summary>
+    public WriteScope(DbConnection connection, DbTransaction transaction, Action? release)
+    {
+        Connection = connection;
+        Transaction = transaction;
+        _release = release;
+    }
+
+    /// <summary>The connection.</summary>
+    public DbConnection Connection { get; }
+
+    /// <summary>The transaction.</summary>
+    public DbTransaction Transaction { get; }
+
+    /// <summary>Commits; durable when this returns.</summary>
+    public Task CommitAsync(CancellationToken ct) => Transaction.CommitAsync(ct);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try
+        {
+            await Transaction.DisposeAsync().ConfigureAwait(false);
+            await Connection.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _release?.Invoke();
+        }
+    }
+}

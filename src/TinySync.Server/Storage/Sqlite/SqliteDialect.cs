@@ -1,0 +1,100 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using TinySync.Server.Storage.Sql;
+
+namespace TinySync.Server.Storage.Sqlite;
+
+/// <summary>
+/// The embedded default: one SQLite file in WAL mode. Writers are serialized in-process (one writer at a time is
+/// SQLite's model anyway) so they queue on a semaphore instead of spinning on SQLITE_BUSY. synchronous=FULL makes
+/// every acknowledged commit survive power loss, not only a process crash.
+/// </summary>
+public sealed class SqliteDialect : SqlDialect
+{
+    readonly string _connectionString;
+    readonly SemaphoreSlim _writer = new(1, 1);
+
+    /// <summary>Opens (creating if needed) the database file at <paramref name="path"/>.</summary>
+    public SqliteDialect(string path)
+    {
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        using var c = new SqliteConnection(_connectionString);
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode=WAL;";
+        var mode = cmd.ExecuteScalar() as string;
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"SQLite at {path} refused WAL mode (got '{mode}'); put TINYSYNC_DATA_DIR on a local file system");
+    }
+
+    /// <inheritdoc />
+    public override string Name => "sqlite";
+
+    /// <inheritdoc />
+    public override string MigrationResourcePrefix => "TinySync.Server.Storage.Sqlite.Migrations.";
+
+    /// <inheritdoc />
+    public override async ValueTask<DbConnection> OpenAsync(CancellationToken ct)
+    {
+        var c = new SqliteConnection(_connectionString);
+        await c.OpenAsync(ct).ConfigureAwait(false);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        return c;
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken ct)
+    {
+        await _writer.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var c = (SqliteConnection)await OpenAsync(ct).ConfigureAwait(false);
+            var tx = c.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
+            return new WriteScope(c, tx, () => _writer.Release());
+        }
+        catch
+        {
+            _writer.Release();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public override object Id(Guid id) => id.ToString("D");
+
+    /// <inheritdoc />
+    public override Guid ReadId(DbDataReader reader, int ordinal) => Guid.ParseExact(reader.GetString(ordinal), "D");
+
+    /// <inheritdoc />
+    public override object Time(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    /// <inheritdoc />
+    public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
+        new(DateTimeOffset.UnixEpoch.UtcTicks + reader.GetInt64(ordinal) * 10, TimeSpan.Zero);
+
+    /// <inheritdoc />
+    public override bool IsTransient(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 }; // BUSY, LOCKED, IOERR, FULL, CANTOPEN
+
+    /// <inheritdoc />
+    public override bool IsUniqueViolation(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
+
+    /// <inheritdoc />
+    public override ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        _writer.Dispose();
+        return base.DisposeAsync();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net.Http.Json;
+using TinySync.Core.Contracts;
+using TinySync.Core.Identity;
+using TinySync.Core.Json;
+using TinySync.Server.Tests.Support;
+using static TinySync.Server.Tests.Support.ProblemAssertions;
+
+namespace TinySync.Server.Tests.Identity;
+
+public class RegistrationTests
+{
+    [Fact]
+    public async Task Registration_returns_a_token_that_authenticates_the_new_device()
+    {
+        await using var server = await TestServer.StartAsync();
+        var device = await server.RegisterAsync("alice laptop");
+
+        DeviceToken.Parse(device.Token).DeviceId.ShouldBe(device.DeviceId);
+        using var c = server.Client(device.Token);
+        var me = await c.GetFromJsonAsync<MeView>("v1/me", TinySyncJson.Options);
+        me!.DeviceId.ShouldBe(device.DeviceId);
+        me.DisplayName.ShouldBe("alice laptop");
+        me.Vaults.ShouldBeEmpty("registration grants no vault access");
+    }
+
+    [Fact]
+    public async Task Closed_registration_refuses_anonymous_callers_and_accepts_the_admin_token()
+    {
+        await using var server = await TestServer.StartAsync(s => s["TINYSYNC_OPEN_DEVICE_REGISTRATION"] = "false");
+        using var anonymous = server.Client();
+        var refused = await anonymous.PostAsync("v1/devices", Json("""{"display_name":"x"}"""));
+        await refused.ShouldBeProblemAsync(401, ProblemCodes.RegistrationClosed);
+
+        using var admin = server.Admin();
+        var ok = await admin.PostAsync("v1/devices", Json("""{"display_name":"x"}"""));
+        ((int)ok.StatusCode).ShouldBe(201);
+    }
+
+    [Fact]
+    public async Task The_raw_token_never_reaches_the_database_file_or_the_log()
+    {
+        await using var server = await TestServer.StartAsync();
+        var device = await server.RegisterAsync();
+        var secret = device.Token[(DeviceToken.Prefix.Length + 37)..];
+        using (var c = server.Client(device.Token)) (await c.GetAsync("v1/me")).EnsureSuccessStatusCode();
+        await server.RestartAsync(); // checkpoint what is in the WAL
+
+        foreach (var file in Directory.GetFiles(server.DataDir))
+        {
+            var bytes = await File.ReadAllBytesAsync(file);
+            System.Text.Encoding.ASCII.GetString(bytes).ShouldNotContain(secret, Case.Sensitive, $"secret found in {file}");
+        }
+        server.LogText.ShouldNotContain(secret);
+        server.LogText.ShouldContain($"tsdev_{device.DeviceId}_***");
+    }
+}

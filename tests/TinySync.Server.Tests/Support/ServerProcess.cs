@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace TinySync.Server.Tests.Support;
+
+/// <summary>
+/// The real <c>tinysync-server</c> as a separate OS process on a loopback port: for restarts, <c>kill -9</c> and
+/// start-up errors. The server assembly is the one this test project references (copied beside the tests).
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    readonly Dictionary<string, string> _env;
+    Process? _process;
+    readonly System.Text.StringBuilder _output = new();
+
+    public ServerProcess(string dataDir, Dictionary<string, string>? env = null)
+    {
+        DataDir = dataDir;
+        _env = env ?? [];
+        _env.TryAdd("TINYSYNC_ADMIN_TOKEN", TestServer.AdminTokenValue);
+        Port = FreePort();
+    }
+
+    public string DataDir { get; }
+    public int Port { get; private set; }
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "tinysync-server.dll");
+
+    static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts the process and waits until /healthz answers.</summary>
+    public async Task StartAsync(TimeSpan? timeout = null)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(ServerDll);
+        psi.ArgumentList.Add("--urls");
+        psi.ArgumentList.Add($"http://127.0.0.1:{Port}");
+        psi.Environment["TINYSYNC_DATA_DIR"] = DataDir;
+        foreach (var (k, v) in _env) psi.Environment[k] = v;
+        _process = Process.Start(psi)!;
+        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"server exited with {_process.ExitCode}: {Output}");
+            try
+            {
+                if ((await http.GetAsync("healthz")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"server did not become healthy: {Output}");
+    }
+
+    /// <summary>Runs the server expecting it to fail at start-up; returns its exit code and output.</summary>
+    public async Task<(int ExitCode, string Output)> RunExpectingFailureAsync()
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(ServerDll);
+        psi.ArgumentList.Add("--urls");
+        psi.ArgumentList.Add($"http://127.0.0.1:{Port}");
+        psi.Environment["TINYSYNC_DATA_DIR"] = DataDir;
+        foreach (var (k, v) in _env) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(cts.Token);
+        return (p.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flush.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true);
+        _process?.WaitForExit();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        await Task.CompletedTask;
+    }
+}

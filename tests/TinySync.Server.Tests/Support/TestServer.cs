@@ -1,0 +1,148 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TinySync.Core.Contracts;
+using TinySync.Core.Json;
+using TinySync.Server.Hosting;
+
+namespace TinySync.Server.Tests.Support;
+
+/// <summary>
+/// A real TinySync server in this process: Kestrel on an ephemeral 127.0.0.1 port, SQLite in a temp data dir.
+/// Restartable on the same data dir. Clients talk to it over real loopback HTTP.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    readonly TempDir? _ownedDir;
+    readonly Dictionary<string, string?> _settings;
+    readonly StringWriter _log = new();
+
+    TestServer(string dataDir, TempDir? owned, Dictionary<string, string?> settings)
+    {
+        DataDir = dataDir;
+        _ownedDir = owned;
+        _settings = settings;
+    }
+
+    public const string AdminTokenValue = "tsadm_test-admin-token-0123456789abcdef";
+
+    public string DataDir { get; }
+    public WebApplication App { get; private set; } = null!;
+    public Uri BaseAddress { get; private set; } = null!;
+    public string AdminToken => _settings.GetValueOrDefault("TINYSYNC_ADMIN_TOKEN") ?? File.ReadAllText(Path.Combine(DataDir, "admin-token")).Trim();
+
+    /// <summary>Everything the server logged, for leak checks.</summary>
+    public string LogText => _log.ToString();
+
+    public static async Task<TestServer> StartAsync(Action<Dictionary<string, string?>>? configure = null, string? dataDir = null)
+    {
+        var owned = dataDir is null ? new TempDir("tinysync-server") : null;
+        var settings = new Dictionary<string, string?> { ["TINYSYNC_ADMIN_TOKEN"] = AdminTokenValue };
+        configure?.Invoke(settings);
+        var server = new TestServer(dataDir ?? owned!.Sub("data"), owned, settings);
+        await server.StartCoreAsync();
+        return server;
+    }
+
+    async Task StartCoreAsync()
+    {
+        var args = new List<string> { "--urls=http://127.0.0.1:0", $"--TINYSYNC_DATA_DIR={DataDir}" };
+        foreach (var (k, v) in _settings) if (v is not null) args.Add($"--{k}={v}");
+        App = await TinySyncServer.BuildAsync([.. args], b =>
+        {
+            b.Logging.AddProvider(new WriterLoggerProvider(_log));
+        });
+        await App.StartAsync();
+        var address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address + "/");
+    }
+
+    /// <summary>Stops and starts the server on the same data directory (a new port).</summary>
+    public async Task RestartAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        await StartCoreAsync();
+    }
+
+    public HttpClient Client(string? bearer = null)
+    {
+        var c = new HttpClient { BaseAddress = BaseAddress };
+        if (bearer is not null) c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        return c;
+    }
+
+    public HttpClient Admin() => Client(AdminToken);
+
+    // ---- Wire helpers used across tests (raw HTTP on purpose: these tests pin the wire) ----
+
+    public async Task<DeviceRegistered> RegisterAsync(string name = "test device")
+    {
+        using var c = Client();
+        var r = await c.PostAsJsonAsync("v1/devices", new RegisterDeviceRequest(name), TinySyncJson.Options);
+        r.EnsureSuccessStatusCode();
+        return (await r.Content.ReadFromJsonAsync<DeviceRegistered>(TinySyncJson.Options))!;
+    }
+
+    public async Task<VaultView> CreateVaultAsync(string name = "vault")
+    {
+        using var c = Admin();
+        var r = await c.PostAsJsonAsync("v1/vaults", new VaultRequest(name), TinySyncJson.Options);
+        r.EnsureSuccessStatusCode();
+        return (await r.Content.ReadFromJsonAsync<VaultView>(TinySyncJson.Options))!;
+    }
+
+    public async Task AddDeviceToGroupAsync(string group, Guid device)
+    {
+        using var c = Admin();
+        (await c.PutAsync($"v1/groups/{group}/devices/{device}", null)).EnsureSuccessStatusCode();
+    }
+
+    public async Task AddVaultToGroupAsync(string group, Guid vault)
+    {
+        using var c = Admin();
+        (await c.PutAsync($"v1/groups/{group}/vaults/{vault}", null)).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>A registered device that reaches a fresh vault through a fresh group.</summary>
+    public async Task<(DeviceRegistered Device, VaultView Vault)> DeviceWithVaultAsync(string name = "device")
+    {
+        var device = await RegisterAsync(name);
+        var vault = await CreateVaultAsync(name + "-vault");
+        var group = "g-" + Guid.NewGuid().ToString("N");
+        await AddDeviceToGroupAsync(group, device.DeviceId);
+        await AddVaultToGroupAsync(group, vault.VaultId);
+        return (device, vault);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        _ownedDir?.Dispose();
+    }
+}
+
+/// <summary>Helpers for reading problem details.</summary>
+public static class ProblemAssertions
+{
+    public static async Task<Problem> ShouldBeProblemAsync(this HttpResponseMessage response, int status, string code)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        ((int)response.StatusCode).ShouldBe(status, text);
+        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json", text);
+        var problem = JsonSerializer.Deserialize<Problem>(text, new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+        problem.Code.ShouldBe(code, text);
+        problem.Detail.ShouldNotBeNullOrWhiteSpace();
+        text.ShouldNotContain("   at ", Case.Sensitive, "a stack trace leaked");
+        return problem;
+    }
+
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+}
