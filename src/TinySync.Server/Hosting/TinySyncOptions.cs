@@ -17,6 +17,9 @@ public sealed class TinySyncOptions
     /// <summary>Empty for local content-addressed files in the data dir; otherwise <c>s3://bucket/prefix</c>.</summary>
     public string? BlobStore { get; set; }
 
+    /// <summary>How long start-up waits for an unreachable PostgreSQL before giving up (nodes often start before it).</summary>
+    public TimeSpan DatabaseStartupWait { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Endpoint of the S3-compatible store.</summary>
     public string? S3Endpoint { get; set; }
 
@@ -38,6 +41,12 @@ public sealed class TinySyncOptions
         var o = new TinySyncOptions();
         if (config["TINYSYNC_DATA_DIR"] is { Length: > 0 } dir) o.DataDir = dir;
         o.Database = NullIfEmpty(config["TINYSYNC_DATABASE"]);
+        if (config["TINYSYNC_DATABASE_WAIT_SECONDS"] is { Length: > 0 } wait)
+        {
+            if (!double.TryParse(wait, NumberStyles.Float, CultureInfo.InvariantCulture, out var w) || w < 0)
+                throw new InvalidOperationException($"TINYSYNC_DATABASE_WAIT_SECONDS must be a non-negative number (got '{wait}')");
+            o.DatabaseStartupWait = TimeSpan.FromSeconds(w);
+        }
         o.BlobStore = NullIfEmpty(config["TINYSYNC_BLOB_STORE"]);
         o.S3Endpoint = NullIfEmpty(config["TINYSYNC_S3_ENDPOINT"]);
         o.AdminToken = NullIfEmpty(config["TINYSYNC_ADMIN_TOKEN"]);

@@ -5,10 +5,12 @@ using Microsoft.AspNetCore.Http.Json;
 using TinySync.Core.Contracts;
 using TinySync.Server.Apis;
 using TinySync.Server.Auth;
+using TinySync.Server.Blobs;
 using TinySync.Server.Http;
 using TinySync.Server.Observability;
 using TinySync.Server.Signals;
 using TinySync.Server.Storage;
+using TinySync.Server.Storage.Postgres;
 using TinySync.Server.Storage.Sql;
 using TinySync.Server.Storage.Sqlite;
 
@@ -42,12 +44,29 @@ public static class TinySyncServer
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<PrometheusExporter>();
         builder.Services.AddSingleton<Authenticator>();
-        builder.Services.AddSingleton<ISignalBus, InProcessSignalBus>();
 
         var store = await OpenStoreAsync(options, ct).ConfigureAwait(false);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<IStore>(store);
         builder.Services.AddSingleton(store.Dialect);
+        if (store.Dialect is PostgresDialect postgres)
+        {
+            // Several nodes share the database: signals travel through it so every node's streams hear them.
+            builder.Services.AddSingleton(sp => new PostgresSignalBus(postgres.ConnectionString, sp.GetRequiredService<ILogger<PostgresSignalBus>>()));
+            builder.Services.AddSingleton<ISignalBus>(sp => sp.GetRequiredService<PostgresSignalBus>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresSignalBus>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<ISignalBus, InProcessSignalBus>();
+        }
+        if (options.BlobStore is { } blobStore)
+        {
+            var s3 = await S3ChunkStore.OpenAsync(
+                S3ChunkStoreSettings.From(blobStore, options.S3Endpoint, k => builder.Configuration[k] is { Length: > 0 } v ? v : null), ct).ConfigureAwait(false);
+            builder.Services.AddSingleton(s3);
+            builder.Services.AddSingleton<IChunkStore>(s3);
+        }
 
         builder.Services.ConfigureHttpJsonOptions(o => CopyWireOptions(o.SerializerOptions));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
@@ -89,13 +108,9 @@ public static class TinySyncServer
 
     static async Task<SqlStore> OpenStoreAsync(TinySyncOptions options, CancellationToken ct)
     {
-        SqlDialect dialect = options.Database switch
-        {
-            null => new SqliteDialect(Path.Combine(options.DataDir, "tinysync.db")),
-            _ => throw new InvalidOperationException(
-                "TINYSYNC_DATABASE is set, but this build supports only the embedded SQLite database; unset TINYSYNC_DATABASE"),
-        };
-        var store = new SqlStore(dialect);
+        if (options.Database is { } database)
+            return await PostgresStartup.OpenAsync(database, options.DatabaseStartupWait, ct).ConfigureAwait(false);
+        var store = new SqlStore(new SqliteDialect(Path.Combine(options.DataDir, "tinysync.db")));
         await store.MigrateAsync(ct).ConfigureAwait(false);
         return store;
     }

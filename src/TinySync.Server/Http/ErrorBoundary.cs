@@ -1,4 +1,5 @@
 using TinySync.Core.Contracts;
+using TinySync.Server.Blobs;
 using TinySync.Server.Observability;
 using TinySync.Server.Storage.Sql;
 
@@ -28,6 +29,13 @@ internal sealed class ErrorBoundary(RequestDelegate next, SqlDialect dialect, IL
                 problem = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                     ? JsonBody.TooLarge(http)
                     : Problems.Of(bad.StatusCode, ProblemCodes.InvalidArgument, "the request could not be read; check its headers and body");
+            }
+            else if (e is ChunkStoreUnavailableException)
+            {
+                Log.ChunkStoreUnavailable(log, http.Request.Method, http.Request.Path, e.Message);
+                http.Response.Headers.RetryAfter = "5";
+                problem = Problems.Of(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
+                    "the chunk store is unavailable right now; retry in a few seconds");
             }
             else if (dialect.IsTransient(e) || e is TimeoutException)
             {
