@@ -25,6 +25,8 @@ public sealed class PostgresSignalBus : ISignalBus, IHostedService, IAsyncDispos
     readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     Task? _listener;
     Task? _sender;
+    int _stopped;
+    int _disposed;
 
     /// <summary>Builds the bus over a (normalized) PostgreSQL connection string.</summary>
     public PostgresSignalBus(string connectionString, ILogger<PostgresSignalBus> log)
@@ -68,6 +70,7 @@ public sealed class PostgresSignalBus : ISignalBus, IHostedService, IAsyncDispos
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         _outbox.Writer.TryComplete();
         if (_sender is not null) await Task.WhenAny(_sender, Task.Delay(TimeSpan.FromSeconds(2), cancellationToken)).ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
@@ -193,6 +196,8 @@ public sealed class PostgresSignalBus : ISignalBus, IHostedService, IAsyncDispos
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // DI disposes this once per registration (the bus, ISignalBus, IHostedService): only the first one counts.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _publisher.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();

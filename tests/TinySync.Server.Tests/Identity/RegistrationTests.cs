@@ -7,12 +7,16 @@ using static TinySync.Server.Tests.Support.ProblemAssertions;
 
 namespace TinySync.Server.Tests.Identity;
 
-public class RegistrationTests
+public sealed class RegistrationTests_Sqlite() : RegistrationTests(Backend.Sqlite);
+
+public sealed class RegistrationTests_Postgres() : RegistrationTests(Backend.Postgres);
+
+public abstract class RegistrationTests(Backend backend)
 {
     [Fact]
     public async Task Registration_returns_a_token_that_authenticates_the_new_device()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var device = await server.RegisterAsync("alice laptop");
 
         DeviceToken.Parse(device.Token).DeviceId.ShouldBe(device.DeviceId);
@@ -26,7 +30,7 @@ public class RegistrationTests
     [Fact]
     public async Task Closed_registration_refuses_anonymous_callers_and_accepts_the_admin_token()
     {
-        await using var server = await TestServer.StartAsync(s => s["TINYSYNC_OPEN_DEVICE_REGISTRATION"] = "false");
+        await using var server = await TestServer.StartAsync(backend, s => s["TINYSYNC_OPEN_DEVICE_REGISTRATION"] = "false");
         using var anonymous = server.Client();
         var refused = await anonymous.PostAsync("v1/devices", Json("""{"display_name":"x"}"""));
         await refused.ShouldBeProblemAsync(401, ProblemCodes.RegistrationClosed);
@@ -39,17 +43,13 @@ public class RegistrationTests
     [Fact]
     public async Task The_raw_token_never_reaches_the_database_file_or_the_log()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var device = await server.RegisterAsync();
         var secret = device.Token[(DeviceToken.Prefix.Length + 37)..];
         using (var c = server.Client(device.Token)) (await c.GetAsync("v1/me")).EnsureSuccessStatusCode();
         await server.RestartAsync(); // checkpoint what is in the WAL
 
-        foreach (var file in Directory.GetFiles(server.DataDir))
-        {
-            var bytes = await File.ReadAllBytesAsync(file);
-            System.Text.Encoding.ASCII.GetString(bytes).ShouldNotContain(secret, Case.Sensitive, $"secret found in {file}");
-        }
+        (await server.DumpStorageAsync()).ShouldNotContain(secret, Case.Sensitive, "secret found in storage");
         server.LogText.ShouldNotContain(secret);
         server.LogText.ShouldContain($"tsdev_{device.DeviceId}_***");
     }

@@ -14,8 +14,9 @@ using TinySync.Server.Hosting;
 namespace TinySync.Server.Tests.Support;
 
 /// <summary>
-/// A real TinySync server in this process: Kestrel on an ephemeral 127.0.0.1 port, SQLite in a temp data dir.
-/// Restartable on the same data dir. Clients talk to it over real loopback HTTP.
+/// A real TinySync server in this process: Kestrel on an ephemeral 127.0.0.1 port, a temp data dir, and the storage
+/// of a <see cref="Support.Backend"/> (SQLite by default; <c>StartAsync(Backend.Postgres)</c> gives a fresh PostgreSQL
+/// database and S3 bucket). Restartable on the same storage. Clients talk to it over real loopback HTTP.
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
@@ -23,12 +24,22 @@ public sealed class TestServer : IAsyncDisposable
     readonly Dictionary<string, string?> _settings;
     readonly StringWriter _log = new();
 
-    TestServer(string dataDir, TempDir? owned, Dictionary<string, string?> settings)
+    readonly BackendInstance _storage;
+
+    TestServer(string dataDir, TempDir? owned, Dictionary<string, string?> settings, Backend backend, BackendInstance storage)
     {
         DataDir = dataDir;
         _ownedDir = owned;
         _settings = settings;
+        Backend = backend;
+        _storage = storage;
     }
+
+    /// <summary>The storage backend this server runs on.</summary>
+    public Backend Backend { get; }
+
+    /// <summary>The database and chunk store of this server (its TINYSYNC_* settings).</summary>
+    public BackendInstance Storage => _storage;
 
     public const string AdminTokenValue = "tsadm_test-admin-token-0123456789abcdef";
 
@@ -40,15 +51,34 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>Everything the server logged, for leak checks.</summary>
     public string LogText => _log.ToString();
 
-    public static async Task<TestServer> StartAsync(Action<Dictionary<string, string?>>? configure = null, string? dataDir = null)
+    /// <summary>A server on SQLite and local chunks.</summary>
+    public static Task<TestServer> StartAsync(Action<Dictionary<string, string?>>? configure = null, string? dataDir = null) =>
+        StartAsync(Backend.Sqlite, configure, dataDir);
+
+    /// <summary>A server on fresh storage of <paramref name="backend"/>; the storage is dropped on dispose.</summary>
+    public static async Task<TestServer> StartAsync(Backend backend, Action<Dictionary<string, string?>>? configure = null, string? dataDir = null)
     {
         var owned = dataDir is null ? new TempDir("tinysync-server") : null;
+        var storage = await backend.ProvisionAsync();
         var settings = new Dictionary<string, string?> { ["TINYSYNC_ADMIN_TOKEN"] = AdminTokenValue };
+        foreach (var (k, v) in storage.Settings) settings[k] = v;
         configure?.Invoke(settings);
-        var server = new TestServer(dataDir ?? owned!.Sub("data"), owned, settings);
-        await server.StartCoreAsync();
+        var server = new TestServer(dataDir ?? owned!.Sub("data"), owned, settings, backend, storage);
+        try
+        {
+            await server.StartCoreAsync();
+        }
+        catch
+        {
+            await storage.DisposeAsync();
+            owned?.Dispose();
+            throw;
+        }
         return server;
     }
+
+    /// <summary>Everything this server stored (database rows or files) as text, for leak checks.</summary>
+    public Task<string> DumpStorageAsync() => _storage.DumpAsync(DataDir);
 
     async Task StartCoreAsync()
     {
@@ -125,6 +155,7 @@ public sealed class TestServer : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        await _storage.DisposeAsync();
         _ownedDir?.Dispose();
     }
 }
