@@ -60,13 +60,8 @@ public static class TinySyncServer
         {
             builder.Services.AddSingleton<ISignalBus, InProcessSignalBus>();
         }
-        if (options.BlobStore is { } blobStore)
-        {
-            var s3 = await S3ChunkStore.OpenAsync(
-                S3ChunkStoreSettings.From(blobStore, options.S3Endpoint, k => builder.Configuration[k] is { Length: > 0 } v ? v : null), ct).ConfigureAwait(false);
-            builder.Services.AddSingleton(s3);
-            builder.Services.AddSingleton<IChunkStore>(s3);
-        }
+        builder.Services.AddSingleton(await OpenChunkStoreAsync(options, builder.Configuration, ct).ConfigureAwait(false));
+        builder.Services.AddHostedService<ChunkCollector>();
 
         builder.Services.ConfigureHttpJsonOptions(o => CopyWireOptions(o.SerializerOptions));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
@@ -103,8 +98,17 @@ public static class TinySyncServer
         app.MapVaultsApi();
         app.MapGroupsApi();
         app.MapAuditApi();
+        app.MapSyncApi();
+        app.MapChunksApi();
         return app;
     }
+
+    static async Task<IChunkStore> OpenChunkStoreAsync(TinySyncOptions options, IConfiguration config, CancellationToken ct) => options.BlobStore switch
+    {
+        null => new LocalChunkStore(Path.Combine(options.DataDir, "chunks")),
+        { } blobStore => await S3ChunkStore.OpenAsync(
+            S3ChunkStoreSettings.From(blobStore, options.S3Endpoint, k => config[k] is { Length: > 0 } v ? v : null), ct).ConfigureAwait(false),
+    };
 
     static async Task<SqlStore> OpenStoreAsync(TinySyncOptions options, CancellationToken ct)
     {
