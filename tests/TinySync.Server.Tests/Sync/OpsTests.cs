@@ -3,12 +3,16 @@ using TinySync.Server.Tests.Support;
 
 namespace TinySync.Server.Tests.Sync;
 
-public class OpsTests
+public sealed class OpsTests_Sqlite() : OpsTests(Backend.Sqlite);
+
+public sealed class OpsTests_Postgres() : OpsTests(Backend.Postgres);
+
+public abstract class OpsTests(Backend backend)
 {
     [Fact]
     public async Task A_batch_commits_in_order_with_dense_seqs_and_the_log_echoes_device_and_op_ids()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         using var a = await SyncClient.CreateAsync(server);
         var ops = new[] { Ops.Mkdir("docs"), Ops.Empty("docs/a.txt"), Ops.Empty("docs/b.txt") };
         var response = await a.CommitAsync(ops);
