@@ -27,7 +27,7 @@ public sealed class S3ChunkStore : IChunkStore, IDisposable
         _s3 = s3;
         Bucket = bucket;
         Prefix = prefix.Trim('/');
-        _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        _retry = maxRetries <= 0 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
             MaxRetryAttempts = maxRetries,

@@ -25,9 +25,11 @@ public sealed class TestServer : IAsyncDisposable
     readonly StringWriter _log = new();
 
     readonly BackendInstance _storage;
+    readonly bool _ownsStorage = true;
 
-    TestServer(string dataDir, TempDir? owned, Dictionary<string, string?> settings, Backend backend, BackendInstance storage)
+    TestServer(string dataDir, TempDir? owned, Dictionary<string, string?> settings, Backend backend, BackendInstance storage, bool ownsStorage = true)
     {
+        _ownsStorage = ownsStorage;
         DataDir = dataDir;
         _ownedDir = owned;
         _settings = settings;
@@ -72,6 +74,29 @@ public sealed class TestServer : IAsyncDisposable
         {
             await storage.DisposeAsync();
             owned?.Dispose();
+            throw;
+        }
+        return server;
+    }
+
+    /// <summary>
+    /// Another node on storage provisioned by the caller (several nodes on one PostgreSQL and bucket); the caller
+    /// disposes the storage after the nodes.
+    /// </summary>
+    public static async Task<TestServer> StartNodeAsync(BackendInstance storage, Action<Dictionary<string, string?>>? configure = null)
+    {
+        var owned = new TempDir("tinysync-node");
+        var settings = new Dictionary<string, string?> { ["TINYSYNC_ADMIN_TOKEN"] = AdminTokenValue };
+        foreach (var (k, v) in storage.Settings) settings[k] = v;
+        configure?.Invoke(settings);
+        var server = new TestServer(owned.Sub("data"), owned, settings, Backend.Postgres, storage, ownsStorage: false);
+        try
+        {
+            await server.StartCoreAsync();
+        }
+        catch
+        {
+            owned.Dispose();
             throw;
         }
         return server;
@@ -155,7 +180,7 @@ public sealed class TestServer : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
-        await _storage.DisposeAsync();
+        if (_ownsStorage) await _storage.DisposeAsync();
         _ownedDir?.Dispose();
     }
 }
