@@ -24,6 +24,7 @@ internal sealed class ErrorBoundary(RequestDelegate next, SqlDialect dialect, IL
         catch (Exception e) when (!http.Response.HasStarted)
         {
             IResult problem;
+            var retryAfter = false;
             if (e is BadHttpRequestException bad)
             {
                 problem = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
@@ -33,14 +34,14 @@ internal sealed class ErrorBoundary(RequestDelegate next, SqlDialect dialect, IL
             else if (e is ChunkStoreUnavailableException)
             {
                 Log.ChunkStoreUnavailable(log, http.Request.Method, http.Request.Path, e.Message);
-                http.Response.Headers.RetryAfter = "5";
+                retryAfter = true;
                 problem = Problems.Of(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
                     "the chunk store is unavailable right now; retry in a few seconds");
             }
             else if (dialect.IsTransient(e) || e is TimeoutException)
             {
                 Log.DatabaseUnavailable(log, http.Request.Method, http.Request.Path, e.GetType().Name);
-                http.Response.Headers.RetryAfter = "5";
+                retryAfter = true;
                 problem = Problems.Of(StatusCodes.Status503ServiceUnavailable, ProblemCodes.Unavailable,
                     "the database is unavailable right now; retry in a few seconds");
             }
@@ -50,7 +51,8 @@ internal sealed class ErrorBoundary(RequestDelegate next, SqlDialect dialect, IL
                 problem = Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.InternalError,
                     $"the server failed to handle the request; the operator can find request {http.TraceIdentifier} in the server log");
             }
-            http.Response.Clear();
+            http.Response.Clear(); // clears headers too: Retry-After goes on afterwards
+            if (retryAfter) http.Response.Headers.RetryAfter = "5";
             await problem.ExecuteAsync(http).ConfigureAwait(false);
         }
     }
