@@ -43,6 +43,7 @@ public static class TinySyncServer
         builder.Services.AddSingleton<PrometheusExporter>();
         builder.Services.AddSingleton<Authenticator>();
         builder.Services.AddSingleton<ISignalBus, InProcessSignalBus>();
+        builder.Services.AddStreamServices(builder.Configuration);
 
         var store = await OpenStoreAsync(options, ct).ConfigureAwait(false);
         builder.Services.AddSingleton(store);
@@ -84,6 +85,7 @@ public static class TinySyncServer
         app.MapVaultsApi();
         app.MapGroupsApi();
         app.MapAuditApi();
+        app.MapStreamApi();
         return app;
     }
 
