@@ -47,6 +47,7 @@ public static class TinySyncServer
         builder.Services.AddSingleton<PrometheusExporter>();
         builder.Services.AddSingleton<Authenticator>();
         builder.Services.AddSingleton<ISignalBus, InProcessSignalBus>();
+        builder.Services.AddStreamServices(builder.Configuration);
 
         var store = await OpenStoreAsync(options, ct).ConfigureAwait(false);
         builder.Services.AddSingleton(store);
@@ -92,6 +93,7 @@ public static class TinySyncServer
         app.MapAuditApi();
         app.MapSyncApi();
         app.MapChunksApi();
+        app.MapStreamApi();
         return app;
     }
 
