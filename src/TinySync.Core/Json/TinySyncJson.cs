@@ -16,6 +16,10 @@ public static class TinySyncJson
             PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
             DictionaryKeyPolicy = null,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            // Web defaults match names case-insensitively, so "Name" or "NAME" would pass as "name" and a duplicate
+            // key would silently overwrite the first: both hide a caller's bug behind a 2xx.
+            PropertyNameCaseInsensitive = false,
+            AllowDuplicateProperties = false,
             NumberHandling = JsonNumberHandling.Strict,
             DefaultIgnoreCondition = JsonIgnoreCondition.Never,
             RespectNullableAnnotations = true,

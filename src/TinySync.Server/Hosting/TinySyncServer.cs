@@ -47,6 +47,7 @@ public static class TinySyncServer
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<PrometheusExporter>();
         builder.Services.AddSingleton<Authenticator>();
+        builder.Services.AddStreamServices(builder.Configuration);
 
         var store = await OpenStoreAsync(options, ct).ConfigureAwait(false);
         builder.Services.AddSingleton(store);
@@ -82,6 +83,16 @@ public static class TinySyncServer
                     _ => ProblemCodes.InvalidArgument,
                 };
             }
+            // Problems the framework writes itself (no route, wrong method, wrong content type) carry no detail;
+            // every TinySync problem says what to do next.
+            c.ProblemDetails.Detail ??= c.ProblemDetails.Status switch
+            {
+                404 => "no such route; the API is described at /openapi/v1.json",
+                405 => "this route does not take that method; the API is described at /openapi/v1.json",
+                413 => "the body is too large; split the request",
+                415 => "send the body as application/json",
+                _ => "the request could not be handled; check its method, path, headers and body",
+            };
         });
         builder.Services.AddOpenApi();
         configure?.Invoke(builder);
@@ -103,6 +114,7 @@ public static class TinySyncServer
         app.MapAuditApi();
         app.MapSyncApi();
         app.MapChunksApi();
+        app.MapStreamApi();
         return app;
     }
 

@@ -50,12 +50,17 @@ internal static partial class JsonBody
     [GeneratedRegex("The JSON property '(?<name>[^']*)' could not be mapped")]
     private static partial Regex UnknownField();
 
+    [GeneratedRegex("Duplicate property '(?<name>[^']*)'")]
+    private static partial Regex DuplicateField();
+
     static string Describe(JsonException e)
     {
         var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at {e.Path}";
         var message = e.Message;
         if (UnknownField().Match(message) is { Success: true } u)
             return $"unknown field '{Problems.Truncate(u.Groups["name"].Value)}'{where}";
+        if (DuplicateField().Match(message) is { Success: true } dup)
+            return $"field '{Problems.Truncate(dup.Groups["name"].Value)}' appears more than once{where}";
         if (MissingRequired().Match(message) is { Success: true } m)
             return $"missing required field(s): {m.Groups["names"].Value.TrimEnd('.')}";
         if (message.Contains("null", StringComparison.OrdinalIgnoreCase) && message.Contains("doesn't allow", StringComparison.Ordinal))

@@ -44,11 +44,9 @@ public sealed class SqliteDialect : SqlDialect
     /// <inheritdoc />
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken ct)
     {
+        // Readers need no per-connection setup in WAL mode: they never block and never wait on writers.
         var c = new SqliteConnection(_connectionString);
         await c.OpenAsync(ct).ConfigureAwait(false);
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
-        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         return c;
     }
 
@@ -59,6 +57,12 @@ public sealed class SqliteDialect : SqlDialect
         try
         {
             var c = (SqliteConnection)await OpenAsync(ct).ConfigureAwait(false);
+            using (var pragma = c.CreateCommand())
+            {
+                // Pooled connections keep their settings, but a fresh one must not write with less durability.
+                pragma.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
+                await pragma.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
             var tx = c.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
             return new WriteScope(c, tx, () => _writer.Release());
         }

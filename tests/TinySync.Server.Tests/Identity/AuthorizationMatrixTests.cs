@@ -1,0 +1,94 @@
+using TinySync.Core.Contracts;
+using TinySync.Server.Tests.Support;
+
+namespace TinySync.Server.Tests.Identity;
+
+/// <summary>
+/// Seed 001 §05 as a matrix over every (device, vault) pair: Alice's MacBook is in Engineering and All-Access,
+/// Carol's only in Engineering, Bob's only in All-Access. Engineering reaches the engineering vaults and the
+/// company drive; All-Access reaches the company drive. A device outside every group and a vault outside every
+/// group complete the matrix.
+/// </summary>
+public class AuthorizationMatrixTests(SharedServer fixture) : IClassFixture<SharedServer>
+{
+    readonly TestServer _server = fixture.Server;
+
+    [Fact]
+    public async Task Every_device_reaches_exactly_the_union_of_its_groups_vaults()
+    {
+        var engineering = Wire.NewGroup("engineering");
+        var allAccess = Wire.NewGroup("all-access");
+        var alice = await _server.RegisterAsync("Alice's MacBook");
+        var carol = await _server.RegisterAsync("Carol's MacBook");
+        var bob = await _server.RegisterAsync("Bob's MacBook");
+        var dave = await _server.RegisterAsync("Dave's MacBook (in no group)");
+        var engCode = await _server.CreateVaultAsync("Engineering code");
+        var engDocs = await _server.CreateVaultAsync("Engineering docs");
+        var drive = await _server.CreateVaultAsync("Company drive");
+        var secret = await _server.CreateVaultAsync("Board (in no group)");
+
+        await _server.AddDeviceToGroupAsync(engineering, alice.DeviceId);
+        await _server.AddDeviceToGroupAsync(allAccess, alice.DeviceId);
+        await _server.AddDeviceToGroupAsync(engineering, carol.DeviceId);
+        await _server.AddDeviceToGroupAsync(allAccess, bob.DeviceId);
+        await _server.AddVaultToGroupAsync(engineering, engCode.VaultId);
+        await _server.AddVaultToGroupAsync(engineering, engDocs.VaultId);
+        await _server.AddVaultToGroupAsync(engineering, drive.VaultId);
+        await _server.AddVaultToGroupAsync(allAccess, drive.VaultId);
+
+        var devices = new[] { alice, carol, bob, dave };
+        var vaults = new[] { engCode, engDocs, drive, secret };
+        var expected = new Dictionary<Guid, Guid[]>
+        {
+            [alice.DeviceId] = [engCode.VaultId, engDocs.VaultId, drive.VaultId],
+            [carol.DeviceId] = [engCode.VaultId, engDocs.VaultId, drive.VaultId],
+            [bob.DeviceId] = [drive.VaultId],
+            [dave.DeviceId] = [],
+        };
+        foreach (var d in devices)
+        {
+            var reached = await _server.ReachableVaultsAsync(d.Token);
+            foreach (var v in vaults)
+            {
+                reached.Contains(v.VaultId).ShouldBe(expected[d.DeviceId].Contains(v.VaultId), $"{d.DisplayName} -> {v.Name}");
+            }
+        }
+
+        using var a = _server.Client(alice.Token);
+        var me = await (await a.GetAsync("v1/me")).ReadAsync<MeView>();
+        me.Groups.ShouldBe(new[] { allAccess, engineering }.Order(StringComparer.Ordinal).ToArray());
+        me.Vaults.Count.ShouldBe(3, "a vault reached through two groups is listed once");
+        me.Vaults.ShouldAllBe(v => v.Containers.Any(c => c.Name == "default"));
+    }
+
+    [Fact]
+    public async Task Union_of_two_groups_reaches_both_of_their_vaults_and_there_is_no_deny()
+    {
+        var g1 = Wire.NewGroup();
+        var g2 = Wire.NewGroup();
+        var device = await _server.RegisterAsync();
+        var v1 = await _server.CreateVaultAsync("v1");
+        var v2 = await _server.CreateVaultAsync("v2");
+        await _server.AddVaultToGroupAsync(g1, v1.VaultId);
+        await _server.AddVaultToGroupAsync(g2, v2.VaultId);
+        await _server.AddDeviceToGroupAsync(g1, device.DeviceId);
+        (await _server.ReachableVaultsAsync(device.Token)).ShouldBe([v1.VaultId]);
+        await _server.AddDeviceToGroupAsync(g2, device.DeviceId);
+        (await _server.ReachableVaultsAsync(device.Token)).ShouldBe([v1.VaultId, v2.VaultId], ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task A_device_token_on_a_vault_route_answers_alike_for_a_reachable_an_unreachable_and_a_nonexistent_vault()
+    {
+        // The device API's vault routes (log, tree, chunks) are another area; the admin vault route is the one a
+        // device token can touch here, and it must not tell an outsider which vault ids exist.
+        var (device, vault) = await _server.DeviceWithVaultAsync("prober");
+        var other = await _server.CreateVaultAsync("not reachable");
+        using var c = _server.Client(device.Token);
+        foreach (var vid in new[] { vault.VaultId, other.VaultId, Guid.NewGuid() })
+        {
+            var r = await c.GetAsync($"v1/vaults/{vid}");
+            await r.ShouldBeProblemAsync(403, "admin_token_required");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json;
+using TinySync.Server.Tests.Identity;
+using TinySync.Server.Tests.Support;
+
+namespace TinySync.Server.Tests.Operations;
+
+/// <summary>The operator's endpoints: /healthz, /metrics (Prometheus text), /openapi/v1.json.</summary>
+public class EndpointsTests(SharedServer fixture) : IClassFixture<SharedServer>
+{
+    readonly TestServer _server = fixture.Server;
+
+    [Fact]
+    public async Task Healthz_answers_ok_without_credentials()
+    {
+        using var c = _server.Client();
+        var r = await c.GetAsync("healthz");
+        ((int)r.StatusCode).ShouldBe(200);
+        JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString().ShouldBe("ok");
+    }
+
+    [Fact]
+    public async Task Metrics_are_prometheus_text_and_count_an_auth_failure()
+    {
+        using var c = _server.Client();
+        (await c.GetAsync("v1/me")).StatusCode.ShouldBe(System.Net.HttpStatusCode.Unauthorized);
+        await _server.RegisterAsync();
+
+        var r = await c.GetAsync("metrics");
+        ((int)r.StatusCode).ShouldBe(200);
+        r.Content.Headers.ContentType!.MediaType.ShouldBe("text/plain");
+        var text = await r.Content.ReadAsStringAsync();
+        text.ShouldContain("# TYPE ");
+        text.ShouldContain("# TYPE tinysync_auth_failures_total counter");
+        var line = text.Split('\n').First(l => l.StartsWith("tinysync_auth_failures_total{", StringComparison.Ordinal) && l.Contains("unauthorized", StringComparison.Ordinal));
+        double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThanOrEqualTo(1);
+        text.ShouldContain("tinysync_devices_registered_total");
+        foreach (var l in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // every line is a comment or "name{labels} value"
+            (l.StartsWith('#') || System.Text.RegularExpressions.Regex.IsMatch(l, @"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? [-+0-9.eEInfNa]+$")).ShouldBeTrue(l);
+        }
+        text.ShouldNotContain(TestServer.AdminTokenValue);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_is_json_and_describes_the_management_and_device_routes()
+    {
+        using var c = _server.Client();
+        var r = await c.GetAsync("openapi/v1.json");
+        ((int)r.StatusCode).ShouldBe(200);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+        doc.RootElement.GetProperty("openapi").GetString()!.ShouldStartWith("3.");
+        var paths = doc.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
+        foreach (var expected in new[]
+        {
+            "/v1/devices", "/v1/devices/{did}", "/v1/devices/{did}/revoke",
+            "/v1/vaults", "/v1/vaults/{vid}", "/v1/vaults/{vid}/containers/{name}",
+            "/v1/groups", "/v1/groups/{gid}", "/v1/groups/{gid}/devices/{did}", "/v1/groups/{gid}/vaults/{vid}",
+            "/v1/audit", "/v1/me", "/v1/me/revoke",
+        })
+        {
+            paths.ShouldContain(expected);
+        }
+        var groupPath = doc.RootElement.GetProperty("paths").GetProperty("/v1/groups/{gid}/devices/{did}");
+        groupPath.TryGetProperty("put", out _).ShouldBeTrue();
+        groupPath.TryGetProperty("delete", out _).ShouldBeTrue();
+    }
+}
