@@ -9,7 +9,11 @@ namespace TinySync.Server.Tests.Identity;
 /// company drive; All-Access reaches the company drive. A device outside every group and a vault outside every
 /// group complete the matrix.
 /// </summary>
-public class AuthorizationMatrixTests(SharedServer fixture) : IClassFixture<SharedServer>
+public sealed class AuthorizationMatrixTests_Sqlite(SharedServer fixture) : AuthorizationMatrixTests(fixture), IClassFixture<SharedServer>;
+
+public sealed class AuthorizationMatrixTests_Postgres(PostgresSharedServer fixture) : AuthorizationMatrixTests(fixture), IClassFixture<PostgresSharedServer>;
+
+public abstract class AuthorizationMatrixTests(SharedServer fixture)
 {
     readonly TestServer _server = fixture.Server;
 

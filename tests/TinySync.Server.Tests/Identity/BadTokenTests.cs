@@ -7,7 +7,11 @@ namespace TinySync.Server.Tests.Identity;
 /// Every bad credential of issue 2 on a device route and on admin routes: a problem with a stable code, a
 /// WWW-Authenticate challenge on 401, nothing of the presented secret echoed, nothing changed.
 /// </summary>
-public class BadTokenTests(SharedServer fixture) : IClassFixture<SharedServer>
+public sealed class BadTokenTests_Sqlite(SharedServer fixture) : BadTokenTests(fixture), IClassFixture<SharedServer>;
+
+public sealed class BadTokenTests_Postgres(PostgresSharedServer fixture) : BadTokenTests(fixture), IClassFixture<PostgresSharedServer>;
+
+public abstract class BadTokenTests(SharedServer fixture)
 {
     readonly TestServer _server = fixture.Server;
     const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -74,7 +78,7 @@ public class BadTokenTests(SharedServer fixture) : IClassFixture<SharedServer>
         }
 
         (await _server.AuditHeadAsync()).ShouldBe(head);
-        Db.Scalar(_server.DataDir, "SELECT last_seen_at FROM devices WHERE device_id = @d", ("@d", device.DeviceId.ToString("D"))).ShouldBeNull(
+        Db.Scalar(_server, "SELECT last_seen_at FROM devices WHERE device_id = @d", ("@d", device.DeviceId.ToString("D"))).ShouldBeNull(
             "no malformed request counts as the device being seen");
         // and the real token still works
         (await GetMeAsync("Bearer " + device.Token)).EnsureSuccessStatusCode();

@@ -3,12 +3,16 @@ using TinySync.Server.Tests.Support;
 
 namespace TinySync.Server.Tests.Identity;
 
-public class LastSeenTests(SharedServer fixture) : IClassFixture<SharedServer>
+public sealed class LastSeenTests_Sqlite(SharedServer fixture) : LastSeenTests(fixture), IClassFixture<SharedServer>;
+
+public sealed class LastSeenTests_Postgres(PostgresSharedServer fixture) : LastSeenTests(fixture), IClassFixture<PostgresSharedServer>;
+
+public abstract class LastSeenTests(SharedServer fixture)
 {
     readonly TestServer _server = fixture.Server;
 
     object? LastSeen(Guid device) =>
-        Db.Scalar(_server.DataDir, "SELECT last_seen_at FROM devices WHERE device_id = @d", ("@d", device.ToString("D")));
+        Db.Scalar(_server, "SELECT last_seen_at FROM devices WHERE device_id = @d", ("@d", device.ToString("D")));
 
     [Fact]
     public async Task Last_seen_is_set_by_the_first_authenticated_request_and_not_rewritten_by_the_next_ones()

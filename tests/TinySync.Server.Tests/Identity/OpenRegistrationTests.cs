@@ -6,12 +6,16 @@ using static TinySync.Server.Tests.Support.ProblemAssertions;
 
 namespace TinySync.Server.Tests.Identity;
 
-public class OpenRegistrationTests
+public sealed class OpenRegistrationTests_Sqlite() : OpenRegistrationTests(Backend.Sqlite);
+
+public sealed class OpenRegistrationTests_Postgres() : OpenRegistrationTests(Backend.Postgres);
+
+public abstract class OpenRegistrationTests(Backend backend)
 {
     [Fact]
     public async Task Open_registration_accepts_anyone_and_grants_no_vault_access()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         await server.CreateVaultAsync("someone else's");
         using var anonymous = server.Client();
         var r = await anonymous.PostAsync("v1/devices", Json("""{"display_name":"anyone"}"""));
@@ -23,11 +27,11 @@ public class OpenRegistrationTests
     [Fact]
     public async Task Closed_registration_refuses_anonymous_device_token_and_wrong_admin_token_and_changes_nothing()
     {
-        await using var server = await TestServer.StartAsync(s => s["TINYSYNC_OPEN_DEVICE_REGISTRATION"] = "false");
+        await using var server = await TestServer.StartAsync(backend, s => s["TINYSYNC_OPEN_DEVICE_REGISTRATION"] = "false");
         using var admin = server.Admin();
         var registered = await (await admin.PostAsync("v1/devices", Json("""{"display_name":"via platform service"}"""))).ReadAsync<DeviceRegistered>();
         var head = await server.AuditHeadAsync();
-        var devices = Db.Count(server.DataDir, "devices");
+        var devices = Db.Count(server, "devices");
 
         using (var anonymous = server.Client())
             await (await anonymous.PostAsync("v1/devices", Json("""{"display_name":"x"}"""))).ShouldBeProblemAsync(401, "registration_closed");
@@ -44,14 +48,14 @@ public class OpenRegistrationTests
             await (await anonymous.PostAsync("v1/devices", Json("{"))).ShouldBeProblemAsync(401, "registration_closed");
 
         (await server.AuditHeadAsync()).ShouldBe(head);
-        Db.Count(server.DataDir, "devices").ShouldBe(devices);
+        Db.Count(server, "devices").ShouldBe(devices);
         server.LogText.ShouldContain("admin-only");
     }
 
     [Fact]
     public async Task Registration_validates_the_display_name()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         using var c = server.Client();
         await (await c.PostAsync("v1/devices", Json("""{"display_name":""}"""))).ShouldBeProblemAsync(400, "invalid_argument");
         await (await c.PostAsync("v1/devices", Json("""{"display_name":"   "}"""))).ShouldBeProblemAsync(400, "invalid_argument");
@@ -59,7 +63,7 @@ public class OpenRegistrationTests
         await (await c.PostAsync("v1/devices", Json("""{"display_name":"a\u0000b"}"""))).ShouldBeProblemAsync(400, "invalid_argument");
         await (await c.PostAsync("v1/devices", Json("""{}"""))).ShouldBeProblemAsync(400, "invalid_json");
         await (await c.PostAsync("v1/devices", Json("""{"display_name":"x","device_id":"00000000-0000-0000-0000-000000000001"}"""))).ShouldBeProblemAsync(400, "invalid_json");
-        Db.Count(server.DataDir, "devices").ShouldBe(0);
+        Db.Count(server, "devices").ShouldBe(0);
         var ok = await c.PostAsJsonAsync("v1/devices", new RegisterDeviceRequest(new string('x', 200)), TinySyncJson.Options);
         ((int)ok.StatusCode).ShouldBe(201);
     }

@@ -3,7 +3,11 @@ using TinySync.Server.Tests.Support;
 
 namespace TinySync.Server.Tests.Identity;
 
-public class RevocationTests(SharedServer fixture) : IClassFixture<SharedServer>
+public sealed class RevocationTests_Sqlite(SharedServer fixture) : RevocationTests(fixture), IClassFixture<SharedServer>;
+
+public sealed class RevocationTests_Postgres(PostgresSharedServer fixture) : RevocationTests(fixture), IClassFixture<PostgresSharedServer>;
+
+public abstract class RevocationTests(SharedServer fixture)
 {
     readonly TestServer _server = fixture.Server;
 
@@ -54,7 +58,7 @@ public class RevocationTests(SharedServer fixture) : IClassFixture<SharedServer>
 
         var audit = await _server.AuditAfterAsync(head);
         audit.ShouldHaveSingleItem().Detail!.Value.GetProperty("by").GetString().ShouldBe("admin");
-        var hash = Db.Scalar(_server.DataDir, "SELECT credential_hash FROM devices WHERE device_id = @d", ("@d", device.DeviceId.ToString("D")));
+        var hash = Db.Scalar(_server, "SELECT credential_hash FROM devices WHERE device_id = @d", ("@d", device.DeviceId.ToString("D")));
         hash.ShouldBeOfType<byte[]>().Length.ShouldBe(32, "the hash stays for change-log attribution");
         await (await admin.PostAsync($"v1/devices/{Guid.NewGuid()}/revoke", null)).ShouldBeProblemAsync(404, "device_not_found");
     }

@@ -8,7 +8,11 @@ namespace TinySync.Server.Tests.Identity;
 /// The server side of SPEC §2's hashing rule: what lands in the devices table is
 /// SHA-256("tinysync-device-token:" || secret bytes), computed here without TinySync's own code.
 /// </summary>
-public class TokenHashingTests(SharedServer fixture) : IClassFixture<SharedServer>
+public sealed class TokenHashingTests_Sqlite(SharedServer fixture) : TokenHashingTests(fixture), IClassFixture<SharedServer>;
+
+public sealed class TokenHashingTests_Postgres(PostgresSharedServer fixture) : TokenHashingTests(fixture), IClassFixture<PostgresSharedServer>;
+
+public abstract class TokenHashingTests(SharedServer fixture)
 {
     readonly TestServer _server = fixture.Server;
 
@@ -30,7 +34,7 @@ public class TokenHashingTests(SharedServer fixture) : IClassFixture<SharedServe
         secret.Length.ShouldBe(32);
 
         var expected = SHA256.HashData([.. Encoding.ASCII.GetBytes("tinysync-device-token:"), .. secret]);
-        var stored = (byte[])Db.Scalar(_server.DataDir, "SELECT credential_hash FROM devices WHERE device_id = @d", ("@d", device.DeviceId.ToString("D")))!;
+        var stored = (byte[])Db.Scalar(_server, "SELECT credential_hash FROM devices WHERE device_id = @d", ("@d", device.DeviceId.ToString("D")))!;
 
         Convert.ToHexString(stored).ShouldBe(Convert.ToHexString(expected));
         // not the plain hash, not the hash of the text form, not the hash of the whole token
@@ -46,8 +50,8 @@ public class TokenHashingTests(SharedServer fixture) : IClassFixture<SharedServe
         var b = await _server.RegisterAsync("b");
         a.DeviceId.ShouldNotBe(b.DeviceId);
         a.Token[43..].ShouldNotBe(b.Token[43..]);
-        var ha = (byte[])Db.Scalar(_server.DataDir, "SELECT credential_hash FROM devices WHERE device_id = @d", ("@d", a.DeviceId.ToString("D")))!;
-        var hb = (byte[])Db.Scalar(_server.DataDir, "SELECT credential_hash FROM devices WHERE device_id = @d", ("@d", b.DeviceId.ToString("D")))!;
+        var ha = (byte[])Db.Scalar(_server, "SELECT credential_hash FROM devices WHERE device_id = @d", ("@d", a.DeviceId.ToString("D")))!;
+        var hb = (byte[])Db.Scalar(_server, "SELECT credential_hash FROM devices WHERE device_id = @d", ("@d", b.DeviceId.ToString("D")))!;
         ha.ShouldNotBe(hb);
     }
 }

@@ -11,13 +11,22 @@ namespace TinySync.Server.Tests.Identity;
 /// One server shared by the tests of a class (IClassFixture) whose tests do not interfere: each test makes its
 /// own devices, vaults and group ids.
 /// </summary>
-public sealed class SharedServer : IAsyncLifetime
+public class SharedServer : IAsyncLifetime
 {
     public TestServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await TestServer.StartAsync();
+    /// <summary>The backend of the shared server; <see cref="PostgresSharedServer"/> runs the class on PostgreSQL + S3.</summary>
+    public virtual Backend Backend => Backend.Sqlite;
+
+    public async Task InitializeAsync() => Server = await TestServer.StartAsync(Backend);
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+/// <summary>The shared server on a fresh PostgreSQL database and S3 bucket.</summary>
+public sealed class PostgresSharedServer : SharedServer
+{
+    public override Backend Backend => Backend.Postgres;
 }
 
 /// <summary>Raw-wire helpers for the identity, management and operations tests.</summary>
@@ -97,4 +106,24 @@ public static class Db
 
     public static long Count(string dataDir, string table) =>
         (long)Scalar(dataDir, $"SELECT COUNT(*) FROM {table}")!;
+
+    /// <summary>Reads whichever database <paramref name="server"/> runs on (SQLite file or PostgreSQL).</summary>
+    public static object? Scalar(TestServer server, string sql, params (string Name, object Value)[] ps)
+    {
+        if (server.Storage is not PostgresS3Instance pg) return Scalar(server.DataDir, sql, ps);
+        using var c = new Npgsql.NpgsqlConnection(pg.ConnectionString);
+        c.Open();
+        using var cmd = new Npgsql.NpgsqlCommand(sql, c);
+        // ids are text in SQLite and uuid in PostgreSQL: the same test passes them as strings
+        foreach (var (n, v) in ps) cmd.Parameters.AddWithValue(n, v is string t && Guid.TryParseExact(t, "D", out var g) ? g : v);
+        return cmd.ExecuteScalar() switch
+        {
+            DBNull => null,
+            DateTime t => (t.Ticks - DateTime.UnixEpoch.Ticks) / 10, // as SQLite stores times: Unix microseconds
+            var value => value,
+        };
+    }
+
+    public static long Count(TestServer server, string table) =>
+        (long)Scalar(server, $"SELECT COUNT(*) FROM {table}")!;
 }

@@ -5,12 +5,16 @@ using static TinySync.Server.Tests.Support.ProblemAssertions;
 
 namespace TinySync.Server.Tests.Management;
 
-public class AuditTests
+public sealed class AuditTests_Sqlite() : AuditTests(Backend.Sqlite);
+
+public sealed class AuditTests_Postgres() : AuditTests(Backend.Postgres);
+
+public abstract class AuditTests(Backend backend)
 {
     [Fact]
     public async Task Every_management_change_is_recorded_with_action_and_target_and_no_op_puts_record_nothing()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         using var admin = server.Admin();
         var device = await server.RegisterAsync("d");
         var vid = Guid.NewGuid();
@@ -66,7 +70,7 @@ public class AuditTests
     [Fact]
     public async Task The_audit_record_pages_with_after_and_limit()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         for (var i = 0; i < 5; i++) await server.CreateVaultAsync($"v{i}");
         using var admin = server.Admin();
 

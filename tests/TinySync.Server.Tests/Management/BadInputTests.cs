@@ -10,7 +10,11 @@ namespace TinySync.Server.Tests.Management;
 /// Every bad input of issue 2 on the management API: a problem+json with a stable code, no stack trace, no
 /// secret, and nothing changed (the audit head and every table stay as they were).
 /// </summary>
-public class BadInputTests(SharedServer fixture) : IClassFixture<SharedServer>
+public sealed class BadInputTests_Sqlite(SharedServer fixture) : BadInputTests(fixture), IClassFixture<SharedServer>;
+
+public sealed class BadInputTests_Postgres(PostgresSharedServer fixture) : BadInputTests(fixture), IClassFixture<PostgresSharedServer>;
+
+public abstract class BadInputTests(SharedServer fixture)
 {
     readonly TestServer _server = fixture.Server;
 
@@ -18,8 +22,8 @@ public class BadInputTests(SharedServer fixture) : IClassFixture<SharedServer>
 
     async Task<Snapshot> SnapshotAsync() => new(
         await _server.AuditHeadAsync(),
-        Db.Count(_server.DataDir, "devices"), Db.Count(_server.DataDir, "vaults"), Db.Count(_server.DataDir, "containers"),
-        Db.Count(_server.DataDir, "groups"), Db.Count(_server.DataDir, "group_devices"), Db.Count(_server.DataDir, "group_vaults"));
+        Db.Count(_server, "devices"), Db.Count(_server, "vaults"), Db.Count(_server, "containers"),
+        Db.Count(_server, "groups"), Db.Count(_server, "group_devices"), Db.Count(_server, "group_vaults"));
 
     async Task ShouldChangeNothingAsync(Func<HttpClient, Task<HttpResponseMessage>> send, int status, string code, string because)
     {

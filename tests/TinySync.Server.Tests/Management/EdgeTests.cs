@@ -6,7 +6,11 @@ using static TinySync.Server.Tests.Support.ProblemAssertions;
 namespace TinySync.Server.Tests.Management;
 
 /// <summary>Edges are idempotent (PUT twice = once, DELETE of a missing edge = success) and take effect at once.</summary>
-public class EdgeTests(SharedServer fixture) : IClassFixture<SharedServer>
+public sealed class EdgeTests_Sqlite(SharedServer fixture) : EdgeTests(fixture), IClassFixture<SharedServer>;
+
+public sealed class EdgeTests_Postgres(PostgresSharedServer fixture) : EdgeTests(fixture), IClassFixture<PostgresSharedServer>;
+
+public abstract class EdgeTests(SharedServer fixture)
 {
     readonly TestServer _server = fixture.Server;
 
@@ -28,7 +32,7 @@ public class EdgeTests(SharedServer fixture) : IClassFixture<SharedServer>
         var audit = await _server.AuditAfterAsync(head);
         audit.Select(a => a.Action).ShouldBe(["group.created", "group.device_added"]);
         audit[1].Target.ShouldBe($"group:{group}/device:{device.DeviceId}");
-        Db.Scalar(_server.DataDir, "SELECT COUNT(*) FROM group_devices WHERE group_id = @g", ("@g", group)).ShouldBe(1L);
+        Db.Scalar(_server, "SELECT COUNT(*) FROM group_devices WHERE group_id = @g", ("@g", group)).ShouldBe(1L);
     }
 
     [Fact]

@@ -5,7 +5,11 @@ using TinySync.Server.Tests.Support;
 namespace TinySync.Server.Tests.Management;
 
 /// <summary>GET /v1/devices, /v1/vaults and /v1/groups page by id with <c>after</c>, <c>limit</c> and <c>next</c>.</summary>
-public class PagingTests(SharedServer fixture) : IClassFixture<SharedServer>
+public sealed class PagingTests_Sqlite(SharedServer fixture) : PagingTests(fixture), IClassFixture<SharedServer>;
+
+public sealed class PagingTests_Postgres(PostgresSharedServer fixture) : PagingTests(fixture), IClassFixture<PostgresSharedServer>;
+
+public abstract class PagingTests(SharedServer fixture)
 {
     // the bad-parameter cases create nothing, so the one listing test sees exactly its own rows
     readonly TestServer _shared = fixture.Server;

@@ -5,7 +5,11 @@ using static TinySync.Server.Tests.Support.ProblemAssertions;
 
 namespace TinySync.Server.Tests.Management;
 
-public class VaultAndContainerTests(SharedServer fixture) : IClassFixture<SharedServer>
+public sealed class VaultAndContainerTests_Sqlite(SharedServer fixture) : VaultAndContainerTests(fixture), IClassFixture<SharedServer>;
+
+public sealed class VaultAndContainerTests_Postgres(PostgresSharedServer fixture) : VaultAndContainerTests(fixture), IClassFixture<PostgresSharedServer>;
+
+public abstract class VaultAndContainerTests(SharedServer fixture)
 {
     readonly TestServer _server = fixture.Server;
 

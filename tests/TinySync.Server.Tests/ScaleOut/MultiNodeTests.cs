@@ -33,6 +33,67 @@ public sealed class MultiNodeTests
     }
 
     [Fact]
+    public async Task A_commit_through_node_1_wakes_a_stream_held_by_node_2_and_a_client_syncs_through_node_2()
+    {
+        await using var storage = await Backend.Postgres.ProvisionAsync();
+        await using var node1 = await TestServer.StartNodeAsync(storage);
+        await using var node2 = await TestServer.StartNodeAsync(storage);
+        var (writer, vaultId) = await NodeAdmin.DeviceWithVaultAsync(node1.BaseAddress, "writer");
+        var reader = await NodeAdmin.PeerAsync(node2.BaseAddress, vaultId, "reader");
+        await using var stream = await StreamClient.ConnectAsync(node2, reader.Token);
+        await stream.SubscribeAsync(vaultId);
+        (await stream.ReceiveAsync()).GetProperty("subscribed")[0].GetGuid().ShouldBe(vaultId);
+
+        using var client1 = NodeAdmin.SyncClientOn(node1.BaseAddress, writer, vaultId);
+        var seq = await client1.PutFileAsync("hello.txt", "hello from node 1"u8.ToArray());
+
+        var hint = await stream.ReceiveAsync();
+        hint.GetProperty("vault").GetGuid().ShouldBe(vaultId);
+        hint.GetProperty("head").GetInt64().ShouldBe(seq);
+        using var client2 = NodeAdmin.SyncClientOn(node2.BaseAddress, reader, vaultId);
+        var entry = (await client2.LogAsync()).Entries.ShouldHaveSingleItem();
+        var chunk = await client2.Http.GetByteArrayAsync($"{client2.Base}/chunks/{entry.Chunks!.Single()}");
+        chunk.ShouldBe("hello from node 1"u8.ToArray(), "chunks uploaded through node 1 are served by node 2 from the shared bucket");
+    }
+
+    [Fact]
+    public async Task Revoking_a_device_through_node_1_closes_its_stream_on_node_2()
+    {
+        await using var storage = await Backend.Postgres.ProvisionAsync();
+        await using var node1 = await TestServer.StartNodeAsync(storage);
+        await using var node2 = await TestServer.StartNodeAsync(storage);
+        var (device, vaultId) = await NodeAdmin.DeviceWithVaultAsync(node1.BaseAddress);
+        await using var stream = await StreamClient.ConnectAsync(node2, device.Token);
+        await stream.SubscribeAsync(vaultId);
+        await stream.ReceiveAsync();
+
+        using var admin = node1.Admin();
+        (await admin.PostAsync($"v1/devices/{device.DeviceId}/revoke", null)).EnsureSuccessStatusCode();
+
+        (await stream.ReceiveCloseAsync()).Status.ShouldBe(StreamCloseCodes.Revoked);
+    }
+
+    [Fact]
+    public async Task Losing_access_through_node_1_silences_the_vault_on_node_2()
+    {
+        await using var storage = await Backend.Postgres.ProvisionAsync();
+        await using var node1 = await TestServer.StartNodeAsync(storage);
+        await using var node2 = await TestServer.StartNodeAsync(storage);
+        var device = await node1.RegisterAsync();
+        var vault = await node1.CreateVaultAsync();
+        await node1.AddDeviceToGroupAsync("g-x", device.DeviceId);
+        await node1.AddVaultToGroupAsync("g-x", vault.VaultId);
+        await using var stream = await StreamClient.ConnectAsync(node2, device.Token);
+        await stream.SubscribeAsync(vault.VaultId);
+        await stream.ReceiveAsync();
+
+        using var admin = node1.Admin();
+        (await admin.DeleteAsync($"v1/groups/g-x/vaults/{vault.VaultId}")).EnsureSuccessStatusCode();
+
+        (await stream.ReceiveAsync()).GetRawText().ShouldBe($$"""{"denied":["{{vault.VaultId}}"]}""");
+    }
+
+    [Fact]
     public async Task Revocation_through_node_1_reaches_node_2()
     {
         await using var storage = await Backend.Postgres.ProvisionAsync();

@@ -10,7 +10,11 @@ using TinySync.Server.Tests.Support;
 
 namespace TinySync.Server.Tests.Streaming;
 
-public class StreamTests
+public sealed class StreamTests_Sqlite() : StreamTests(Backend.Sqlite);
+
+public sealed class StreamTests_Postgres() : StreamTests(Backend.Postgres);
+
+public abstract class StreamTests(Backend backend)
 {
     static ISignalBus Signals(TestServer server) => server.App.Services.GetRequiredService<ISignalBus>();
 
@@ -43,7 +47,7 @@ public class StreamTests
     [Fact]
     public async Task Subscribe_accepts_reachable_vaults_and_denies_unknown_unreachable_and_malformed_ids_alike()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var (device, vault) = await server.DeviceWithVaultAsync("alice");
         var (_, otherVault) = await server.DeviceWithVaultAsync("bob");
         var unknown = Guid.NewGuid();
@@ -59,7 +63,7 @@ public class StreamTests
     [Fact]
     public async Task A_second_subscribe_message_adds_vaults_to_the_stream()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var (device, first) = await server.DeviceWithVaultAsync("alice");
         var second = await server.CreateVaultAsync("second");
         await server.AddVaultToGroupAsync("g-second", second.VaultId);
@@ -80,7 +84,7 @@ public class StreamTests
     [Fact]
     public async Task A_hint_arrives_after_a_commit()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var (device, vault) = await server.DeviceWithVaultAsync("alice");
         await using var stream = await SubscribedAsync(server, device.Token, vault.VaultId);
 
@@ -93,7 +97,7 @@ public class StreamTests
     [Fact]
     public async Task Hints_are_coalesced_and_the_server_holds_at_most_one_pending_hint_per_vault()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var (device, vault) = await server.DeviceWithVaultAsync("alice");
         await using var stream = await SubscribedAsync(server, device.Token, vault.VaultId);
         var connection = await ServerSideAsync(server, device.DeviceId);
@@ -123,7 +127,7 @@ public class StreamTests
     [InlineData("self")]
     public async Task A_revoked_devices_open_streams_are_closed_with_4401_at_once(string by)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var (device, vault) = await server.DeviceWithVaultAsync("alice");
         await using var first = await SubscribedAsync(server, device.Token, vault.VaultId);
         await using var second = await StreamClient.ConnectAsync(server, device.Token);
@@ -143,7 +147,7 @@ public class StreamTests
     [MemberData(nameof(AccessLosses))]
     public async Task Losing_access_stops_hints_for_that_vault_and_tells_the_client(string loss)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var device = await server.RegisterAsync("alice");
         var lost = await server.CreateVaultAsync("lost");
         var kept = await server.CreateVaultAsync("kept");
@@ -180,7 +184,7 @@ public class StreamTests
     [Fact]
     public async Task The_periodic_recheck_drops_a_subscription_even_without_a_signal()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var (device, vault) = await server.DeviceWithVaultAsync("alice");
         await using var stream = await SubscribedAsync(server, device.Token, vault.VaultId);
         var group = (await server.App.Services.GetRequiredService<Storage.IStore>().GetMeAsync(device.DeviceId, default))!.Groups.Single();
@@ -199,7 +203,7 @@ public class StreamTests
     [InlineData("Basic dXNlcjpwYXNz")]
     public async Task Bad_tokens_get_401_before_the_upgrade(string? authorization)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         (await StreamClient.RefusedStatusAsync(server, authorization)).ShouldBe(HttpStatusCode.Unauthorized);
         Hub(server).OpenCount.ShouldBe(0);
     }
@@ -207,14 +211,14 @@ public class StreamTests
     [Fact]
     public async Task The_admin_token_gets_403_before_the_upgrade()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         (await StreamClient.RefusedStatusAsync(server, "Bearer " + server.AdminToken)).ShouldBe(HttpStatusCode.Forbidden);
     }
 
     [Fact]
     public async Task A_plain_http_request_gets_a_400_problem_and_a_token_in_the_query_string_is_refused()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var device = await server.RegisterAsync();
         using var client = server.Client(device.Token);
         await (await client.GetAsync("v1/stream")).ShouldBeProblemAsync(400, StreamApi.WebSocketRequired);
@@ -231,7 +235,7 @@ public class StreamTests
     [InlineData("", 1007)]
     public async Task Malformed_messages_close_the_stream_with_a_reason(string message, int status)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var device = await server.RegisterAsync();
         await using var stream = await StreamClient.ConnectAsync(server, device.Token);
         await stream.SendTextAsync(message);
@@ -243,7 +247,7 @@ public class StreamTests
     [Fact]
     public async Task Binary_and_oversized_messages_close_the_stream()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var device = await server.RegisterAsync();
         await using (var stream = await StreamClient.ConnectAsync(server, device.Token))
         {
@@ -260,7 +264,7 @@ public class StreamTests
     [Fact]
     public async Task More_subscriptions_than_the_cap_close_the_stream_with_1008()
     {
-        await using var server = await TestServer.StartAsync(s => s["TINYSYNC_STREAM_MAX_SUBSCRIPTIONS"] = "2");
+        await using var server = await TestServer.StartAsync(backend, s => s["TINYSYNC_STREAM_MAX_SUBSCRIPTIONS"] = "2");
         var device = await server.RegisterAsync();
         var vaults = new List<Guid>();
         for (var i = 0; i < 3; i++)
@@ -281,7 +285,7 @@ public class StreamTests
     [Fact]
     public async Task A_client_that_never_reads_costs_the_server_at_most_one_pending_hint_per_vault()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(backend);
         var device = await server.RegisterAsync();
         var vaults = new List<Guid>();
         for (var i = 0; i < 4; i++)
@@ -310,7 +314,7 @@ public class StreamTests
     [Fact]
     public async Task Streams_are_closed_with_1001_when_the_server_stops()
     {
-        var server = await TestServer.StartAsync();
+        var server = await TestServer.StartAsync(backend);
         try
         {
             var (device, vault) = await server.DeviceWithVaultAsync("alice");
