@@ -102,6 +102,35 @@ public sealed class TestServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>The server's chunk store (local files or S3).</summary>
+    public TinySync.Server.Blobs.IChunkStore ChunkStore => App.Services.GetRequiredService<TinySync.Server.Blobs.IChunkStore>();
+
+    /// <summary>True when the chunk's bytes are in the chunk store.</summary>
+    public Task<bool> ChunkStoredAsync(string hash) => ChunkStore.ExistsAsync(hash, default);
+
+    /// <summary>Replaces a stored chunk's bytes behind the server's back (storage corruption).</summary>
+    public async Task OverwriteStoredChunkAsync(string hash, byte[] bytes)
+    {
+        switch (ChunkStore)
+        {
+            case TinySync.Server.Blobs.LocalChunkStore local:
+                await File.WriteAllBytesAsync(local.PathOf(hash), bytes);
+                break;
+            case TinySync.Server.Blobs.S3ChunkStore s3:
+                using (var raw = TestS3.Client())
+                    await raw.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest
+                    {
+                        BucketName = s3.Bucket, Key = s3.KeyOf(hash), InputStream = new MemoryStream(bytes), UseChunkEncoding = false,
+                    });
+                break;
+            default:
+                throw new NotSupportedException(ChunkStore.GetType().Name);
+        }
+    }
+
+    /// <summary>Removes a stored chunk's bytes behind the server's back (lost object).</summary>
+    public Task DeleteStoredChunkAsync(string hash) => ChunkStore.DeleteAsync(hash, default);
+
     /// <summary>Everything this server stored (database rows or files) as text, for leak checks.</summary>
     public Task<string> DumpStorageAsync() => _storage.DumpAsync(DataDir);
 
