@@ -130,7 +130,6 @@ try
             await ws.SendAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { subscribe = new[] { vaultId } })), WebSocketMessageType.Text, true, CancellationToken.None);
             await ReceiveAsync(ws);
             var sinceSend = new List<double>();
-            var sinceAck = new List<double>();
             for (var i = 0; i < N(300) + 20; i++)
             {
                 var t0 = Stopwatch.GetTimestamp();
@@ -138,15 +137,12 @@ try
                 var hint = await ReceiveAsync(ws);
                 var tHint = Stopwatch.GetTimestamp();
                 await commit;
-                var tAck = Stopwatch.GetTimestamp();
                 if (!hint.Contains("\"head\"", StringComparison.Ordinal)) throw new InvalidOperationException("not a hint: " + hint);
                 if (i < 20) continue; // warm-up
                 sinceSend.Add(Stopwatch.GetElapsedTime(t0, tHint).TotalMilliseconds);
-                sinceAck.Add(Stopwatch.GetElapsedTime(tAck, tHint).TotalMilliseconds * (tHint >= tAck ? 1 : -1));
                 await Task.Delay(5);
             }
             Report($"[2 nodes] commit on node 1 -> hint on node 2's stream, from sending the commit: p50 {P(sinceSend, 50):F1} ms, p99 {P(sinceSend, 99):F1} ms, max {sinceSend.Max():F1} ms ({sinceSend.Count} commits)");
-            Report($"[2 nodes] hint arrival relative to the commit's HTTP answer (negative = hint first): p50 {P(sinceAck, 50):F1} ms, p99 {P(sinceAck, 99):F1} ms");
             writer.Dispose();
             readerHttp.Dispose();
         }
