@@ -172,12 +172,15 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
             return Reject(op, RejectCodes.KindMismatch, $"'{Trunc(current.Path)}' is a file; delete it before making a directory there");
         var (path, parentProblem) = await CanonicalPathAsync(op, op.Container, op.Path, ct).ConfigureAwait(false);
         if (parentProblem is not null) return parentProblem;
+        // mkdir over a live directory (base = its version) only bumps its version: its spelling, which its
+        // children's paths start with, changes through a move.
+        if (current is not null) path = current.Path;
         var seq = ++Head;
         await ExecuteAsync(
             """
             INSERT INTO items (vault_id, container, path_key, path, kind, version, size, chunks, executable, mtime)
             VALUES (@v, @c, @k, @p, 'dir', @s, NULL, NULL, NULL, NULL)
-            ON CONFLICT (vault_id, container, path_key) DO UPDATE SET path = excluded.path, version = excluded.version
+            ON CONFLICT (vault_id, container, path_key) DO UPDATE SET version = excluded.version
             """, ct,
             ("@v", _vault), ("@c", op.Container), ("@k", key), ("@p", path), ("@s", seq)).ConfigureAwait(false);
         _items[(op.Container, key)] = new Item { Path = path, Kind = ItemKind.Dir, Version = seq };
