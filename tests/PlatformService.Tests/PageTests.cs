@@ -19,6 +19,8 @@ public sealed class PageTests
         await pg.CreateWorkspaceAsync("acme");
         var (_, token, _) = await pg.SetUpDriveAsync("ada", credential);
 
+        // A loaded 2-core CI machine can take longer than Playwright's 5 s default to refresh the page.
+        Assertions.SetDefaultExpectTimeout(30_000);
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
