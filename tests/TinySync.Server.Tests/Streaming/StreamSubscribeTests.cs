@@ -65,6 +65,24 @@ public class StreamSubscribeTests(SharedServer fixture) : IClassFixture<SharedSe
     }
 
     [Fact]
+    public async Task A_hint_arrives_after_a_real_commit_by_another_device()
+    {
+        var server = fixture.Server;
+        var (writer, vault) = await server.DeviceWithVaultAsync("writer");
+        var reader = await server.RegisterAsync("reader");
+        var group = "g-" + Guid.NewGuid().ToString("N");
+        await server.AddDeviceToGroupAsync(group, reader.DeviceId);
+        await server.AddVaultToGroupAsync(group, vault.VaultId);
+        await using var stream = await SubscribedAsync(server, reader.Token, vault.VaultId);
+
+        using var client = server.Client(writer.Token);
+        var ops = $$"""{"ops":[{"op_id":"{{Guid.NewGuid()}}","kind":"mkdir","container":"default","path":"docs","base":0}]}""";
+        (await client.PostAsync($"v1/vaults/{vault.VaultId}/ops", ProblemAssertions.Json(ops))).EnsureSuccessStatusCode();
+
+        (await stream.ReceiveAsync()).GetRawText().ShouldBe($$"""{"vault":"{{vault.VaultId}}","head":1}""");
+    }
+
+    [Fact]
     public async Task Hints_are_coalesced_and_the_server_holds_at_most_one_pending_hint_per_vault()
     {
         var server = fixture.Server;
