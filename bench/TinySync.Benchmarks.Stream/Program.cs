@@ -17,9 +17,10 @@ using TinySync.Server.Hosting;
 using TinySync.Server.Signals;
 
 // Stream macro benchmark (see RESULTS.md). Parent: a real TinySync server in this process on loopback.
-//   phase 1: --streams streams (ClientWebSocket, in this process) subscribed to one vault; --commits commits are
-//            published through the server's signal bus one at a time; for every commit and every stream, the time
-//            from just before the publish to the receipt of the hint.
+//   phase 1: --streams streams (ClientWebSocket, in this process) subscribed to one vault, one commit at a time:
+//            (a) real commits through POST /v1/vaults/{vid}/ops, timed from sending the request, then
+//            (b) --commits commits published straight into the server's signal bus, timed from the publish;
+//            for every commit and every stream, the time to the receipt of the hint.
 //   phase 2: --idle streams opened by a child process (so their client memory is not counted); this process's
 //            working set and managed heap before and after, and the time for one commit to reach all of them.
 // Child mode: --clients URL VAULT TOKENS_FILE COUNT.
@@ -63,7 +64,9 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
 
 // ---- Phase 1: commit-to-hint latency -----------------------------------------------------------------------------
 {
-    var received = new long[streams, commits + Warmup + 1];
+    var real = Math.Min(commits, 100) + Warmup;
+    var total = real + commits;
+    var received = new long[streams, total + 1];
     var clients = new ClientWebSocket[streams];
     CountdownEvent? round = null;
     var open = Stopwatch.StartNew();
@@ -90,30 +93,52 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
             }
         });
     }
-    var published = new long[commits + Warmup + 1];
-    for (var head = 1; head <= commits + Warmup; head++)
+    // Heads 1..real come from real commits, the rest from publishing straight into the signal bus.
+    var published = new long[total + 1];
+
+    // (a) end to end: a real commit (POST /v1/vaults/{vid}/ops, one mkdir, SQLite WAL) by device 0, from the moment
+    // the request is sent to receipt on every stream.
+    using var writer = new HttpClient { BaseAddress = new Uri(baseUrl) };
+    writer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens[0]);
+    for (var head = 1; head <= real; head++)
+    {
+        round = new CountdownEvent(streams);
+        published[head] = Stopwatch.GetTimestamp();
+        var body = $$"""{"ops":[{"op_id":"{{Guid.NewGuid()}}","kind":"mkdir","container":"default","path":"d{{head}}","base":0}]}""";
+        (await writer.PostAsync($"v1/vaults/{vault}/ops", new StringContent(body, Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        if (!round.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException($"real commit {head}: {round.CurrentCount} streams got no hint");
+    }
+    Report($"phase 1a: real commit (POST .../ops) to hint, {streams} streams x {real - Warmup} commits (after {Warmup} warm-up commits):", Warmup + 1, real);
+
+    // (b) the stream alone: from PublishCommit (what the ops endpoint calls after its transaction) to receipt.
+    for (var head = real + 1; head <= total; head++)
     {
         round = new CountdownEvent(streams);
         published[head] = Stopwatch.GetTimestamp();
         bus.PublishCommit(vault, head);
         if (!round.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException($"commit {head}: {round.CurrentCount} streams got no hint");
     }
-    var all = new List<double>(streams * commits);
-    var last = new List<double>(commits);
-    for (var head = Warmup + 1; head <= commits + Warmup; head++)
+    Report($"phase 1b: publish to hint, {streams} streams x {commits} commits:", real + 1, total);
+
+    void Report(string title, int firstHead, int lastHead)
     {
-        double slowest = 0;
-        for (var s = 0; s < streams; s++)
+        var all = new List<double>(streams * (lastHead - firstHead + 1));
+        var last = new List<double>(lastHead - firstHead + 1);
+        for (var head = firstHead; head <= lastHead; head++)
         {
-            var ms = Stopwatch.GetElapsedTime(published[head], received[s, head]).TotalMilliseconds;
-            all.Add(ms);
-            slowest = Math.Max(slowest, ms);
+            double slowest = 0;
+            for (var s = 0; s < streams; s++)
+            {
+                var ms = Stopwatch.GetElapsedTime(published[head], received[s, head]).TotalMilliseconds;
+                all.Add(ms);
+                slowest = Math.Max(slowest, ms);
+            }
+            last.Add(slowest);
         }
-        last.Add(slowest);
+        Console.WriteLine(title);
+        Console.WriteLine($"  every (stream, commit):      p50 {P(all, 50):F2} ms  p99 {P(all, 99):F2} ms  max {all.Max():F2} ms");
+        Console.WriteLine($"  last stream of each commit:  p50 {P(last, 50):F2} ms  p99 {P(last, 99):F2} ms  max {last.Max():F2} ms");
     }
-    Console.WriteLine($"phase 1: commit-to-hint latency, {streams} streams x {commits} commits (after {Warmup} warm-up commits):");
-    Console.WriteLine($"  every (stream, commit):      p50 {P(all, 50):F2} ms  p99 {P(all, 99):F2} ms  max {all.Max():F2} ms");
-    Console.WriteLine($"  last stream of each commit:  p50 {P(last, 50):F2} ms  p99 {P(last, 99):F2} ms  max {last.Max():F2} ms");
     foreach (var c in clients)
     {
         try
