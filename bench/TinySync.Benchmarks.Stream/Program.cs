@@ -26,6 +26,7 @@ using TinySync.Server.Signals;
 // Child mode: --clients URL VAULT TOKENS_FILE COUNT.
 
 if (args.Length > 0 && args[0] == "--clients") return await Clients.RunAsync(args);
+if (args.Contains("--baseline")) return await Baseline.RunAsync(Arg("--idle", 10_000));
 
 var streams = Arg("--streams", 1000);
 var commits = Arg("--commits", 300);
@@ -95,6 +96,21 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
     }
     // Heads 1..real come from real commits, the rest from publishing straight into the signal bus.
     var published = new long[total + 1];
+    // When did the server finish writing a commit's hints (its last SendAsync returned)? Measured through the
+    // server's own hints-sent counter, so the clients' share of the CPU is not in this figure.
+    var serverDone = new long[total + 1];
+    var sentInRound = 0;
+    var currentHead = 0;
+    using var listener = new System.Diagnostics.Metrics.MeterListener();
+    listener.InstrumentPublished = (instrument, l) =>
+    {
+        if (instrument.Name == "tinysync.streams.hints_sent") l.EnableMeasurementEvents(instrument);
+    };
+    listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+    {
+        if (Interlocked.Increment(ref sentInRound) == streams) serverDone[Volatile.Read(ref currentHead)] = Stopwatch.GetTimestamp();
+    });
+    listener.Start();
 
     // (a) end to end: a real commit (POST /v1/vaults/{vid}/ops, one mkdir, SQLite WAL) by device 0, from the moment
     // the request is sent to receipt on every stream.
@@ -103,6 +119,8 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
     for (var head = 1; head <= real; head++)
     {
         round = new CountdownEvent(streams);
+        Volatile.Write(ref sentInRound, 0);
+        Volatile.Write(ref currentHead, head);
         published[head] = Stopwatch.GetTimestamp();
         var body = $$"""{"ops":[{"op_id":"{{Guid.NewGuid()}}","kind":"mkdir","container":"default","path":"d{{head}}","base":0}]}""";
         (await writer.PostAsync($"v1/vaults/{vault}/ops", new StringContent(body, Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
@@ -114,6 +132,8 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
     for (var head = real + 1; head <= total; head++)
     {
         round = new CountdownEvent(streams);
+        Volatile.Write(ref sentInRound, 0);
+        Volatile.Write(ref currentHead, head);
         published[head] = Stopwatch.GetTimestamp();
         bus.PublishCommit(vault, head);
         if (!round.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException($"commit {head}: {round.CurrentCount} streams got no hint");
@@ -135,7 +155,11 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
             }
             last.Add(slowest);
         }
+        var server = new List<double>();
+        for (var head = firstHead; head <= lastHead; head++)
+            if (serverDone[head] != 0) server.Add(Stopwatch.GetElapsedTime(published[head], serverDone[head]).TotalMilliseconds);
         Console.WriteLine(title);
+        Console.WriteLine($"  server wrote all {streams} hints: p50 {P(server, 50):F2} ms  p99 {P(server, 99):F2} ms  max {server.Max():F2} ms");
         Console.WriteLine($"  every (stream, commit):      p50 {P(all, 50):F2} ms  p99 {P(all, 99):F2} ms  max {all.Max():F2} ms");
         Console.WriteLine($"  last stream of each commit:  p50 {P(last, 50):F2} ms  p99 {P(last, 99):F2} ms  max {last.Max():F2} ms");
     }
@@ -155,42 +179,8 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
 }
 
 // ---- Phase 2: idle streams and server memory ---------------------------------------------------------------------
-{
-    await Task.Delay(2000); // let phase 1's connections finish closing
-    var before = Memory.Measure();
-    Console.WriteLine($"phase 2: before: {before}");
-    var tokensFile = Path.Combine(dataDir, "tokens.txt");
-    await File.WriteAllLinesAsync(tokensFile, tokens);
-    var self = Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal)
-        ? new ProcessStartInfo("dotnet", [typeof(Clients).Assembly.Location])
-        : new ProcessStartInfo(Environment.ProcessPath!);
-    foreach (var a in new[] { "--clients", streamUri.ToString(), vault.ToString(), tokensFile, idle.ToString(CultureInfo.InvariantCulture) })
-        self.ArgumentList.Add(a);
-    self.RedirectStandardInput = true;
-    self.RedirectStandardOutput = true;
-    using var child = Process.Start(self)!;
-    var open = Stopwatch.StartNew();
-    var line = await child.StandardOutput.ReadLineAsync();
-    if (line != "READY") throw new InvalidOperationException($"client process: {line}");
-    Console.WriteLine($"phase 2: {idle} idle streams open and subscribed, held by a child process ({open.Elapsed.TotalSeconds:F1} s)");
-    await Task.Delay(5000);
-    var after = Memory.Measure();
-    Console.WriteLine($"phase 2: after:  {after}");
-    Console.WriteLine($"phase 2: per stream: working set {(after.WorkingSet - before.WorkingSet) / (double)idle / 1024:F1} KiB, " +
-                      $"managed heap {(after.Heap - before.Heap) / (double)idle / 1024:F1} KiB");
-
-    for (var head = 1; head <= 5; head++)
-    {
-        await Task.Delay(200);
-        var t0 = Stopwatch.GetTimestamp(); // CLOCK_MONOTONIC: comparable with the child's timestamps
-        bus.PublishCommit(vault, head);
-        await child.StandardInput.WriteLineAsync($"T0 {t0} {head}");
-        await child.StandardInput.FlushAsync();
-        Console.WriteLine($"phase 2: one commit to {idle} streams: {await child.StandardOutput.ReadLineAsync()}");
-    }
-    child.StandardInput.Close();
-    await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-}
+await Task.Delay(2000); // let phase 1's connections finish closing
+await IdlePhase.RunAsync(streamUri, vault, tokens, idle, dataDir, head => bus.PublishCommit(vault, head));
 
 await app.StopAsync();
 await app.DisposeAsync();
@@ -301,6 +291,90 @@ static class Clients
             Console.WriteLine($"all {count} hints received: first {ms[0]:F1} ms, p50 {ms[count / 2]:F1} ms, p99 {ms[(int)(count * 0.99) - 1]:F1} ms, last {ms[^1]:F1} ms after the publish");
         }
         foreach (var ws in clients) ws.Abort();
+        return 0;
+    }
+}
+
+/// <summary>Phase 2: a child process holds the streams; this process's memory before and after.</summary>
+static class IdlePhase
+{
+    public static async Task RunAsync(Uri streamUri, Guid vault, string[] tokens, int idle, string dataDir, Action<int>? publish)
+    {
+        var before = Memory.Measure();
+        Console.WriteLine($"phase 2: before: {before}");
+        var tokensFile = Path.Combine(dataDir, "tokens.txt");
+        await File.WriteAllLinesAsync(tokensFile, tokens);
+        var self = Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal)
+            ? new ProcessStartInfo("dotnet", [typeof(Clients).Assembly.Location])
+            : new ProcessStartInfo(Environment.ProcessPath!);
+        foreach (var a in new[] { "--clients", streamUri.ToString(), vault.ToString(), tokensFile, idle.ToString(CultureInfo.InvariantCulture) })
+            self.ArgumentList.Add(a);
+        self.RedirectStandardInput = true;
+        self.RedirectStandardOutput = true;
+        using var child = Process.Start(self)!;
+        var open = Stopwatch.StartNew();
+        var line = await child.StandardOutput.ReadLineAsync();
+        if (line != "READY") throw new InvalidOperationException($"client process: {line}");
+        Console.WriteLine($"phase 2: {idle} idle streams open and subscribed, held by a child process ({open.Elapsed.TotalSeconds:F1} s)");
+        await Task.Delay(5000);
+        var after = Memory.Measure();
+        Console.WriteLine($"phase 2: after:  {after}");
+        Console.WriteLine($"phase 2: per stream: working set {(after.WorkingSet - before.WorkingSet) / (double)idle / 1024:F1} KiB, " +
+                          $"managed heap {(after.Heap - before.Heap) / (double)idle / 1024:F1} KiB");
+
+        for (var head = 1; publish is not null && head <= 5; head++)
+        {
+            await Task.Delay(200);
+            var t0 = Stopwatch.GetTimestamp(); // CLOCK_MONOTONIC: comparable with the child's timestamps
+            publish(head);
+            await child.StandardInput.WriteLineAsync($"T0 {t0} {head}");
+            await child.StandardInput.FlushAsync();
+            Console.WriteLine($"phase 2: one commit to {idle} streams: {await child.StandardOutput.ReadLineAsync()}");
+        }
+        child.StandardInput.Close();
+        await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+}
+
+/// <summary>
+/// The floor: a bare Kestrel WebSocket endpoint with the same slim builder and the same handshake (answers the
+/// subscribe, then waits with zero-byte reads), no TinySync. Run with --baseline; compare its per-stream memory.
+/// </summary>
+static class Baseline
+{
+    public static async Task<int> RunAsync(int idle)
+    {
+        var builder = WebApplication.CreateSlimBuilder(["--urls=http://127.0.0.1:0"]);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.MapGet("/v1/stream", async (Microsoft.AspNetCore.Http.HttpContext http) =>
+        {
+            using var ws = await http.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[512];
+            var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
+            using var message = JsonDocument.Parse(buffer.AsMemory(0, r.Count));
+            var vault = message.RootElement.GetProperty("subscribe")[0].GetString();
+            await ws.SendAsync(Encoding.UTF8.GetBytes($$"""{"subscribed":["{{vault}}"],"denied":[]}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+            try
+            {
+                while ((await ws.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None)).MessageType != WebSocketMessageType.Close)
+                {
+                    // idle
+                }
+            }
+            catch (WebSocketException)
+            {
+                // the client went away
+            }
+        });
+        await app.StartAsync();
+        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/";
+        Console.WriteLine($"# baseline: bare Kestrel WebSocket endpoint, no TinySync  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        var dataDir = Directory.CreateTempSubdirectory("tinysync-stream-baseline").FullName;
+        await IdlePhase.RunAsync(new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + "v1/stream"), Guid.NewGuid(), ["none"], idle, dataDir, publish: null);
+        await app.StopAsync();
+        Directory.Delete(dataDir, recursive: true);
         return 0;
     }
 }
