@@ -180,7 +180,8 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
 
 // ---- Phase 2: idle streams and server memory ---------------------------------------------------------------------
 await Task.Delay(2000); // let phase 1's connections finish closing
-await IdlePhase.RunAsync(streamUri, vault, tokens, idle, dataDir, head => bus.PublishCommit(vault, head));
+await IdlePhase.RunAsync(streamUri, vault, tokens, idle, dataDir, head => bus.PublishCommit(vault, head),
+    async () => (await admin.DeleteAsync($"v1/groups/bench/vaults/{vault}")).EnsureSuccessStatusCode());
 
 await app.StopAsync();
 await app.DisposeAsync();
@@ -251,6 +252,8 @@ static class Clients
         const int Rounds = 5;
         var received = new long[Rounds + 1, count];
         var rounds = Enumerable.Range(0, Rounds + 1).Select(_ => new CountdownEvent(count)).ToArray();
+        var deniedAt = new long[count];
+        var denied = new CountdownEvent(count);
         var readers = clients.Select((ws, i) => Task.Run(async () =>
         {
             var buffer = new byte[128];
@@ -263,6 +266,12 @@ static class Clients
                     if (r.MessageType == WebSocketMessageType.Close) return;
                     r = await ws.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
                     if (r.MessageType == WebSocketMessageType.Close) return;
+                    if (buffer.AsSpan(0, r.Count).StartsWith("{\"denied\""u8))
+                    {
+                        deniedAt[i] = Stopwatch.GetTimestamp();
+                        denied.Signal();
+                        continue;
+                    }
                     var head = Head(buffer.AsSpan(0, r.Count));
                     if (head is >= 1 and <= Rounds)
                     {
@@ -281,6 +290,17 @@ static class Clients
         {
             var parts = line.Split(' ');
             var t0 = long.Parse(parts[1], CultureInfo.InvariantCulture);
+            if (parts[0] == "D")
+            {
+                if (!denied.Wait(TimeSpan.FromSeconds(60)))
+                {
+                    Console.WriteLine($"TIMEOUT: {denied.CurrentCount} streams were not told");
+                    continue;
+                }
+                var d = deniedAt.Select(t => Stopwatch.GetElapsedTime(t0, t).TotalMilliseconds).Order().ToArray();
+                Console.WriteLine($"all {count} told {{\"denied\"}}: first {d[0]:F1} ms, p50 {d[count / 2]:F1} ms, last {d[^1]:F1} ms after the DELETE was sent");
+                continue;
+            }
             var head = int.Parse(parts[2], CultureInfo.InvariantCulture);
             if (!rounds[head].Wait(TimeSpan.FromSeconds(60)))
             {
@@ -298,7 +318,7 @@ static class Clients
 /// <summary>Phase 2: a child process holds the streams; this process's memory before and after.</summary>
 static class IdlePhase
 {
-    public static async Task RunAsync(Uri streamUri, Guid vault, string[] tokens, int idle, string dataDir, Action<int>? publish)
+    public static async Task RunAsync(Uri streamUri, Guid vault, string[] tokens, int idle, string dataDir, Action<int>? publish, Func<Task>? dropAccess = null)
     {
         var before = Memory.Measure();
         Console.WriteLine($"phase 2: before: {before}");
@@ -330,6 +350,17 @@ static class IdlePhase
             await child.StandardInput.WriteLineAsync($"T0 {t0} {head}");
             await child.StandardInput.FlushAsync();
             Console.WriteLine($"phase 2: one commit to {idle} streams: {await child.StandardOutput.ReadLineAsync()}");
+        }
+        if (dropAccess is not null)
+        {
+            // Loss of access: remove the group→vault edge; every stream must get {"denied": [vault]}.
+            await Task.Delay(200);
+            var t0 = Stopwatch.GetTimestamp();
+            await dropAccess();
+            var deleteMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            await child.StandardInput.WriteLineAsync($"D {t0}");
+            await child.StandardInput.FlushAsync();
+            Console.WriteLine($"phase 2: group-vault edge removed (DELETE answered in {deleteMs:F1} ms), {idle} streams: {await child.StandardOutput.ReadLineAsync()}");
         }
         child.StandardInput.Close();
         await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));

@@ -63,8 +63,19 @@ internal sealed class StreamHub : BackgroundService
         try
         {
             if (_stopping) connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "the server is shutting down", "shutdown");
-            // A revocation between authentication and registration above would be missed: look once more.
-            else if (await IsRevokedAsync(deviceId).ConfigureAwait(false)) CloseRevoked(connection);
+            else
+            {
+                // A revocation between authentication and registration above would be missed: look once more.
+                try
+                {
+                    if (await IsRevokedAsync(deviceId).ConfigureAwait(false)) CloseRevoked(connection);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    StreamLog.SubscribeFailed(_log, e, DeviceToken.Redact(deviceId));
+                    connection.RequestClose(WebSocketCloseStatus.InternalServerError, "the server could not check the device; reconnect in a few seconds", "server_error");
+                }
+            }
             await connection.RunAsync(SubscribeAsync).ConfigureAwait(false);
         }
         finally

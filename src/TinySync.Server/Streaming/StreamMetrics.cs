@@ -17,7 +17,7 @@ public sealed class StreamMetrics
         _open = meter.CreateUpDownCounter<long>("tinysync.streams.open", description: "Open wake-hint streams");
         _hints = meter.CreateCounter<long>("tinysync.streams.hints_sent", description: "Wake hints written to streams");
         _dropped = meter.CreateCounter<long>("tinysync.streams.dropped",
-            description: "Streams ended by the server or lost: revoked, slow_reader, protocol_error, shutdown, connection_lost");
+            description: "Streams ended by the server or lost: revoked, slow_reader, protocol_error, server_error, shutdown, connection_lost");
     }
 
     /// <summary>A stream opened.</summary>
