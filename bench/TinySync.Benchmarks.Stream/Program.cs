@@ -116,6 +116,7 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
     // the request is sent to receipt on every stream.
     using var writer = new HttpClient { BaseAddress = new Uri(baseUrl) };
     writer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens[0]);
+    var postMs = new List<double>();
     for (var head = 1; head <= real; head++)
     {
         round = new CountdownEvent(streams);
@@ -124,9 +125,11 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
         published[head] = Stopwatch.GetTimestamp();
         var body = $$"""{"ops":[{"op_id":"{{Guid.NewGuid()}}","kind":"mkdir","container":"default","path":"d{{head}}","base":0}]}""";
         (await writer.PostAsync($"v1/vaults/{vault}/ops", new StringContent(body, Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        if (head > Warmup) postMs.Add(Stopwatch.GetElapsedTime(published[head]).TotalMilliseconds);
         if (!round.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException($"real commit {head}: {round.CurrentCount} streams got no hint");
     }
     Report($"phase 1a: real commit (POST .../ops) to hint, {streams} streams x {real - Warmup} commits (after {Warmup} warm-up commits):", Warmup + 1, real);
+    Console.WriteLine($"  the POST itself (commit, then fan-out on the request thread, then the response): p50 {P(postMs, 50):F2} ms  p99 {P(postMs, 99):F2} ms");
 
     // (b) the stream alone: from PublishCommit (what the ops endpoint calls after its transaction) to receipt.
     for (var head = real + 1; head <= total; head++)

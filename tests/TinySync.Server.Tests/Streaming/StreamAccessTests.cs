@@ -83,7 +83,7 @@ public class StreamAccessTests
         // Remove the edge behind the API's back: no AccessChanged signal is published.
         await server.App.Services.GetRequiredService<Storage.IStore>().RemoveVaultFromGroupAsync(group, vault.VaultId, DateTimeOffset.UtcNow, default);
 
-        await Hub(server).RecheckAllAsync(default);
+        await Hub(server).RecheckAllAsync(checkRevoked: true, default);
 
         (await stream.ReceiveAsync()).GetRawText().ShouldBe($$"""{"denied":["{{vault.VaultId}}"]}""");
     }
