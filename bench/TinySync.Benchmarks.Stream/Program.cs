@@ -132,6 +132,9 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
     Console.WriteLine($"  the POST itself (commit, then fan-out on the request thread, then the response): p50 {P(postMs, 50):F2} ms  p99 {P(postMs, 99):F2} ms");
 
     // (b) the stream alone: from PublishCommit (what the ops endpoint calls after its transaction) to receipt.
+    // CPU time of this process (server and the clients together) per commit is less sensitive to machine load than
+    // wall-clock latency.
+    var cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
     for (var head = real + 1; head <= total; head++)
     {
         round = new CountdownEvent(streams);
@@ -141,7 +144,9 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
         bus.PublishCommit(vault, head);
         if (!round.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException($"commit {head}: {round.CurrentCount} streams got no hint");
     }
+    var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
     Report($"phase 1b: publish to hint, {streams} streams x {commits} commits:", real + 1, total);
+    Console.WriteLine($"  CPU of server + clients per commit: {cpu.TotalMilliseconds / commits:F2} ms ({cpu.TotalMilliseconds * 1000 / commits / streams:F1} µs per hint, both ends)");
 
     void Report(string title, int firstHead, int lastHead)
     {
@@ -356,6 +361,14 @@ static class IdlePhase
         }
         if (dropAccess is not null)
         {
+            double recheckSeconds = 0;
+            using var listener = new System.Diagnostics.Metrics.MeterListener();
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "tinysync.streams.recheck.duration") l.EnableMeasurementEvents(instrument);
+            };
+            listener.SetMeasurementEventCallback<double>((_, value, _, _) => Volatile.Write(ref recheckSeconds, value));
+            listener.Start();
             // Loss of access: remove the group→vault edge; every stream must get {"denied": [vault]}.
             await Task.Delay(200);
             var t0 = Stopwatch.GetTimestamp();
@@ -364,6 +377,7 @@ static class IdlePhase
             await child.StandardInput.WriteLineAsync($"D {t0}");
             await child.StandardInput.FlushAsync();
             Console.WriteLine($"phase 2: group-vault edge removed (DELETE answered in {deleteMs:F1} ms), {idle} streams: {await child.StandardOutput.ReadLineAsync()}");
+            Console.WriteLine($"phase 2: the server's re-check pass (after which no hint of the vault is queued) took {Volatile.Read(ref recheckSeconds) * 1000:F1} ms");
         }
         child.StandardInput.Close();
         await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -412,3 +426,4 @@ static class Baseline
         return 0;
     }
 }
+

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using TinySync.Core.Contracts;
@@ -261,9 +262,13 @@ internal sealed class StreamHub : BackgroundService
 
     /// <summary>Re-checks every open subscription, per device (see <see cref="ReachableAmongAsync"/>), a few devices at
     /// a time; with <paramref name="checkRevoked"/> also closes streams of devices found revoked.</summary>
-    public Task RecheckAllAsync(bool checkRevoked, CancellationToken ct) =>
-        Parallel.ForEachAsync(_byDevice.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
-            async (entry, token) => await RecheckDeviceAsync(entry.Key, [.. entry.Value.Keys], checkRevoked, token).ConfigureAwait(false));
+    public async Task RecheckAllAsync(bool checkRevoked, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await Parallel.ForEachAsync(_byDevice.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
+            async (entry, token) => await RecheckDeviceAsync(entry.Key, [.. entry.Value.Keys], checkRevoked, token).ConfigureAwait(false)).ConfigureAwait(false);
+        _metrics.Rechecked(Stopwatch.GetElapsedTime(started));
+    }
 
     async Task RecheckDeviceAsync(Guid deviceId, IReadOnlyList<StreamConnection> connections, bool checkRevoked, CancellationToken ct)
     {
