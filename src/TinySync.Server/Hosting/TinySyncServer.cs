@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Json;
 using TinySync.Core.Contracts;
 using TinySync.Server.Apis;
 using TinySync.Server.Auth;
+using TinySync.Server.Blobs;
 using TinySync.Server.Http;
 using TinySync.Server.Observability;
 using TinySync.Server.Signals;
@@ -23,6 +24,9 @@ public static class TinySyncServer
     /// <summary>Builds a ready-to-run server: storage opened and migrated, admin token loaded, routes mapped.</summary>
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
     {
+        // SPEC §5 paths are NFC; invariant globalization mode silently skips normalization checks.
+        if ("e\u0301".IsNormalized(System.Text.NormalizationForm.FormC))
+            throw new InvalidOperationException("Unicode normalization is unavailable (invariant globalization mode or no ICU); install libicu and unset DOTNET_SYSTEM_GLOBALIZATION_INVARIANT");
         var builder = WebApplication.CreateSlimBuilder(args);
         var options = TinySyncOptions.From(builder.Configuration);
         Directory.CreateDirectory(options.DataDir);
@@ -43,11 +47,14 @@ public static class TinySyncServer
         builder.Services.AddSingleton<PrometheusExporter>();
         builder.Services.AddSingleton<Authenticator>();
         builder.Services.AddSingleton<ISignalBus, InProcessSignalBus>();
+        builder.Services.AddStreamServices(builder.Configuration);
 
         var store = await OpenStoreAsync(options, ct).ConfigureAwait(false);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<IStore>(store);
         builder.Services.AddSingleton(store.Dialect);
+        builder.Services.AddSingleton(OpenChunkStore(options));
+        builder.Services.AddHostedService<ChunkCollector>();
 
         builder.Services.ConfigureHttpJsonOptions(o => CopyWireOptions(o.SerializerOptions));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
@@ -94,8 +101,18 @@ public static class TinySyncServer
         app.MapVaultsApi();
         app.MapGroupsApi();
         app.MapAuditApi();
+        app.MapSyncApi();
+        app.MapChunksApi();
+        app.MapStreamApi();
         return app;
     }
+
+    static IChunkStore OpenChunkStore(TinySyncOptions options) => options.BlobStore switch
+    {
+        null => new LocalChunkStore(Path.Combine(options.DataDir, "chunks")),
+        _ => throw new InvalidOperationException(
+            "TINYSYNC_BLOB_STORE is set, but this build stores chunks only in the data directory; unset TINYSYNC_BLOB_STORE"),
+    };
 
     static async Task<SqlStore> OpenStoreAsync(TinySyncOptions options, CancellationToken ct)
     {
