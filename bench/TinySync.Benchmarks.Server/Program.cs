@@ -5,6 +5,7 @@ using TinySync.Benchmarks.Server;
 //   token    [--index I]                print the bearer token of the small device, or of seeded device I (for wrk)
 //   authz    --data DIR [--calls N]     p50/p99 of IStore.CanAccessAsync over random pairs, half reachable
 //   register --url URL [--concurrency C] [--seconds S]   registrations per second through POST /v1/devices
+//   profile  --data DIR [--calls N]     where GET /v1/me spends its time, step by step
 //   memory   --data DIR                 the server in this process with the seeded DB open: working set, managed heap after GC
 var command = args.Length > 0 ? args[0] : "help";
 string Arg(string name, string fallback)
@@ -22,6 +23,7 @@ return command switch
         int.Parse(Arg("--concurrency", "16"), System.Globalization.CultureInfo.InvariantCulture),
         double.Parse(Arg("--seconds", "10"), System.Globalization.CultureInfo.InvariantCulture)),
     "memory" => await MemoryBench.RunAsync(data),
+    "profile" => await ProfileBench.RunAsync(data, int.Parse(Arg("--calls", "5000"), System.Globalization.CultureInfo.InvariantCulture)),
     _ => Help(),
 };
 

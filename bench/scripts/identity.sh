@@ -32,6 +32,9 @@ $BENCH seed --data "$SEED"
 echo "== authorization decision"
 $BENCH authz --data "$SEED" --calls 100000
 
+echo "== where GET /v1/me spends its time (single-threaded, in-process, per call)"
+$BENCH profile --data "$SEED" --calls 5000
+
 RUN=$(mktemp -d /tmp/tinysync-bench-XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$RUN"; }
@@ -65,6 +68,11 @@ echo "== GET /v1/me body: server $ME_BYTES bytes (small device: 2 groups, 3 vaul
 
 rps() { awk '/Requests\/sec/ {print $2}'; }
 declare -A R
+# Warm-up, discarded: tiered JIT needs a while under load to reach steady state (and longer on a loaded machine:
+# the server's first 15 s ran at ~1,000 req/s, then ~4,000-6,000), so both peers get the same warm-up first.
+echo "== warm-up (discarded): wrk 20 s on each"
+wrk -t2 -c32 -d20s "$BARE/v1/me" >/dev/null
+wrk -t2 -c32 -d20s -H "Authorization: Bearer $TOKEN" "$SERVER/v1/me" >/dev/null
 for round in 1 2; do
   echo "== wrk ${WRK_ARGS[*]} round $round"
   R[bare$round]=$(wrk "${WRK_ARGS[@]}" "$BARE/v1/me" | tee "$RUN/wrk-bare-$round.txt" | rps)

@@ -19,6 +19,8 @@ public sealed class PageTests
         await pg.CreateWorkspaceAsync("acme");
         var (_, token, _) = await pg.SetUpDriveAsync("ada", credential);
 
+        // A loaded 2-core CI machine can take longer than Playwright's 5 s default to refresh the page.
+        Assertions.SetDefaultExpectTimeout(30_000);
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -27,6 +29,9 @@ public sealed class PageTests
             Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1100 } });
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
         await page.GotoAsync(pg.BaseAddress.AbsoluteUri);
         await Assertions.Expect(page.Locator("#users")).ToContainTextAsync("ada");
 
@@ -35,6 +40,7 @@ public sealed class PageTests
         await page.ClickAsync("#fire-user-joined_workspace");
 
         await Assertions.Expect(page.Locator("#event-result")).ToContainTextAsync("\"status\":\"applied\"");
+        errors.ShouldBeEmpty(string.Join("\n", errors));
         var call = page.Locator("#calls tr", new PageLocatorOptions { HasText = "PUT /v1/groups/pg:ws:acme/devices/" });
         await Assertions.Expect(call).ToHaveCountAsync(1);
         await Assertions.Expect(call).ToContainTextAsync("200");
@@ -51,6 +57,7 @@ public sealed class PageTests
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
         new FileInfo(shot).Length.ShouldBeGreaterThan(10_000);
 
+        errors.ShouldBeEmpty(string.Join("\n", errors));
         var html = await page.ContentAsync();
         html.ShouldNotContain(token[^43..]);
         html.ShouldNotContain(server.AdminToken);

@@ -143,6 +143,13 @@ public sealed class PlaygroundFlowTests : IAsyncLifetime
 
         await _pg.FireOkAsync(new { id = "vr-1", type = "workspace.vault_removed", workspace_id = "acme", vault_id = chosen });
         (await Playground.MeAsync(_server.BaseAddress, token)).Me!.Vaults.Select(v => v.VaultId).ShouldNotContain(chosen);
+
+        // An existing vault attached by id without a name keeps its name.
+        var existing = await _admin.PutVaultAsync(Guid.NewGuid(), "Made elsewhere");
+        await _pg.FireOkAsync(new { id = "va-2", type = "workspace.vault_added", workspace_id = "acme", vault_id = existing.VaultId });
+        (await _admin.GetVaultAsync(existing.VaultId)).Name.ShouldBe("Made elsewhere");
+        (await Playground.MeAsync(_server.BaseAddress, token)).Me!.Vaults.Select(v => v.VaultId).ShouldContain(existing.VaultId);
+        (await _pg.ReconcileAsync())["repairs"]!.AsArray().ShouldBeEmpty();
     }
 
     [Fact]

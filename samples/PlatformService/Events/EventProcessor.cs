@@ -55,7 +55,7 @@ public sealed class EventProcessor(Catalog.Catalog catalog, Provisioner provisio
                         await Catalog.Catalog.RemoveMembershipAsync(c, tx, ev.UserId!, ev.WorkspaceId!).ConfigureAwait(false);
                         break;
                     case EcosystemEvent.WorkspaceVaultAdded:
-                        await Catalog.Catalog.AddVaultAsync(c, tx, ev.WorkspaceId!, ev.VaultId!.Value, ev.Name ?? "vault").ConfigureAwait(false);
+                        await Catalog.Catalog.AddVaultAsync(c, tx, ev.WorkspaceId!, ev.VaultId!.Value, ev.Name ?? "").ConfigureAwait(false);
                         break;
                     case EcosystemEvent.WorkspaceVaultRemoved:
                         await Catalog.Catalog.RemoveVaultAsync(c, tx, ev.WorkspaceId!, ev.VaultId!.Value).ConfigureAwait(false);

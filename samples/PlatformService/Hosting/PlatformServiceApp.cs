@@ -25,7 +25,9 @@ public static class PlatformServiceApp
         var catalog = new Catalog.Catalog(db);
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton(catalog);
-        builder.Services.AddSingleton(new TinySyncManagementClient(options.TinySyncUrl, options.AdminToken, new ManagementClientOptions
+        // A short timeout: calls run one event at a time, and a hung TinySync should turn into "pending" quickly.
+        var http = new HttpClient { BaseAddress = options.TinySyncUrl, Timeout = TimeSpan.FromSeconds(10) };
+        builder.Services.AddSingleton(new TinySyncManagementClient(http, options.AdminToken, new ManagementClientOptions
         {
             Observer = new CallLogObserver(catalog),
             MaxRetryAttempts = options.ClientRetries,

@@ -40,7 +40,7 @@ public sealed class Provisioner(TinySyncManagementClient tinySync, Catalog.Catal
         if (ws is null) return;
         if (await catalog.GetVaultAsync(workspaceId, vaultId, ct).ConfigureAwait(false) is { } v)
         {
-            await tinySync.PutVaultAsync(vaultId, v.Name, ct).ConfigureAwait(false);
+            await EnsureVaultAsync(v, ct).ConfigureAwait(false);
             await tinySync.AddVaultToGroupAsync(ws.GroupId, vaultId, ct).ConfigureAwait(false);
             return;
         }
@@ -51,6 +51,28 @@ public sealed class Provisioner(TinySyncManagementClient tinySync, Catalog.Catal
         catch (TinySyncNotFoundException e)
         {
             await NoteAsync("info", $"vault {vaultId} is unknown to TinySync ({e.Code}); there was no grant to remove", ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Creates the vault with the catalog's id (PUT: safe to repeat). A vault added without a name keeps the name it
+    /// already has in TinySync; only a vault that does not exist yet gets the default name.
+    /// </summary>
+    public async Task EnsureVaultAsync(VaultRow v, CancellationToken ct)
+    {
+        var id = Guid.Parse(v.VaultId);
+        if (v.Name.Length > 0)
+        {
+            await tinySync.PutVaultAsync(id, v.Name, ct).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await tinySync.GetVaultAsync(id, ct).ConfigureAwait(false);
+        }
+        catch (TinySyncNotFoundException)
+        {
+            await tinySync.PutVaultAsync(id, "vault", ct).ConfigureAwait(false);
         }
     }
 

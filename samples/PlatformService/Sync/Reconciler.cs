@@ -85,9 +85,9 @@ public sealed class Reconciler(TinySyncManagementClient tinySync, Catalog.Catalo
             }
             foreach (var (id, v) in wantVaults.Where(p => !group.Vaults.Contains(p.Key)))
             {
-                await tinySync.PutVaultAsync(id, v.Name, ct).ConfigureAwait(false);
+                await provisioner.EnsureVaultAsync(v, ct).ConfigureAwait(false);
                 await tinySync.AddVaultToGroupAsync(ws.GroupId, id, ct).ConfigureAwait(false);
-                repairs.Add(new Repair("add_vault_edge", $"{ws.GroupId} → vault {id}", $"vault '{v.Name}' belongs to workspace '{ws.WorkspaceId}'"));
+                repairs.Add(new Repair("add_vault_edge", $"{ws.GroupId} → vault {id}", $"vault {(v.Name.Length > 0 ? $"'{v.Name}'" : id.ToString("D"))} belongs to workspace '{ws.WorkspaceId}'"));
             }
             foreach (var id in group.Vaults.Where(id => !wantVaults.ContainsKey(id)))
             {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using TinySync.Core.Contracts;
@@ -63,8 +64,19 @@ internal sealed class StreamHub : BackgroundService
         try
         {
             if (_stopping) connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "the server is shutting down", "shutdown");
-            // A revocation between authentication and registration above would be missed: look once more.
-            else if (await IsRevokedAsync(deviceId).ConfigureAwait(false)) CloseRevoked(connection);
+            else
+            {
+                // A revocation between authentication and registration above would be missed: look once more.
+                try
+                {
+                    if (await IsRevokedAsync(deviceId).ConfigureAwait(false)) CloseRevoked(connection);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    StreamLog.SubscribeFailed(_log, e, DeviceToken.Redact(deviceId));
+                    connection.RequestClose(WebSocketCloseStatus.InternalServerError, "the server could not check the device; reconnect in a few seconds", "server_error");
+                }
+            }
             await connection.RunAsync(SubscribeAsync).ConfigureAwait(false);
         }
         finally
@@ -117,7 +129,10 @@ internal sealed class StreamHub : BackgroundService
     async Task<SubscribeOutcome> SubscribeAsync(StreamConnection connection, IReadOnlyList<string> ids, CancellationToken ct)
     {
         var epoch = Interlocked.Read(ref _accessEpoch);
-        var reachable = await ReachableAsync(connection.DeviceId, ct).ConfigureAwait(false);
+        HashSet<Guid> wellFormed = [];
+        foreach (var raw in ids)
+            if (StreamProtocol.TryParseId(raw, out var candidate)) wellFormed.Add(candidate);
+        var reachable = await ReachableAmongAsync(connection.DeviceId, wellFormed, ct).ConfigureAwait(false);
         List<Guid> accepted = [];
         List<string> denied = [];
         HashSet<Guid> seen = [];
@@ -140,16 +155,32 @@ internal sealed class StreamHub : BackgroundService
             if (!connection.IsSubscribed(vault)) RemoveFromIndex(vault, connection);
         }
         // Access shrank while we looked: check again, so a subscription never outlives its access.
-        if (Interlocked.Read(ref _accessEpoch) != epoch) await RecheckDeviceAsync(connection.DeviceId, [connection], ct).ConfigureAwait(false);
+        if (Interlocked.Read(ref _accessEpoch) != epoch) await RecheckDeviceAsync(connection.DeviceId, [connection], checkRevoked: false, ct).ConfigureAwait(false);
         await sent.WaitAsync(ct).ConfigureAwait(false); // one reply in flight per stream: the client cannot pile them up
         return SubscribeOutcome.Answered;
     }
 
-    async Task<HashSet<Guid>> ReachableAsync(Guid deviceId, CancellationToken ct)
+    /// <summary>Which of <paramref name="candidates"/> the device reaches: one access query per vault for a few
+    /// vaults (the common case: a device streams the handful of vaults it syncs), else one query for the device's
+    /// whole reachable set.</summary>
+    async Task<HashSet<Guid>> ReachableAmongAsync(Guid deviceId, IReadOnlyCollection<Guid> candidates, CancellationToken ct)
     {
+        HashSet<Guid> reachable = [];
+        if (candidates.Count == 0) return reachable;
+        if (candidates.Count <= FewVaults)
+        {
+            foreach (var vault in candidates)
+                if (await _store.CanAccessAsync(deviceId, vault, ct).ConfigureAwait(false)) reachable.Add(vault);
+            return reachable;
+        }
         var me = await _store.GetMeAsync(deviceId, ct).ConfigureAwait(false);
-        return me is null ? [] : [.. me.Vaults.Select(v => v.VaultId)];
+        if (me is null) return reachable;
+        foreach (var vault in me.Vaults)
+            if (candidates.Contains(vault.VaultId)) reachable.Add(vault.VaultId);
+        return reachable;
     }
+
+    const int FewVaults = 4;
 
     // ---- Signals ------------------------------------------------------------------------------------------------
 
@@ -198,12 +229,14 @@ internal sealed class StreamHub : BackgroundService
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            var signalled = false;
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
                 wait.CancelAfter(_options.RecheckInterval);
                 try
                 {
                     await _recheck.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+                    signalled = true;
                 }
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -216,7 +249,9 @@ internal sealed class StreamHub : BackgroundService
             }
             try
             {
-                await RecheckAllAsync(stoppingToken).ConfigureAwait(false);
+                // A signal-driven pass only re-checks access (revocations have their own signal); the periodic
+                // safety pass also looks for revoked devices.
+                await RecheckAllAsync(checkRevoked: !signalled, stoppingToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -225,20 +260,28 @@ internal sealed class StreamHub : BackgroundService
         }
     }
 
-    /// <summary>Re-checks every open subscription: one reachable-vault query per device, a few devices at a time.</summary>
-    public Task RecheckAllAsync(CancellationToken ct) =>
-        Parallel.ForEachAsync(_byDevice.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
-            async (entry, token) => await RecheckDeviceAsync(entry.Key, [.. entry.Value.Keys], token).ConfigureAwait(false));
+    /// <summary>Re-checks every open subscription, per device (see <see cref="ReachableAmongAsync"/>), a few devices at
+    /// a time; with <paramref name="checkRevoked"/> also closes streams of devices found revoked.</summary>
+    public async Task RecheckAllAsync(bool checkRevoked, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await Parallel.ForEachAsync(_byDevice.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
+            async (entry, token) => await RecheckDeviceAsync(entry.Key, [.. entry.Value.Keys], checkRevoked, token).ConfigureAwait(false)).ConfigureAwait(false);
+        _metrics.Rechecked(Stopwatch.GetElapsedTime(started));
+    }
 
-    async Task RecheckDeviceAsync(Guid deviceId, IReadOnlyList<StreamConnection> connections, CancellationToken ct)
+    async Task RecheckDeviceAsync(Guid deviceId, IReadOnlyList<StreamConnection> connections, bool checkRevoked, CancellationToken ct)
     {
         if (connections.Count == 0) return;
-        if (await IsRevokedAsync(deviceId).ConfigureAwait(false))
+        if (checkRevoked && await IsRevokedAsync(deviceId).ConfigureAwait(false))
         {
             foreach (var connection in connections) CloseRevoked(connection);
             return;
         }
-        var reachable = await ReachableAsync(deviceId, ct).ConfigureAwait(false);
+        // One look per device, for the union of what its streams subscribe to.
+        HashSet<Guid> subscribed = [];
+        foreach (var connection in connections) subscribed.UnionWith(connection.Subscriptions());
+        var reachable = await ReachableAmongAsync(deviceId, subscribed, ct).ConfigureAwait(false);
         foreach (var connection in connections)
         {
             var lost = connection.RetainReachable(reachable);

@@ -52,10 +52,18 @@ public abstract class AuthorizationMatrixTests(SharedServer fixture)
         foreach (var d in devices)
         {
             var reached = await _server.ReachableVaultsAsync(d.Token);
+            using var c = _server.Client(d.Token);
             foreach (var v in vaults)
             {
-                reached.Contains(v.VaultId).ShouldBe(expected[d.DeviceId].Contains(v.VaultId), $"{d.DisplayName} -> {v.Name}");
+                var reachable = expected[d.DeviceId].Contains(v.VaultId);
+                reached.Contains(v.VaultId).ShouldBe(reachable, $"GET /v1/me: {d.DisplayName} -> {v.Name}");
+                // a device route that touches the vault: 200 when reachable, otherwise 404 (never 403)
+                var log = await c.GetAsync($"v1/vaults/{v.VaultId}/log");
+                if (reachable) ((int)log.StatusCode).ShouldBe(200, $"log: {d.DisplayName} -> {v.Name}");
+                else await log.ShouldBeProblemAsync(404, "vault_not_found");
             }
+            // a vault that does not exist answers exactly like one that exists but is out of reach
+            await (await c.GetAsync($"v1/vaults/{Guid.NewGuid()}/log")).ShouldBeProblemAsync(404, "vault_not_found");
         }
 
         using var a = _server.Client(alice.Token);
@@ -82,10 +90,22 @@ public abstract class AuthorizationMatrixTests(SharedServer fixture)
     }
 
     [Fact]
+    public async Task Removing_access_turns_the_vault_log_from_200_into_404_on_the_next_request()
+    {
+        var (device, vault) = await _server.DeviceWithVaultAsync("loses access");
+        using var c = _server.Client(device.Token);
+        ((int)(await c.GetAsync($"v1/vaults/{vault.VaultId}/log")).StatusCode).ShouldBe(200);
+        using var admin = _server.Admin();
+        var group = (await (await admin.GetAsync($"v1/devices/{device.DeviceId}")).ReadAsync<DeviceView>()).Groups.ShouldHaveSingleItem();
+        ((int)(await admin.DeleteAsync($"v1/groups/{group}/vaults/{vault.VaultId}")).StatusCode).ShouldBe(204);
+        await (await c.GetAsync($"v1/vaults/{vault.VaultId}/log")).ShouldBeProblemAsync(404, "vault_not_found");
+        await (await admin.GetAsync($"v1/vaults/{vault.VaultId}/log")).ShouldBeProblemAsync(403, "device_token_required");
+    }
+
+    [Fact]
     public async Task A_device_token_on_a_vault_route_answers_alike_for_a_reachable_an_unreachable_and_a_nonexistent_vault()
     {
-        // The device API's vault routes (log, tree, chunks) are another area; the admin vault route is the one a
-        // device token can touch here, and it must not tell an outsider which vault ids exist.
+        // The admin vault route must not tell a device which vault ids exist either.
         var (device, vault) = await _server.DeviceWithVaultAsync("prober");
         var other = await _server.CreateVaultAsync("not reachable");
         using var c = _server.Client(device.Token);

@@ -1,5 +1,12 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using TinySync.Core.Contracts;
+using TinySync.Server.Hosting;
 using TinySync.Server.Tests.Support;
+using static TinySync.Server.Tests.Support.ProblemAssertions;
 
 namespace TinySync.Server.Tests.Identity;
 
@@ -42,5 +49,42 @@ public abstract class LastSeenTests(SharedServer fixture)
         using var c = _server.Client(device.Token);
         (await c.GetAsync("v1/me")).EnsureSuccessStatusCode();
         (await _server.AuditHeadAsync()).ShouldBe(head);
+    }
+
+    sealed class ManualClock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Fact]
+    public async Task Last_seen_is_rewritten_only_after_about_a_minute_on_the_servers_clock()
+    {
+        using var dir = new TempDir();
+        var clock = new ManualClock(new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero));
+        await using var app = await TinySyncServer.BuildAsync(
+            ["--urls=http://127.0.0.1:0", $"--TINYSYNC_DATA_DIR={dir.Sub("data")}", $"--TINYSYNC_ADMIN_TOKEN={TestServer.AdminTokenValue}"],
+            b => b.Services.AddSingleton<TimeProvider>(clock));
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var anonymous = new HttpClient { BaseAddress = new Uri(address + "/") };
+        var device = await (await anonymous.PostAsync("v1/devices", Json("""{"display_name":"clocked"}"""))).ReadAsync<DeviceRegistered>();
+        using var c = new HttpClient { BaseAddress = new Uri(address + "/") };
+        c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", device.Token);
+        object? Seen() => Db.Scalar(dir.Sub("data"), "SELECT last_seen_at FROM devices WHERE device_id = @d", ("@d", device.DeviceId.ToString("D")));
+        long Micros(DateTimeOffset t) => (t.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+        var first = clock.Now;
+        (await c.GetAsync("v1/me")).EnsureSuccessStatusCode();
+        Seen().ShouldBe(Micros(first));
+
+        clock.Now = first.AddSeconds(59);
+        (await c.GetAsync("v1/me")).EnsureSuccessStatusCode();
+        Seen().ShouldBe(Micros(first), "within the minute nothing is written");
+
+        clock.Now = first.AddSeconds(61);
+        (await c.GetAsync("v1/me")).EnsureSuccessStatusCode();
+        Seen().ShouldBe(Micros(first.AddSeconds(61)), "after the minute the next request records the new time");
+        await app.StopAsync();
     }
 }
