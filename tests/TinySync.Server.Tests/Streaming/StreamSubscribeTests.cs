@@ -125,6 +125,8 @@ public abstract class StreamSubscribeTests(SharedServer fixture)
         for (var head = 1; head <= 10_000; head++) Bus(server).PublishCommit(vault.VaultId, head);
         Bus(server).PublishCommit(vault.VaultId, 5); // a late, older head is never sent after a newer one
 
+        // On PostgreSQL the signals come back through LISTEN/NOTIFY, i.e. asynchronously: wait for the first one.
+        for (var waited = 0; connection.PendingHighWater == 0 && waited < 10_000; waited += 10) await Task.Delay(10);
         connection.PendingHighWater.ShouldBe(1);
         long last = 0;
         var frames = 0;
