@@ -266,7 +266,13 @@ internal sealed class StreamHub : BackgroundService
     {
         var started = Stopwatch.GetTimestamp();
         await Parallel.ForEachAsync(_byDevice.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
-            async (entry, token) => await RecheckDeviceAsync(entry.Key, [.. entry.Value.Keys], checkRevoked, token).ConfigureAwait(false)).ConfigureAwait(false);
+            async (entry, token) =>
+            {
+                // SQLite answers synchronously: without yielding, the workers would hold thread-pool threads for the
+                // whole pass while the senders of the `denied` frames (and every other request) wait behind them.
+                await Task.Yield();
+                await RecheckDeviceAsync(entry.Key, [.. entry.Value.Keys], checkRevoked, token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
         _metrics.Rechecked(Stopwatch.GetElapsedTime(started));
     }
 
