@@ -24,6 +24,7 @@ internal sealed class StreamHub : BackgroundService
     readonly ILogger<StreamHub> _log;
     readonly ConcurrentDictionary<Guid, ConcurrentDictionary<StreamConnection, byte>> _byVault = new();
     readonly ConcurrentDictionary<Guid, ConcurrentDictionary<StreamConnection, byte>> _byDevice = new();
+    readonly Lock _indexGate = new();
     readonly Channel<bool> _recheck = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     long _accessEpoch;
     int _open;
@@ -57,7 +58,7 @@ internal sealed class StreamHub : BackgroundService
     public async Task RunAsync(Guid deviceId, WebSocket ws)
     {
         var connection = new StreamConnection(deviceId, ws, _options, _metrics, _log);
-        _byDevice.GetOrAdd(deviceId, static _ => new()).TryAdd(connection, 0);
+        AddTo(_byDevice, deviceId, connection);
         Interlocked.Increment(ref _open);
         _metrics.Opened();
         StreamLog.Opened(_log, DeviceToken.Redact(deviceId));
@@ -98,29 +99,28 @@ internal sealed class StreamHub : BackgroundService
     void Unregister(StreamConnection connection)
     {
         foreach (var vault in connection.Subscriptions()) RemoveFromIndex(vault, connection);
-        if (_byDevice.TryGetValue(connection.DeviceId, out var set))
+        RemoveFrom(_byDevice, connection.DeviceId, connection);
+    }
+
+    void AddToIndex(Guid vault, StreamConnection connection) => AddTo(_byVault, vault, connection);
+
+    void RemoveFromIndex(Guid vault, StreamConnection connection) => RemoveFrom(_byVault, vault, connection);
+
+    // Structural changes (a set appears or an empty one goes) take one lock, so an add can never land in a set that
+    // is being dropped; readers (commit fan-out, revocation) stay lock-free. Adds and removes happen per stream open,
+    // close and subscribe, not per commit.
+    void AddTo(ConcurrentDictionary<Guid, ConcurrentDictionary<StreamConnection, byte>> index, Guid key, StreamConnection connection)
+    {
+        lock (_indexGate) index.GetOrAdd(key, static _ => new()).TryAdd(connection, 0);
+    }
+
+    void RemoveFrom(ConcurrentDictionary<Guid, ConcurrentDictionary<StreamConnection, byte>> index, Guid key, StreamConnection connection)
+    {
+        lock (_indexGate)
         {
+            if (!index.TryGetValue(key, out var set)) return;
             set.TryRemove(connection, out _);
-            if (set.IsEmpty) _byDevice.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<StreamConnection, byte>>(connection.DeviceId, set));
-        }
-    }
-
-    void RemoveFromIndex(Guid vault, StreamConnection connection)
-    {
-        if (!_byVault.TryGetValue(vault, out var set)) return;
-        set.TryRemove(connection, out _);
-        // Removing an empty set races with a concurrent add into it; the add path re-checks (see AddToIndex).
-        if (set.IsEmpty) _byVault.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<StreamConnection, byte>>(vault, set));
-    }
-
-    void AddToIndex(Guid vault, StreamConnection connection)
-    {
-        while (true)
-        {
-            var set = _byVault.GetOrAdd(vault, static _ => new());
-            set.TryAdd(connection, 0);
-            // If the set was unlinked meanwhile (it was empty and removed), add again to the live one.
-            if (_byVault.TryGetValue(vault, out var live) && ReferenceEquals(live, set)) return;
+            if (set.IsEmpty) index.TryRemove(key, out _);
         }
     }
 
@@ -266,7 +266,13 @@ internal sealed class StreamHub : BackgroundService
     {
         var started = Stopwatch.GetTimestamp();
         await Parallel.ForEachAsync(_byDevice.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
-            async (entry, token) => await RecheckDeviceAsync(entry.Key, [.. entry.Value.Keys], checkRevoked, token).ConfigureAwait(false)).ConfigureAwait(false);
+            async (entry, token) =>
+            {
+                // SQLite answers synchronously: without yielding, the workers would hold thread-pool threads for the
+                // whole pass while the senders of the `denied` frames (and every other request) wait behind them.
+                await Task.Yield();
+                await RecheckDeviceAsync(entry.Key, [.. entry.Value.Keys], checkRevoked, token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
         _metrics.Rechecked(Stopwatch.GetElapsedTime(started));
     }
 

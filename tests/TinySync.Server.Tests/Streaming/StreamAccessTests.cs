@@ -132,6 +132,20 @@ public abstract class StreamAccessTests(Backend backend)
     }
 
     [Fact]
+    public async Task A_peer_that_stops_answering_pings_is_dropped()
+    {
+        await using var server = await TestServer.StartAsync(s => s["TINYSYNC_STREAM_KEEPALIVE_SECONDS"] = "0.3");
+        var (device, vault) = await server.DeviceWithVaultAsync("alice");
+        // The client answers pings only while it has a receive pending; after the reply it never reads again.
+        await using var stream = await SubscribedAsync(server, device.Token, vault.VaultId);
+        var connection = await ServerSideAsync(server, device.DeviceId);
+
+        using var timeout = new CancellationTokenSource(StreamClient.Patience);
+        while (Hub(server).OpenCount > 0) await Task.Delay(20, timeout.Token);
+        connection.DropReason.ShouldBe("connection_lost");
+    }
+
+    [Fact]
     public async Task Streams_are_closed_with_1001_when_the_server_stops()
     {
         var server = await TestServer.StartAsync(backend);

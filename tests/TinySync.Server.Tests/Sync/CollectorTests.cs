@@ -8,10 +8,12 @@ public class CollectorTests
     [Fact]
     public async Task The_background_collector_removes_unreferenced_chunks_once_the_retention_window_has_passed()
     {
-        // Retention 0: an old version stops being restorable at once; the collector runs every 0.3 s.
+        // Retention of about 5 s: long enough that a chunk uploaded just before its put is not collected in
+        // between (with retention 0 that race is real and allowed), short enough for a test. The collector runs
+        // every 0.3 s.
         await using var server = await TestServer.StartAsync(s =>
         {
-            s["TINYSYNC_HISTORY_RETENTION_DAYS"] = "0";
+            s["TINYSYNC_HISTORY_RETENTION_DAYS"] = "0.00006";
             s["TINYSYNC_GC_INTERVAL_MINUTES"] = "0.005";
         });
         using var a = await SyncClient.CreateAsync(server);
@@ -21,7 +23,7 @@ public class CollectorTests
         var first = Core.Chunking.ChunkHash.Compute("first"u8);
         var live = Core.Chunking.ChunkHash.Compute("second"u8);
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
         List<string> missing;
         do
         {
@@ -31,7 +33,7 @@ public class CollectorTests
         missing.ShouldBe([first, orphan]);
 
         var history = await a.HistoryAsync("f");
-        history.Versions.Select(v => v.Seq).ShouldBe([v2], "with no retention only the live version is listed");
+        history.Versions.Select(v => v.Seq).ShouldBe([v2], "once the retention window has passed only the live version is listed");
         history.Versions[0].Kind.ShouldBe(OpKind.Put);
     }
 }

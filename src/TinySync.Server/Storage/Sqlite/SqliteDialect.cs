@@ -44,10 +44,61 @@ public sealed class SqliteDialect : SqlDialect
     /// <inheritdoc />
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken ct)
     {
-        // Readers need no per-connection setup in WAL mode: they never block and never wait on writers.
-        var c = new SqliteConnection(_connectionString);
+        // Connections stay open in our own pool so their prepared statements (StatementCache) outlive a request:
+        // compiling SQL was most of the cost of an authenticated request. Readers need no per-connection setup in
+        // WAL mode: they never block and never wait on writers.
+        if (_idle.TryTake(out var pooled))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            return pooled;
+        }
+        var c = new PooledSqliteConnection(_connectionString, this);
         await c.OpenAsync(ct).ConfigureAwait(false);
+        StatementCache.Attach(c);
         return c;
+    }
+
+    const int MaxIdleConnections = 32;
+    readonly System.Collections.Concurrent.ConcurrentBag<PooledSqliteConnection> _idle = [];
+    int _idleCount;
+    bool _disposed;
+
+    /// <summary>Takes a connection back when its user disposes it; closes it when the pool is full or shut.</summary>
+    internal bool TryReturn(PooledSqliteConnection connection)
+    {
+        if (_disposed || connection.State != System.Data.ConnectionState.Open) return false;
+        if (Interlocked.Increment(ref _idleCount) > MaxIdleConnections)
+        {
+            Interlocked.Decrement(ref _idleCount);
+            return false;
+        }
+        _idle.Add(connection);
+        return true;
+    }
+
+    /// <summary>A connection whose Dispose returns it to the dialect's pool instead of closing it.</summary>
+    internal sealed class PooledSqliteConnection(string connectionString, SqliteDialect owner) : SqliteConnection(connectionString)
+    {
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && owner.TryReturn(this)) return;
+            StatementCache.Release(this);
+            base.Dispose(disposing);
+        }
+
+        public override ValueTask DisposeAsync()
+        {
+            Dispose(true);
+            GC.SuppressFinalize(this);
+            return ValueTask.CompletedTask;
+        }
+
+        /// <summary>Closes for real (pool shutdown).</summary>
+        public void CloseForGood()
+        {
+            StatementCache.Release(this);
+            base.Dispose(true);
+        }
     }
 
     /// <inheritdoc />
@@ -97,6 +148,8 @@ public sealed class SqliteDialect : SqlDialect
     /// <inheritdoc />
     public override ValueTask DisposeAsync()
     {
+        _disposed = true;
+        while (_idle.TryTake(out var c)) c.CloseForGood();
         SqliteConnection.ClearAllPools();
         _writer.Dispose();
         return base.DisposeAsync();
