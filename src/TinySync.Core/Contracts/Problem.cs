@@ -45,6 +45,14 @@ public static class ProblemCodes
     public const string ChunkHashMismatch = "chunk_hash_mismatch";
     public const string InvalidHash = "invalid_hash";
     public const string BatchTooLarge = "batch_too_large";
+    public const string CursorAhead = "cursor_ahead";
+    public const string ContainerNotFound = "container_not_found";
+    public const string InvalidPath = "invalid_path";
+    public const string ChunkNotFound = "chunk_not_found";
+    public const string ChunkTooLarge = "chunk_too_large";
+    public const string ChunkCorrupted = "chunk_corrupted";
+    public const string ChunkUnavailable = "chunk_unavailable";
+    public const string TooManyHashes = "too_many_hashes";
     public const string Unavailable = "unavailable";
     public const string InternalError = "internal_error";
     public const string MethodNotAllowed = "method_not_allowed";

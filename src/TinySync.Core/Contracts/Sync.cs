@@ -176,3 +176,30 @@ public sealed record HistoryEntry
 
 /// <summary>History of a path, newest first.</summary>
 public sealed record HistoryPage(string Path, IReadOnlyList<HistoryEntry> Versions);
+
+/// <summary>Stable <c>code</c> values of <c>rejected</c> op results. A rejected op changed nothing.</summary>
+public static class RejectCodes
+{
+    /// <summary>The path (or new_path) breaks the path rules (SPEC §5).</summary>
+    public const string InvalidPath = "invalid_path";
+    /// <summary>The op names a container the vault does not have.</summary>
+    public const string UnknownContainer = "unknown_container";
+    /// <summary>The container's policy is read-only.</summary>
+    public const string ReadOnly = "read_only";
+    /// <summary>The file is larger than the container's <c>max_file_bytes</c>.</summary>
+    public const string FileTooLarge = "file_too_large";
+    /// <summary>A put references chunks this vault does not hold; upload them first.</summary>
+    public const string MissingChunks = "missing_chunks";
+    /// <summary>A put's size is not the sum of its chunks' sizes.</summary>
+    public const string SizeMismatch = "size_mismatch";
+    /// <summary>The parent of the path (or new_path) is not a live directory.</summary>
+    public const string ParentMissing = "parent_missing";
+    /// <summary>A move into its own subtree, or onto itself.</summary>
+    public const string InvalidMove = "invalid_move";
+    /// <summary>The destination of a move exists (and is not the moved item itself).</summary>
+    public const string DestinationExists = "destination_exists";
+    /// <summary>A put onto a directory, or a mkdir onto a file.</summary>
+    public const string KindMismatch = "kind_mismatch";
+    /// <summary>The op's fields do not fit its kind (missing size or chunks, a negative base, a stray new_path...).</summary>
+    public const string InvalidOp = "invalid_op";
+}

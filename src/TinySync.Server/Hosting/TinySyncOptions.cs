@@ -32,6 +32,9 @@ public sealed class TinySyncOptions
     /// <summary>How long old versions stay restorable.</summary>
     public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>How often unreferenced chunks are collected; zero disables the background collector.</summary>
+    public TimeSpan GcInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Reads the <c>TINYSYNC_*</c> settings from configuration (environment and command line).</summary>
     public static TinySyncOptions From(IConfiguration config)
     {
@@ -56,6 +59,12 @@ public sealed class TinySyncOptions
             if (!double.TryParse(days, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || d < 0)
                 throw new InvalidOperationException($"TINYSYNC_HISTORY_RETENTION_DAYS must be a non-negative number (got '{days}')");
             o.HistoryRetention = TimeSpan.FromDays(d);
+        }
+        if (config["TINYSYNC_GC_INTERVAL_MINUTES"] is { Length: > 0 } minutes)
+        {
+            if (!double.TryParse(minutes, NumberStyles.Float, CultureInfo.InvariantCulture, out var m) || m < 0)
+                throw new InvalidOperationException($"TINYSYNC_GC_INTERVAL_MINUTES must be a non-negative number, 0 to disable (got '{minutes}')");
+            o.GcInterval = TimeSpan.FromMinutes(m);
         }
         return o;
     }

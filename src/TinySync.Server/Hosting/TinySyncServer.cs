@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Json;
 using TinySync.Core.Contracts;
 using TinySync.Server.Apis;
 using TinySync.Server.Auth;
+using TinySync.Server.Blobs;
 using TinySync.Server.Http;
 using TinySync.Server.Observability;
 using TinySync.Server.Signals;
@@ -48,6 +49,8 @@ public static class TinySyncServer
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<IStore>(store);
         builder.Services.AddSingleton(store.Dialect);
+        builder.Services.AddSingleton(OpenChunkStore(options));
+        builder.Services.AddHostedService<ChunkCollector>();
 
         builder.Services.ConfigureHttpJsonOptions(o => CopyWireOptions(o.SerializerOptions));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
@@ -84,8 +87,17 @@ public static class TinySyncServer
         app.MapVaultsApi();
         app.MapGroupsApi();
         app.MapAuditApi();
+        app.MapSyncApi();
+        app.MapChunksApi();
         return app;
     }
+
+    static IChunkStore OpenChunkStore(TinySyncOptions options) => options.BlobStore switch
+    {
+        null => new LocalChunkStore(Path.Combine(options.DataDir, "chunks")),
+        _ => throw new InvalidOperationException(
+            "TINYSYNC_BLOB_STORE is set, but this build stores chunks only in the data directory; unset TINYSYNC_BLOB_STORE"),
+    };
 
     static async Task<SqlStore> OpenStoreAsync(TinySyncOptions options, CancellationToken ct)
     {

@@ -29,4 +29,10 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Information, "Registration is {State}")]
     public static partial void Registration(ILogger logger, string state);
+
+    [LoggerMessage(20, LogLevel.Information, "Chunk collection removed {Registrations} registration(s) and {Chunks} stored chunk(s)")]
+    public static partial void ChunksCollected(ILogger logger, int registrations, int chunks);
+
+    [LoggerMessage(21, LogLevel.Error, "Chunk collection failed; it runs again in {Minutes} minutes")]
+    public static partial void CollectionFailed(ILogger logger, Exception exception, double minutes);
 }

@@ -1,4 +1,5 @@
 using TinySync.Core.Contracts;
+using TinySync.Server.Blobs;
 
 namespace TinySync.Server.Storage;
 
@@ -83,7 +84,69 @@ public interface IStore
     // ---- Audit -----------------------------------------------------------------------------------------------
     /// <summary>Audit rows with seq greater than <paramref name="after"/>, oldest first.</summary>
     Task<AuditPage> ReadAuditAsync(long after, int limit, CancellationToken ct);
+
+    // ---- Vault sync: mutations -------------------------------------------------------------------------------
+    /// <summary>
+    /// Applies a batch of ops in order, in one write transaction, and returns one result per op. Each committed op
+    /// takes the next seq of the vault (dense, gap-free); an op whose <c>base</c> does not match the item's version
+    /// is a conflict; an op already committed by this device (same op id) returns its original result. Null when
+    /// the vault does not exist.
+    /// </summary>
+    Task<BatchOutcome?> CommitAsync(Guid vaultId, Guid deviceId, IReadOnlyList<Op> ops, DateTimeOffset now, CancellationToken ct);
+
+    // ---- Vault sync: reading ---------------------------------------------------------------------------------
+    /// <summary>Log rows with seq greater than <paramref name="after"/>, oldest first, and the head; null for an unknown vault.</summary>
+    Task<LogPage?> ReadLogAsync(Guid vaultId, long after, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// A page of the live items of a container ordered by path key, after <paramref name="afterKey"/>, with the head
+    /// read before the items (the items reflect at least that seq). Null when the container does not exist.
+    /// </summary>
+    Task<TreeRead?> ReadTreeAsync(Guid vaultId, string container, string? afterKey, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// The changes of one path committed at or after <paramref name="since"/> (plus the one that made the live
+    /// version), newest first; null when the container does not exist.
+    /// </summary>
+    Task<IReadOnlyList<HistoryEntry>?> ReadHistoryAsync(Guid vaultId, string container, string path, DateTimeOffset since, CancellationToken ct);
+
+    // ---- Vault sync: chunks ----------------------------------------------------------------------------------
+    /// <summary>The hashes (of those given) this vault does not hold, in the order given, without duplicates.</summary>
+    Task<IReadOnlyList<string>> FindMissingChunksAsync(Guid vaultId, IReadOnlyList<string> hashes, CancellationToken ct);
+
+    /// <summary>True when the vault holds (has registered) the chunk.</summary>
+    Task<bool> HoldsChunkAsync(Guid vaultId, string hash, CancellationToken ct);
+
+    /// <summary>
+    /// Registers a verified chunk to a vault, making sure <paramref name="blobs"/> holds its bytes while the
+    /// registration commits (so garbage collection cannot remove them underneath). True when newly registered.
+    /// </summary>
+    Task<bool> RegisterChunkAsync(Guid vaultId, string hash, ReadOnlyMemory<byte> content, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
+
+    // ---- Vault sync: history retention -----------------------------------------------------------------------
+    /// <summary>
+    /// Removes chunk registrations referenced by no live item and no change-log row committed within the retention
+    /// window and older than it, then deletes physical chunks no vault registers.
+    /// </summary>
+    Task<GcReport> CollectGarbageAsync(DateTimeOffset now, TimeSpan retention, IChunkStore blobs, CancellationToken ct);
 }
+
+/// <summary>Outcome of a committed batch.</summary>
+/// <param name="Results">One result per op, in order.</param>
+/// <param name="Head">The vault's head after the batch.</param>
+/// <param name="Advanced">True when this batch committed at least one new row (a hint is due).</param>
+public sealed record BatchOutcome(IReadOnlyList<OpResult> Results, long Head, bool Advanced);
+
+/// <summary>A page of a container's live items.</summary>
+/// <param name="Seq">The head read before the items.</param>
+/// <param name="Items">Items ordered by path key.</param>
+/// <param name="LastKey">The key of the last item when more follow; null on the last page.</param>
+public sealed record TreeRead(long Seq, IReadOnlyList<Item> Items, string? LastKey);
+
+/// <summary>What a garbage collection run removed.</summary>
+/// <param name="RegistrationsRemoved">Chunk registrations dropped from vaults.</param>
+/// <param name="ChunksDeleted">Physical chunks deleted.</param>
+public sealed record GcReport(int RegistrationsRemoved, int ChunksDeleted);
 
 /// <summary>What authentication needs of a device.</summary>
 public sealed record DeviceCredential(Guid DeviceId, byte[] Hash, DateTimeOffset? RevokedAt);

@@ -1,0 +1,107 @@
+using System.Runtime.InteropServices;
+using TinySync.Core.Chunking;
+
+namespace TinySync.Server.Blobs;
+
+/// <summary>
+/// Chunks as content-addressed files: <c>{root}/ab/cd/&lt;hash&gt;</c>. A write goes to a temporary file in the same
+/// directory, is flushed to disk, renamed into place and the directory flushed, so a crash leaves either no chunk
+/// or the whole chunk. Every read is verified against the hash.
+/// </summary>
+public sealed class LocalChunkStore : IChunkStore
+{
+    readonly string _root;
+
+    /// <summary>Stores chunks under <paramref name="root"/> (created if needed).</summary>
+    public LocalChunkStore(string root)
+    {
+        _root = Path.GetFullPath(root);
+        Directory.CreateDirectory(_root);
+    }
+
+    /// <inheritdoc />
+    public string Name => "local";
+
+    /// <summary>The file of a chunk.</summary>
+    public string PathOf(string hash)
+    {
+        if (!ChunkHash.IsValid(hash)) throw new ArgumentException("not a chunk hash", nameof(hash));
+        return Path.Combine(_root, hash[..2], hash[2..4], hash);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> ExistsAsync(string hash, CancellationToken ct) => Task.FromResult(File.Exists(PathOf(hash)));
+
+    /// <inheritdoc />
+    public async Task PutAsync(string hash, ReadOnlyMemory<byte> content, CancellationToken ct)
+    {
+        var path = PathOf(hash);
+        if (File.Exists(path)) return;
+        var dir = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, $".{hash}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var f = new FileStream(tmp, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous, PreallocationSize = content.Length,
+            }))
+            {
+                await f.WriteAsync(content, ct).ConfigureAwait(false);
+                f.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, path, overwrite: true); // same content whoever wins a race
+            FsyncDirectory(dir);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[]?> GetAsync(string hash, CancellationToken ct)
+    {
+        byte[] data;
+        try
+        {
+            data = await File.ReadAllBytesAsync(PathOf(hash), ct).ConfigureAwait(false);
+        }
+        catch (FileNotFoundException) { return null; }
+        catch (DirectoryNotFoundException) { return null; }
+        if (!ChunkHash.Matches(data, hash)) throw new ChunkCorruptedException(hash);
+        return data;
+    }
+
+    /// <inheritdoc />
+    public Task DeleteAsync(string hash, CancellationToken ct)
+    {
+        File.Delete(PathOf(hash)); // absent is fine
+        return Task.CompletedTask;
+    }
+
+    // The rename is durable only once the directory entry is on disk.
+    static void FsyncDirectory(string dir)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var fd = Native.Open(System.Text.Encoding.UTF8.GetBytes(dir + "\0"), 0 /* O_RDONLY */);
+        if (fd < 0) return;
+        try { _ = Native.Fsync(fd); }
+        finally { _ = Native.Close(fd); }
+    }
+
+    static class Native
+    {
+        [DllImport("libc", EntryPoint = "open")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int Open(byte[] path, int flags);
+
+        [DllImport("libc", EntryPoint = "fsync")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int Fsync(int fd);
+
+        [DllImport("libc", EntryPoint = "close")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int Close(int fd);
+    }
+}

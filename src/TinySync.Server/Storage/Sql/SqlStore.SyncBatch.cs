@@ -1,0 +1,325 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using TinySync.Core.Chunking;
+using TinySync.Core.Contracts;
+using TinySync.Core.Paths;
+
+namespace TinySync.Server.Storage.Sql;
+
+/// <summary>
+/// One batch inside its write transaction: the rules of SPEC §5 applied op by op, in order. Statements are prepared
+/// once per batch and reused, which is what makes large batches cheap.
+/// </summary>
+internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, Guid deviceId, DateTimeOffset now, long head) : IAsyncDisposable
+{
+    readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
+    readonly Dictionary<string, ContainerPolicy> _containers = new(StringComparer.Ordinal);
+    readonly object _vault = dialect.Id(vaultId);
+    readonly object _device = dialect.Id(deviceId);
+    readonly object _now = dialect.Time(now);
+
+    /// <summary>The vault's head after the ops applied so far.</summary>
+    public long Head { get; private set; } = head;
+
+    public async Task LoadContainersAsync(CancellationToken ct)
+    {
+        var rows = await Sql.ListAsync(w.Connection, w.Transaction,
+            "SELECT name, max_file_bytes, read_only FROM containers WHERE vault_id = @v",
+            r => (Name: r.GetString(0), Policy: new ContainerPolicy(r.NullableInt64(1), r.GetBoolean(2))), ct, ("@v", _vault)).ConfigureAwait(false);
+        foreach (var (name, policy) in rows) _containers[name] = policy;
+    }
+
+    public async Task<OpResult> ApplyAsync(Op op, CancellationToken ct)
+    {
+        // Exactly once: an op this device already committed answers with its original result.
+        var prior = await ScalarAsync(
+            "SELECT seq FROM idempotency_keys WHERE vault_id = @v AND device_id = @d AND op_id = @o", ct,
+            ("@v", _vault), ("@d", _device), ("@o", dialect.Id(op.OpId))).ConfigureAwait(false);
+        if (prior is not null) return Committed(op, Convert.ToInt64(prior, CultureInfo.InvariantCulture));
+
+        if (CheckShape(op) is { } malformed) return malformed;
+        if (!_containers.TryGetValue(op.Container, out var policy))
+            return Reject(op, RejectCodes.UnknownContainer, $"this vault has no container '{Trunc(op.Container)}'");
+        if (policy.ReadOnly)
+            return Reject(op, RejectCodes.ReadOnly, $"container '{op.Container}' is read-only");
+        if (op.Kind == OpKind.Put && policy.MaxFileBytes is { } max && op.Size > max)
+            return Reject(op, RejectCodes.FileTooLarge, $"the file is {op.Size} bytes; container '{op.Container}' takes files up to {max} bytes");
+
+        var key = VaultPath.Key(op.Path);
+        var current = await GetItemAsync(op.Container, key, ct).ConfigureAwait(false);
+        if ((current?.Version ?? 0) != op.Base) return new OpResult { OpId = op.OpId, Status = OpStatus.Conflict, Current = current };
+
+        return op.Kind switch
+        {
+            OpKind.Put => await PutAsync(op, key, current, ct).ConfigureAwait(false),
+            OpKind.Mkdir => await MkdirAsync(op, key, current, ct).ConfigureAwait(false),
+            OpKind.Delete => await DeleteAsync(op, key, current!, ct).ConfigureAwait(false),
+            OpKind.Move => await MoveAsync(op, key, current!, ct).ConfigureAwait(false),
+            _ => Reject(op, RejectCodes.InvalidOp, "unknown kind"),
+        };
+    }
+
+    static OpResult? CheckShape(Op op)
+    {
+        if (!VaultPath.TryValidate(op.Path, out var error)) return Reject(op, RejectCodes.InvalidPath, $"path: {error}");
+        if (op.Base < 0) return Reject(op, RejectCodes.InvalidOp, "base must be 0 (must not exist) or the item's version");
+        var isPut = op.Kind == OpKind.Put;
+        if (!isPut && (op.Size is not null || op.Chunks is not null || op.Executable is not null || op.Mtime is not null))
+            return Reject(op, RejectCodes.InvalidOp, "size, chunks, executable and mtime belong to put ops only");
+        if (op.Kind == OpKind.Move)
+        {
+            if (op.NewPath is null) return Reject(op, RejectCodes.InvalidOp, "a move needs new_path");
+            if (!VaultPath.TryValidate(op.NewPath, out error)) return Reject(op, RejectCodes.InvalidPath, $"new_path: {error}");
+        }
+        else if (op.NewPath is not null)
+        {
+            return Reject(op, RejectCodes.InvalidOp, "new_path belongs to move ops only");
+        }
+        if (op.Kind is OpKind.Delete or OpKind.Move && op.Base == 0)
+            return Reject(op, RejectCodes.InvalidOp, $"a {(op.Kind == OpKind.Move ? "move" : "delete")} needs base = the item's current version");
+        if (isPut)
+        {
+            if (op.Size is not { } size || size < 0) return Reject(op, RejectCodes.InvalidOp, "a put needs size (0 or more bytes)");
+            if (op.Chunks is null) return Reject(op, RejectCodes.InvalidOp, "a put needs chunks (an empty list for an empty file)");
+            foreach (var h in op.Chunks)
+            {
+                if (!ChunkHash.IsValid(h))
+                    return Reject(op, RejectCodes.InvalidOp, $"'{Trunc(h ?? "null")}' is not a chunk hash: 64 lowercase hex characters of SHA-256");
+            }
+        }
+        return null;
+    }
+
+    async Task<OpResult> PutAsync(Op op, string key, Item? current, CancellationToken ct)
+    {
+        if (current is { Kind: ItemKind.Dir })
+            return Reject(op, RejectCodes.KindMismatch, $"'{Trunc(current.Path)}' is a directory; delete it before putting a file there");
+        var (path, parentProblem) = await CanonicalPathAsync(op, op.Container, op.Path, ct).ConfigureAwait(false);
+        if (parentProblem is not null) return parentProblem;
+
+        long sum = 0;
+        List<string>? missing = null;
+        foreach (var hash in op.Chunks!)
+        {
+            var size = await ScalarAsync(
+                "SELECT c.size FROM vault_chunks vc JOIN chunks c ON c.hash = vc.hash WHERE vc.vault_id = @v AND vc.hash = @h", ct,
+                ("@v", _vault), ("@h", hash)).ConfigureAwait(false);
+            if (size is null) (missing ??= []).Add(hash);
+            else sum += Convert.ToInt64(size, CultureInfo.InvariantCulture);
+        }
+        if (missing is not null)
+        {
+            var distinct = missing.Distinct(StringComparer.Ordinal).ToList();
+            return Reject(op, RejectCodes.MissingChunks,
+                $"this vault does not hold {distinct.Count} of the file's chunks (first: {distinct[0]}); upload them with PUT /v1/vaults/{vaultId}/chunks/{{sha256}} and retry");
+        }
+        if (sum != op.Size)
+            return Reject(op, RejectCodes.SizeMismatch, $"size is {op.Size} but the chunks add up to {sum} bytes");
+
+        var seq = ++Head;
+        var chunks = ChunkList.Format(op.Chunks!);
+        var mtime = op.Mtime is { } m ? dialect.Time(m) : null;
+        var executable = op.Executable ?? false;
+        await ExecuteAsync(
+            """
+            INSERT INTO items (vault_id, container, path_key, path, kind, version, size, chunks, executable, mtime)
+            VALUES (@v, @c, @k, @p, 'file', @s, @size, @chunks, @x, @m)
+            ON CONFLICT (vault_id, container, path_key) DO UPDATE SET path = excluded.path, kind = excluded.kind,
+                version = excluded.version, size = excluded.size, chunks = excluded.chunks, executable = excluded.executable, mtime = excluded.mtime
+            """, ct,
+            ("@v", _vault), ("@c", op.Container), ("@k", key), ("@p", path), ("@s", seq), ("@size", op.Size), ("@chunks", chunks),
+            ("@x", executable), ("@m", mtime)).ConfigureAwait(false);
+        await LogAsync(op, seq, path, key, null, null, op.Size, chunks, executable, mtime, ct).ConfigureAwait(false);
+        return Committed(op, seq);
+    }
+
+    async Task<OpResult> MkdirAsync(Op op, string key, Item? current, CancellationToken ct)
+    {
+        if (current is { Kind: ItemKind.File })
+            return Reject(op, RejectCodes.KindMismatch, $"'{Trunc(current.Path)}' is a file; delete it before making a directory there");
+        var (path, parentProblem) = await CanonicalPathAsync(op, op.Container, op.Path, ct).ConfigureAwait(false);
+        if (parentProblem is not null) return parentProblem;
+        var seq = ++Head;
+        await ExecuteAsync(
+            """
+            INSERT INTO items (vault_id, container, path_key, path, kind, version, size, chunks, executable, mtime)
+            VALUES (@v, @c, @k, @p, 'dir', @s, NULL, NULL, NULL, NULL)
+            ON CONFLICT (vault_id, container, path_key) DO UPDATE SET path = excluded.path, version = excluded.version
+            """, ct,
+            ("@v", _vault), ("@c", op.Container), ("@k", key), ("@p", path), ("@s", seq)).ConfigureAwait(false);
+        await LogAsync(op, seq, path, key, null, null, null, null, null, null, ct).ConfigureAwait(false);
+        return Committed(op, seq);
+    }
+
+    async Task<OpResult> DeleteAsync(Op op, string key, Item current, CancellationToken ct)
+    {
+        var seq = ++Head;
+        // The item and, for a directory, its whole subtree: keys 'K/' <= key < 'K0' ('0' follows '/').
+        await ExecuteAsync(
+            "DELETE FROM items WHERE vault_id = @v AND container = @c AND (path_key = @k OR (path_key >= @lo AND path_key < @hi))", ct,
+            ("@v", _vault), ("@c", op.Container), ("@k", key), ("@lo", key + "/"), ("@hi", key + "0")).ConfigureAwait(false);
+        await LogAsync(op, seq, current.Path, key, null, null, null, null, null, null, ct).ConfigureAwait(false);
+        return Committed(op, seq);
+    }
+
+    async Task<OpResult> MoveAsync(Op op, string key, Item current, CancellationToken ct)
+    {
+        var newKey = VaultPath.Key(op.NewPath!);
+        var sameKey = string.Equals(newKey, key, StringComparison.Ordinal);
+        if (sameKey && string.Equals(op.NewPath, current.Path, StringComparison.Ordinal))
+            return Reject(op, RejectCodes.InvalidMove, "new_path is the item's current path");
+        if (!sameKey && current.Kind == ItemKind.Dir && VaultPath.IsSameOrUnder(op.NewPath!, current.Path))
+            return Reject(op, RejectCodes.InvalidMove, "a directory cannot move into its own subtree");
+        if (!sameKey && await GetItemAsync(op.Container, newKey, ct).ConfigureAwait(false) is { } occupied)
+            return Reject(op, RejectCodes.DestinationExists, $"'{Trunc(occupied.Path)}' (version {occupied.Version}) is in the way; move or delete it first");
+        var (newPath, parentProblem) = await CanonicalPathAsync(op, op.Container, op.NewPath!, ct).ConfigureAwait(false);
+        if (parentProblem is not null) return parentProblem;
+
+        var seq = ++Head;
+        // One statement renames the whole subtree; every moved item takes the move's seq as its version, so later
+        // ops based on what the client saw in the log match. Children's paths start with the directory's stored
+        // path (puts and mkdirs canonicalize the parent part), so the prefix swap is exact.
+        await ExecuteAsync(
+            """
+            UPDATE items SET path_key = @nk || substr(path_key, length(@k) + 1), path = @np || substr(path, length(@p) + 1), version = @s
+            WHERE vault_id = @v AND container = @c AND (path_key = @k OR (path_key >= @lo AND path_key < @hi))
+            """, ct,
+            ("@nk", newKey), ("@k", key), ("@np", newPath), ("@p", current.Path), ("@s", seq),
+            ("@v", _vault), ("@c", op.Container), ("@lo", key + "/"), ("@hi", key + "0")).ConfigureAwait(false);
+        await LogAsync(op, seq, current.Path, key, newPath, newKey, null, null, null, null, ct).ConfigureAwait(false);
+        return Committed(op, seq);
+    }
+
+    /// <summary>
+    /// The path as it will be stored: the parent part spelled as the live parent directory is (case preserved from
+    /// when it was made), the last segment as the op gave it. A problem when the parent is not a live directory.
+    /// </summary>
+    async Task<(string Path, OpResult? Problem)> CanonicalPathAsync(Op op, string container, string path, CancellationToken ct)
+    {
+        var parent = VaultPath.Parent(path);
+        if (parent is null) return (path, null);
+        var dir = await GetItemAsync(container, VaultPath.Key(parent), ct).ConfigureAwait(false);
+        if (dir is not { Kind: ItemKind.Dir })
+        {
+            return ("", Reject(op, RejectCodes.ParentMissing, dir is null
+                ? $"the parent directory '{Trunc(parent)}' does not exist; mkdir it first (in the same batch is fine)"
+                : $"the parent '{Trunc(dir.Path)}' is a file, not a directory"));
+        }
+        return (VaultPath.Combine(dir.Path, VaultPath.Name(path)), null);
+    }
+
+    async Task<Item?> GetItemAsync(string container, string key, CancellationToken ct)
+    {
+        var cmd = Command(
+            "SELECT path, kind, version, size, chunks, executable, mtime FROM items WHERE vault_id = @v AND container = @c AND path_key = @k",
+            ("@v", _vault), ("@c", container), ("@k", key));
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await r.ReadAsync(ct).ConfigureAwait(false) ? ItemRows.Read(dialect, r, 0) : null;
+    }
+
+    /// <summary>Appends the log row of a committed op and remembers its result for retries of the same op id.</summary>
+    async Task LogAsync(Op op, long seq, string path, string key, string? newPath, string? newKey, long? size, string? chunks,
+        bool? executable, object? mtime, CancellationToken ct)
+    {
+        var opId = dialect.Id(op.OpId);
+        await ExecuteAsync(
+            """
+            INSERT INTO change_log (vault_id, seq, op_id, device_id, kind, container, path, path_key, new_path, new_path_key,
+                size, chunks, executable, mtime, committed_at)
+            VALUES (@v, @s, @o, @d, @kind, @c, @p, @k, @np, @nk, @size, @chunks, @x, @m, @t)
+            """, ct,
+            ("@v", _vault), ("@s", seq), ("@o", opId), ("@d", _device), ("@kind", ItemRows.KindName(op.Kind)), ("@c", op.Container),
+            ("@p", path), ("@k", key), ("@np", newPath), ("@nk", newKey), ("@size", size), ("@chunks", chunks), ("@x", executable),
+            ("@m", mtime), ("@t", _now)).ConfigureAwait(false);
+        await ExecuteAsync(
+            "INSERT INTO idempotency_keys (vault_id, device_id, op_id, seq, result) VALUES (@v, @d, @o, @s, @r)", ct,
+            ("@v", _vault), ("@d", _device), ("@o", opId), ("@s", seq),
+            ("@r", string.Create(CultureInfo.InvariantCulture, $$"""{"status":"committed","seq":{{seq}}}"""))).ConfigureAwait(false);
+    }
+
+    static OpResult Committed(Op op, long seq) => new() { OpId = op.OpId, Status = OpStatus.Committed, Seq = seq };
+
+    static OpResult Reject(Op op, string code, string detail) => new() { OpId = op.OpId, Status = OpStatus.Rejected, Code = code, Detail = detail };
+
+    static string Trunc(string value) => value.Length <= 80 ? value : value[..80] + "…";
+
+    DbCommand Command(string sql, params (string Name, object? Value)[] ps)
+    {
+        if (_commands.TryGetValue(sql, out var cmd))
+        {
+            for (var i = 0; i < ps.Length; i++) cmd.Parameters[i].Value = ps[i].Value ?? DBNull.Value;
+            return cmd;
+        }
+        cmd = Sql.Command(w.Connection, w.Transaction, sql, ps);
+        _commands[sql] = cmd;
+        return cmd;
+    }
+
+    async Task<object?> ScalarAsync(string sql, CancellationToken ct, params (string, object?)[] ps)
+    {
+        var v = await Command(sql, ps).ExecuteScalarAsync(ct).ConfigureAwait(false);
+        return v is DBNull ? null : v;
+    }
+
+    Task<int> ExecuteAsync(string sql, CancellationToken ct, params (string, object?)[] ps) => Command(sql, ps).ExecuteNonQueryAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var cmd in _commands.Values) await cmd.DisposeAsync().ConfigureAwait(false);
+        _commands.Clear();
+    }
+}
+
+/// <summary>Reading and writing item and log columns the same way everywhere.</summary>
+internal static class ItemRows
+{
+    /// <summary>Reads (path, kind, version, size, chunks, executable, mtime) starting at <paramref name="at"/>.</summary>
+    public static Item Read(SqlDialect dialect, DbDataReader r, int at) => new()
+    {
+        Path = r.GetString(at),
+        Kind = string.Equals(r.GetString(at + 1), "dir", StringComparison.Ordinal) ? ItemKind.Dir : ItemKind.File,
+        Version = r.GetInt64(at + 2),
+        Size = r.NullableInt64(at + 3),
+        Chunks = r.IsDBNull(at + 4) ? null : ChunkList.Parse(r.GetString(at + 4)),
+        Executable = r.IsDBNull(at + 5) ? null : r.GetBoolean(at + 5),
+        Mtime = r.IsDBNull(at + 6) ? null : dialect.ReadTime(r, at + 6),
+    };
+
+    public static string KindName(OpKind kind) => kind switch
+    {
+        OpKind.Put => "put",
+        OpKind.Mkdir => "mkdir",
+        OpKind.Delete => "delete",
+        OpKind.Move => "move",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    public static OpKind ParseKind(string kind) => kind switch
+    {
+        "put" => OpKind.Put,
+        "mkdir" => OpKind.Mkdir,
+        "delete" => OpKind.Delete,
+        "move" => OpKind.Move,
+        _ => throw new InvalidDataException($"unknown op kind '{kind}' in the change log"),
+    };
+}
+
+/// <summary>The chunks column: a JSON array of validated lowercase hex hashes.</summary>
+internal static class ChunkList
+{
+    public static string Format(IReadOnlyList<string> hashes)
+    {
+        var sb = new StringBuilder(2 + hashes.Count * (ChunkHash.HexLength + 3));
+        sb.Append('[');
+        for (var i = 0; i < hashes.Count; i++)
+        {
+            if (i > 0) sb.Append(',');
+            sb.Append('"').Append(hashes[i]).Append('"');
+        }
+        return sb.Append(']').ToString();
+    }
+
+    public static string[] Parse(string json) => JsonSerializer.Deserialize<string[]>(json) ?? [];
+}
