@@ -134,7 +134,19 @@ public sealed class LinkSync : IDisposable
         RemoteTreeModel? model = null;
         while (true)
         {
-            var page = await _api.GetLogAsync(_link.VaultId, after, LogPageSize, ct).ConfigureAwait(false);
+            LogPage page;
+            try
+            {
+                page = await _api.GetLogAsync(_link.VaultId, after, LogPageSize, ct).ConfigureAwait(false);
+            }
+            catch (ApiProblemException e) when (e.ProblemCode == ProblemCodes.CursorAhead)
+            {
+                // the server does not know our cursor (restored from a backup, or a new server): bootstrap again
+                _observer.Message(MessageLevel.Warning, $"the server's log for {Root} is behind this client's cursor; re-reading the server tree");
+                _index.Bootstrapped = false;
+                await PullAsync(ct).ConfigureAwait(false);
+                return;
+            }
             if (page.Entries.Count == 0) break;
             model ??= new RemoteTreeModel(_index.LoadRemote());
             model.Dirty.Clear();

@@ -90,7 +90,7 @@ public sealed class RemoteTreeModel
         }
     }
 
-    /// <summary>Renames an item and its subtree; the moved root takes version <paramref name="seq"/>.</summary>
+    /// <summary>Renames an item and its subtree; every moved item takes version <paramref name="seq"/> (as the server does).</summary>
     public void Move(string from, string to, long seq)
     {
         var moved = Subtree(from).ToList();
@@ -101,8 +101,7 @@ public sealed class RemoteTreeModel
             var item = Items[p];
             Remove(p);
             var suffix = p.Length == from.Length ? "" : p[from.Length..];
-            var isRoot = suffix.Length == 0;
-            updates.Add(item with { Path = to + suffix, Version = isRoot ? Math.Max(seq, item.Version) : item.Version });
+            updates.Add(item with { Path = to + suffix, Version = Math.Max(seq, item.Version) });
         }
         foreach (var u in updates) Set(u);
     }
