@@ -61,12 +61,11 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
     /// <summary>The server's base URL.</summary>
     public string Server { get; }
 
+    /// <summary>The device token, for the stream's Authorization header (never logged).</summary>
+    internal string? Token => _http.DefaultRequestHeaders.Authorization?.Parameter;
+
     /// <inheritdoc/>
     public Guid DeviceId { get; }
-
-    /// <summary>Registers a new device (open registration). Returns the one-time token.</summary>
-    public Task<DeviceRegistered> RegisterAsync(string displayName, CancellationToken ct) =>
-        SendAsync<DeviceRegistered>(() => JsonRequest(HttpMethod.Post, "v1/devices", new RegisterDeviceRequest(displayName)), ct);
 
     /// <inheritdoc/>
     public Task<MeView> GetMeAsync(CancellationToken ct) => SendAsync<MeView>(() => new HttpRequestMessage(HttpMethod.Get, "v1/me"), ct);
