@@ -26,7 +26,7 @@ public sealed class LinkSync : IDisposable
     const int LogPageSize = 1000;
     const int OpsBatchSize = 500;
     const int MissingBatchSize = 1000;
-    const int TransferParallelism = 8;
+    const int TransferParallelism = 16;
 
     readonly Link _link;
     readonly IDeviceApi _api;
@@ -93,14 +93,19 @@ public sealed class LinkSync : IDisposable
         for (var round = 1; round <= maxRounds; round++)
         {
             _pending.Clear();
+            var sw = System.Diagnostics.Stopwatch.StartNew();
             await PullAsync(ct).ConfigureAwait(false);
+            var pulled = sw.ElapsedMilliseconds;
             var (plan, scan) = PlanRound();
+            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s)");
             if (plan.IsEmpty)
             {
                 foreach (var u in scan.Unknown) Pending($"skipped {u} (unreadable or changing); will retry");
                 return new LinkResult(_pending.Count == 0, round, [.. _pending]);
             }
+            sw.Restart();
             await ExecuteAsync(plan, scan, ct).ConfigureAwait(false);
+            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: executed in {sw.ElapsedMilliseconds} ms");
         }
         return new LinkResult(false, maxRounds, _pending.Count > 0 ? [.. _pending] : ["still changing after the maximum number of rounds; run sync again"]);
     }
@@ -214,10 +219,15 @@ public sealed class LinkSync : IDisposable
             }
             batch.Commit();
         }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
         await UploadAsync(plan, ct).ConfigureAwait(false);
+        var up = sw.ElapsedMilliseconds;
         foreach (var m in plan.Of<LocalMkdir>().OrderBy(m => m.Path.Length)) MakeLocalDirectory(m);
+        var mk = sw.ElapsedMilliseconds;
         await DownloadAllAsync(plan, scan, ct).ConfigureAwait(false);
+        var down = sw.ElapsedMilliseconds;
         DeleteLocal(plan);
+        _observer.Message(MessageLevel.Info, $"{Root}: upload {up} ms, mkdir {mk - up} ms, download {down - mk} ms, delete {sw.ElapsedMilliseconds - down} ms");
     }
 
     void ConflictCopy(ConflictRename c)
@@ -269,7 +279,7 @@ public sealed class LinkSync : IDisposable
             long done = 0;
             var claimed = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
             using var gate = new SemaphoreSlim(TransferParallelism);
-            await Parallel.ForEachAsync(puts, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (put, token) =>
+            await Parallel.ForEachAsync(puts, new ParallelOptions { MaxDegreeOfParallelism = TransferParallelism, CancellationToken = ct }, async (put, token) =>
             {
                 if (!put.Local.Chunks.Any(c => missing.Contains(c.Hash)))
                 {
@@ -298,7 +308,9 @@ public sealed class LinkSync : IDisposable
         }
         var deletes = plan.Of<UploadDelete>().OrderByDescending(d => Depth(d.Path)).ToList();
         foreach (var d in deletes.Where(d => d.Kind == ItemKind.File)) ops.Add((NewOp(OpKind.Delete, d.Path, d.Base), d));
+        var chunksDone = System.Diagnostics.Stopwatch.GetTimestamp();
         await CommitAsync(ops, ct).ConfigureAwait(false);
+        if (ops.Count > 0) _observer.Message(MessageLevel.Info, $"{Root}: committed {ops.Count} op(s) in {System.Diagnostics.Stopwatch.GetElapsedTime(chunksDone).TotalMilliseconds:0} ms");
 
         // Directory deletes last, and only for directories with nothing left under them on the server: a concurrent
         // edit inside survives (edit beats delete).
@@ -599,7 +611,7 @@ public sealed class LinkSync : IDisposable
         plan.Actions.RemoveAll(a => a is LocalDelete ld && renamedAway.Contains(ld.Path));
 
         long total = downloads.Sum(d => d.Remote.Size), done = 0;
-        await Parallel.ForEachAsync(downloads, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (d, token) =>
+        await Parallel.ForEachAsync(downloads, new ParallelOptions { MaxDegreeOfParallelism = TransferParallelism, CancellationToken = ct }, async (d, token) =>
         {
             await DownloadAsync(d, sources, n => _observer.Progress("download", Interlocked.Add(ref done, n), total), token).ConfigureAwait(false);
         }).ConfigureAwait(false);
