@@ -266,5 +266,6 @@ public sealed partial class TinySyncManagementClient : IDisposable
         return parts.Length == 0 ? "" : "?" + string.Join('&', parts);
     }
 
-    static string Segment(string value) => Uri.EscapeDataString(value);
+    // Group ids may contain ':' (e.g. "pg:ws:acme"), legal in a path segment: keep it readable in paths and logs.
+    static string Segment(string value) => Uri.EscapeDataString(value).Replace("%3A", ":", StringComparison.Ordinal);
 }

@@ -87,6 +87,7 @@ public sealed class ManagementClientTests : IAsyncLifetime
         (await _client.AddDeviceToGroupAsync("ws:acme", device.DeviceId)).Created.ShouldBeTrue();
         (await _client.AddDeviceToGroupAsync("ws:acme", device.DeviceId)).Created.ShouldBeFalse("PUT twice = once");
         (await _client.AddVaultToGroupAsync("ws:acme", vault.VaultId)).Created.ShouldBeTrue();
+        _observer.Calls.ShouldContain(c => c.Method == "PUT" && c.Path == $"/v1/groups/ws:acme/devices/{device.DeviceId:D}" && c.Status == 200);
 
         var got = await _client.GetGroupAsync("ws:acme");
         got.Devices.ShouldBe([device.DeviceId]);

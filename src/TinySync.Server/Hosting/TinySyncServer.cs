@@ -24,6 +24,9 @@ public static class TinySyncServer
     /// <summary>Builds a ready-to-run server: storage opened and migrated, admin token loaded, routes mapped.</summary>
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
     {
+        // SPEC §5 paths are NFC; invariant globalization mode silently skips normalization checks.
+        if ("e\u0301".IsNormalized(System.Text.NormalizationForm.FormC))
+            throw new InvalidOperationException("Unicode normalization is unavailable (invariant globalization mode or no ICU); install libicu and unset DOTNET_SYSTEM_GLOBALIZATION_INVARIANT");
         var builder = WebApplication.CreateSlimBuilder(args);
         var options = TinySyncOptions.From(builder.Configuration);
         Directory.CreateDirectory(options.DataDir);
@@ -44,6 +47,7 @@ public static class TinySyncServer
         builder.Services.AddSingleton<PrometheusExporter>();
         builder.Services.AddSingleton<Authenticator>();
         builder.Services.AddSingleton<ISignalBus, InProcessSignalBus>();
+        builder.Services.AddStreamServices(builder.Configuration);
 
         var store = await OpenStoreAsync(options, ct).ConfigureAwait(false);
         builder.Services.AddSingleton(store);
@@ -89,6 +93,7 @@ public static class TinySyncServer
         app.MapAuditApi();
         app.MapSyncApi();
         app.MapChunksApi();
+        app.MapStreamApi();
         return app;
     }
 

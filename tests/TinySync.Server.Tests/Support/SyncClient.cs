@@ -91,11 +91,13 @@ public sealed class SyncClient(HttpClient http, Guid vaultId, Guid deviceId) : I
     public async Task<HistoryPage> HistoryAsync(string path, string container = "default") =>
         (await Http.GetFromJsonAsync<HistoryPage>($"{Base}/history?container={container}&path={Uri.EscapeDataString(path)}", TinySyncJson.Options))!;
 
-    public Task<HttpResponseMessage> PutChunkRawAsync(string hash, byte[] data)
+    public Task<HttpResponseMessage> PutChunkRawAsync(string hash, byte[] data, bool expectContinue = false)
     {
         var content = new ByteArrayContent(data);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        return Http.PutAsync($"{Base}/chunks/{hash}", content);
+        var request = new HttpRequestMessage(HttpMethod.Put, $"{Base}/chunks/{hash}") { Content = content };
+        if (expectContinue) request.Headers.ExpectContinue = true; // a refusal arrives before the body is sent
+        return Http.SendAsync(request);
     }
 
     /// <summary>Uploads bytes as one chunk; returns its hash.</summary>

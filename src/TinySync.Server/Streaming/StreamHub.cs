@@ -1,0 +1,258 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using TinySync.Core.Contracts;
+using TinySync.Core.Identity;
+using TinySync.Server.Signals;
+using TinySync.Server.Storage;
+
+namespace TinySync.Server.Streaming;
+
+/// <summary>
+/// All open streams of this node, indexed by vault (a commit fans out in O(subscribers)) and by device (a
+/// revocation closes every stream of the device at once). Listens to <see cref="ISignalBus"/>: commits become hints,
+/// revocations close with 4401, access changes trigger a re-check of every subscription, batched per device; a
+/// periodic re-check covers a missed signal. On shutdown every stream is closed with 1001.
+/// </summary>
+internal sealed class StreamHub : BackgroundService
+{
+    readonly IStore _store;
+    readonly ISignalBus _signals;
+    readonly StreamOptions _options;
+    readonly StreamMetrics _metrics;
+    readonly ILogger<StreamHub> _log;
+    readonly ConcurrentDictionary<Guid, ConcurrentDictionary<StreamConnection, byte>> _byVault = new();
+    readonly ConcurrentDictionary<Guid, ConcurrentDictionary<StreamConnection, byte>> _byDevice = new();
+    readonly Channel<bool> _recheck = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    long _accessEpoch;
+    int _open;
+    volatile bool _stopping;
+
+    public StreamHub(IStore store, ISignalBus signals, StreamOptions options, StreamMetrics metrics, IHostApplicationLifetime lifetime, ILogger<StreamHub> log)
+    {
+        _store = store;
+        _signals = signals;
+        _options = options;
+        _metrics = metrics;
+        _log = log;
+        signals.Committed += OnCommitted;
+        signals.Revoked += OnRevoked;
+        signals.AccessChanged += OnAccessChanged;
+        // Before Kestrel waits for open requests to finish: close the streams so shutdown does not hang on them.
+        lifetime.ApplicationStopping.Register(CloseAllForShutdown);
+    }
+
+    /// <summary>Open streams on this node.</summary>
+    public int OpenCount => Volatile.Read(ref _open);
+
+    /// <summary>A snapshot of the open streams (for tests and diagnostics).</summary>
+    public IReadOnlyList<StreamConnection> Connections() => [.. _byDevice.Values.SelectMany(d => d.Keys)];
+
+    /// <summary>The streams of one device (for tests and diagnostics).</summary>
+    public IReadOnlyList<StreamConnection> ConnectionsOf(Guid deviceId) =>
+        _byDevice.TryGetValue(deviceId, out var set) ? [.. set.Keys] : [];
+
+    /// <summary>Runs one accepted WebSocket as a stream until it ends.</summary>
+    public async Task RunAsync(Guid deviceId, WebSocket ws)
+    {
+        var connection = new StreamConnection(deviceId, ws, _options, _metrics, _log);
+        _byDevice.GetOrAdd(deviceId, static _ => new()).TryAdd(connection, 0);
+        Interlocked.Increment(ref _open);
+        _metrics.Opened();
+        StreamLog.Opened(_log, DeviceToken.Redact(deviceId));
+        try
+        {
+            if (_stopping) connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "the server is shutting down", "shutdown");
+            // A revocation between authentication and registration above would be missed: look once more.
+            else if (await IsRevokedAsync(deviceId).ConfigureAwait(false)) CloseRevoked(connection);
+            await connection.RunAsync(SubscribeAsync).ConfigureAwait(false);
+        }
+        finally
+        {
+            Unregister(connection);
+            Interlocked.Decrement(ref _open);
+            _metrics.Closed();
+            if (connection.DropReason is { } reason) _metrics.Dropped(reason);
+            StreamLog.Ended(_log, DeviceToken.Redact(deviceId), connection.DropReason ?? "closed by the client");
+        }
+    }
+
+    async Task<bool> IsRevokedAsync(Guid deviceId)
+    {
+        var credential = await _store.FindCredentialAsync(deviceId, CancellationToken.None).ConfigureAwait(false);
+        return credential is null || credential.RevokedAt is not null;
+    }
+
+    void Unregister(StreamConnection connection)
+    {
+        foreach (var vault in connection.Subscriptions()) RemoveFromIndex(vault, connection);
+        if (_byDevice.TryGetValue(connection.DeviceId, out var set))
+        {
+            set.TryRemove(connection, out _);
+            if (set.IsEmpty) _byDevice.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<StreamConnection, byte>>(connection.DeviceId, set));
+        }
+    }
+
+    void RemoveFromIndex(Guid vault, StreamConnection connection)
+    {
+        if (!_byVault.TryGetValue(vault, out var set)) return;
+        set.TryRemove(connection, out _);
+        // Removing an empty set races with a concurrent add into it; the add path re-checks (see AddToIndex).
+        if (set.IsEmpty) _byVault.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<StreamConnection, byte>>(vault, set));
+    }
+
+    void AddToIndex(Guid vault, StreamConnection connection)
+    {
+        while (true)
+        {
+            var set = _byVault.GetOrAdd(vault, static _ => new());
+            set.TryAdd(connection, 0);
+            // If the set was unlinked meanwhile (it was empty and removed), add again to the live one.
+            if (_byVault.TryGetValue(vault, out var live) && ReferenceEquals(live, set)) return;
+        }
+    }
+
+    // ---- Subscribe ----------------------------------------------------------------------------------------------
+
+    async Task<SubscribeOutcome> SubscribeAsync(StreamConnection connection, IReadOnlyList<string> ids, CancellationToken ct)
+    {
+        var epoch = Interlocked.Read(ref _accessEpoch);
+        var reachable = await ReachableAsync(connection.DeviceId, ct).ConfigureAwait(false);
+        List<Guid> accepted = [];
+        List<string> denied = [];
+        HashSet<Guid> seen = [];
+        foreach (var raw in ids)
+        {
+            // Unknown, unreachable and malformed ids are denied alike, so vault ids are not confirmed to outsiders.
+            if (StreamProtocol.TryParseId(raw, out var id) && reachable.Contains(id))
+            {
+                if (seen.Add(id)) accepted.Add(id);
+            }
+            else denied.Add(raw);
+        }
+        if (connection.SubscriptionCount + connection.CountNew(accepted) > _options.MaxSubscriptions) return SubscribeOutcome.TooMany;
+
+        var sent = connection.AddSubscriptionsAndReply(accepted, StreamProtocol.Subscribed(accepted, denied));
+        foreach (var vault in accepted)
+        {
+            AddToIndex(vault, connection);
+            // A re-check may have dropped it between the two steps; never leave an index entry behind.
+            if (!connection.IsSubscribed(vault)) RemoveFromIndex(vault, connection);
+        }
+        // Access shrank while we looked: check again, so a subscription never outlives its access.
+        if (Interlocked.Read(ref _accessEpoch) != epoch) await RecheckDeviceAsync(connection.DeviceId, [connection], ct).ConfigureAwait(false);
+        await sent.WaitAsync(ct).ConfigureAwait(false); // one reply in flight per stream: the client cannot pile them up
+        return SubscribeOutcome.Answered;
+    }
+
+    async Task<HashSet<Guid>> ReachableAsync(Guid deviceId, CancellationToken ct)
+    {
+        var me = await _store.GetMeAsync(deviceId, ct).ConfigureAwait(false);
+        return me is null ? [] : [.. me.Vaults.Select(v => v.VaultId)];
+    }
+
+    // ---- Signals ------------------------------------------------------------------------------------------------
+
+    void OnCommitted(Guid vault, long head)
+    {
+        if (!_byVault.TryGetValue(vault, out var set)) return;
+        foreach (var (connection, _) in set) connection.OfferHint(vault, head);
+    }
+
+    void OnRevoked(Guid deviceId)
+    {
+        if (!_byDevice.TryGetValue(deviceId, out var set)) return;
+        var count = 0;
+        foreach (var (connection, _) in set)
+        {
+            CloseRevoked(connection);
+            count++;
+        }
+        if (count > 0) StreamLog.ClosedRevoked(_log, count, DeviceToken.Redact(deviceId));
+    }
+
+    void CloseRevoked(StreamConnection connection)
+    {
+        // Stop hints at once (index), then close; a reader that does not take the close frame is aborted.
+        foreach (var vault in connection.Subscriptions()) RemoveFromIndex(vault, connection);
+        connection.RequestClose((WebSocketCloseStatus)StreamCloseCodes.Revoked, "device revoked", "revoked");
+    }
+
+    void OnAccessChanged()
+    {
+        Interlocked.Increment(ref _accessEpoch);
+        _recheck.Writer.TryWrite(true);
+    }
+
+    void CloseAllForShutdown()
+    {
+        _stopping = true;
+        var all = Connections();
+        if (all.Count > 0) StreamLog.ShuttingDown(_log, all.Count);
+        foreach (var connection in all)
+            connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "the server is shutting down", "shutdown");
+    }
+
+    /// <summary>The re-check loop: on every access signal at once, and at least every <see cref="StreamOptions.RecheckInterval"/>.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            {
+                wait.CancelAfter(_options.RecheckInterval);
+                try
+                {
+                    await _recheck.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // periodic safety re-check
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+            try
+            {
+                await RecheckAllAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                StreamLog.RecheckFailed(_log, _options.RecheckInterval.TotalSeconds, e.GetType().Name);
+            }
+        }
+    }
+
+    /// <summary>Re-checks every open subscription: one reachable-vault query per device, a few devices at a time.</summary>
+    public Task RecheckAllAsync(CancellationToken ct) =>
+        Parallel.ForEachAsync(_byDevice.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
+            async (entry, token) => await RecheckDeviceAsync(entry.Key, [.. entry.Value.Keys], token).ConfigureAwait(false));
+
+    async Task RecheckDeviceAsync(Guid deviceId, IReadOnlyList<StreamConnection> connections, CancellationToken ct)
+    {
+        if (connections.Count == 0) return;
+        if (await IsRevokedAsync(deviceId).ConfigureAwait(false))
+        {
+            foreach (var connection in connections) CloseRevoked(connection);
+            return;
+        }
+        var reachable = await ReachableAsync(deviceId, ct).ConfigureAwait(false);
+        foreach (var connection in connections)
+        {
+            var lost = connection.RetainReachable(reachable);
+            foreach (var vault in lost) RemoveFromIndex(vault, connection);
+            if (lost.Count > 0) StreamLog.AccessLost(_log, DeviceToken.Redact(deviceId), lost.Count);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _signals.Committed -= OnCommitted;
+        _signals.Revoked -= OnRevoked;
+        _signals.AccessChanged -= OnAccessChanged;
+        base.Dispose();
+    }
+}

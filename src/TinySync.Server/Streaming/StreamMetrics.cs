@@ -1,0 +1,34 @@
+using System.Diagnostics.Metrics;
+using TinySync.Server.Observability;
+
+namespace TinySync.Server.Streaming;
+
+/// <summary>Instruments of the wake-hint stream, on the server's meter (exported at <c>/metrics</c>).</summary>
+public sealed class StreamMetrics
+{
+    readonly UpDownCounter<long> _open;
+    readonly Counter<long> _hints;
+    readonly Counter<long> _dropped;
+
+    /// <summary>Creates the instruments on <see cref="ServerMetrics.Meter"/>.</summary>
+    public StreamMetrics(ServerMetrics metrics)
+    {
+        var meter = metrics.Meter;
+        _open = meter.CreateUpDownCounter<long>("tinysync.streams.open", description: "Open wake-hint streams");
+        _hints = meter.CreateCounter<long>("tinysync.streams.hints_sent", description: "Wake hints written to streams");
+        _dropped = meter.CreateCounter<long>("tinysync.streams.dropped",
+            description: "Streams ended by the server or lost: revoked, slow_reader, protocol_error, shutdown, connection_lost");
+    }
+
+    /// <summary>A stream opened.</summary>
+    public void Opened() => _open.Add(1);
+
+    /// <summary>A stream ended.</summary>
+    public void Closed() => _open.Add(-1);
+
+    /// <summary>A hint frame was written.</summary>
+    public void HintSent() => _hints.Add(1);
+
+    /// <summary>A stream was closed or aborted for <paramref name="reason"/> (not a normal client close).</summary>
+    public void Dropped(string reason) => _dropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+}
