@@ -8,6 +8,7 @@ using TinySync.Client.State;
 using TinySync.Core.Chunking;
 using TinySync.Core.Contracts;
 using TinySync.Core.Paths;
+using TinySync.Core.Sync;
 
 namespace TinySync.Client.Engine;
 
@@ -117,21 +118,35 @@ public sealed class LinkSync : IDisposable
     {
         if (!_index.Bootstrapped)
         {
-            var items = new Dictionary<string, ItemState>(StringComparer.Ordinal);
-            string? cursor = null;
-            long seq = long.MaxValue;
-            do
+            // Tree pages, then the log from the first page's seq: the shared Core model makes the two converge, and
+            // says when a move during paging tore the snapshot (then read the pages again).
+            RemoteTree tree;
+            for (var attempt = 0; ; attempt++)
             {
-                var page = await _api.GetTreeAsync(_link.VaultId, _link.Container, cursor, ct).ConfigureAwait(false);
-                seq = Math.Min(seq, page.Seq);
-                foreach (var item in page.Entries) items[item.Path] = ItemState.From(item);
-                cursor = page.Next;
+                tree = new RemoteTree(_link.Container);
+                string? cursor = null;
+                do
+                {
+                    var page = await _api.GetTreeAsync(_link.VaultId, _link.Container, cursor, ct).ConfigureAwait(false);
+                    tree.LoadPage(page);
+                    cursor = page.Next;
+                }
+                while (cursor is not null);
+                var torn = false;
+                if (tree.SnapshotFrom is { } from && tree.SnapshotTo > from)
+                {
+                    var log = await _api.GetLogAsync(_link.VaultId, from, (int)Math.Min(10_000, tree.SnapshotTo - from), ct).ConfigureAwait(false);
+                    foreach (var e in log.Entries)
+                    {
+                        if (tree.Apply(e) == ApplyResult.TornSnapshot) { torn = true; break; }
+                    }
+                }
+                if (!torn || attempt >= 5) break;
             }
-            while (cursor is not null);
             using var batch = _index.Begin();
             foreach (var old in _index.LoadRemote().Keys) batch.DeleteRemote(old);
-            foreach (var item in items.Values) batch.PutRemote(item);
-            batch.SetCursor(seq == long.MaxValue ? 0 : seq);
+            foreach (var item in tree.Items) batch.PutRemote(ItemState.From(item));
+            batch.SetCursor(tree.Seq);
             batch.Commit();
             _index.Bootstrapped = true;
         }

@@ -5,19 +5,25 @@ using TinySync.Core.Paths;
 namespace TinySync.Client.Engine;
 
 /// <summary>
-/// Applies change-log rows to an in-memory remote tree with version-aware rules, so that a tree page followed by a
-/// log replay from an older seq converges: a row never overwrites an item whose version is newer than the row.
-/// Tracks which paths changed so the index only writes those.
+/// Applies change-log rows (and the engine's own commit results) to the remote tree loaded from the index, with the
+/// same version-aware rules as <see cref="TinySync.Core.Sync.RemoteTree"/> (the shared reference model; a unit test
+/// checks both agree on random logs), but incrementally: it tracks which paths changed so a pull writes only those
+/// rows instead of re-reading and re-writing a 100,000-item tree.
 /// </summary>
 public sealed class RemoteTreeModel
 {
     readonly Dictionary<string, string> _byKey = new(StringComparer.Ordinal);
+    readonly SortedSet<string> _keys = new(StringComparer.Ordinal); // range queries for subtrees
 
     /// <summary>Wraps a tree loaded from the index.</summary>
     public RemoteTreeModel(Dictionary<string, ItemState> items)
     {
         Items = items;
-        foreach (var p in items.Keys) _byKey[VaultPath.Key(p)] = p;
+        foreach (var p in items.Keys)
+        {
+            _byKey[VaultPath.Key(p)] = p;
+            _keys.Add(VaultPath.Key(p));
+        }
     }
 
     /// <summary>The items by exact path.</summary>
@@ -30,6 +36,7 @@ public sealed class RemoteTreeModel
     {
         Items[item.Path] = item;
         _byKey[VaultPath.Key(item.Path)] = item.Path;
+        _keys.Add(VaultPath.Key(item.Path));
         Dirty.Add(item.Path);
     }
 
@@ -37,7 +44,11 @@ public sealed class RemoteTreeModel
     {
         if (!Items.Remove(path)) return;
         var key = VaultPath.Key(path);
-        if (_byKey.TryGetValue(key, out var p) && string.Equals(p, path, StringComparison.Ordinal)) _byKey.Remove(key);
+        if (_byKey.TryGetValue(key, out var p) && string.Equals(p, path, StringComparison.Ordinal))
+        {
+            _byKey.Remove(key);
+            _keys.Remove(key);
+        }
         Dirty.Add(path);
     }
 
@@ -71,10 +82,9 @@ public sealed class RemoteTreeModel
     /// <summary>Inserts or replaces an item unless a newer version is known; removes same-key paths of another case.</summary>
     public void Upsert(ItemState item)
     {
-        if (Items.TryGetValue(item.Path, out var existing) && existing.Version > item.Version) return;
-        if (PathForKey(item.Path) is { } other && !string.Equals(other, item.Path, StringComparison.Ordinal))
+        if (PathForKey(item.Path) is { } other)
         {
-            if (Items[other].Version > item.Version) return;
+            if (Items[other].Version >= item.Version) return;
             Remove(other);
         }
         Set(item);
@@ -85,7 +95,7 @@ public sealed class RemoteTreeModel
     {
         foreach (var p in Subtree(path).ToList())
         {
-            if (Items[p].Version > seq) continue;
+            if (Items[p].Version >= seq) continue;
             Remove(p);
         }
     }
@@ -93,31 +103,34 @@ public sealed class RemoteTreeModel
     /// <summary>Renames an item and its subtree; every moved item takes version <paramref name="seq"/> (as the server does).</summary>
     public void Move(string from, string to, long seq)
     {
-        var moved = Subtree(from).ToList();
+        var moved = Subtree(from).Where(p => Items[p].Version < seq).ToList();
         if (moved.Count == 0) return;
         var updates = new List<ItemState>(moved.Count);
         foreach (var p in moved)
         {
             var item = Items[p];
             Remove(p);
-            var suffix = p.Length == from.Length ? "" : p[from.Length..];
-            updates.Add(item with { Path = to + suffix, Version = Math.Max(seq, item.Version) });
+            updates.Add(item with { Path = to + p[from.Length..], Version = seq });
         }
-        foreach (var u in updates) Set(u);
+        foreach (var u in updates)
+        {
+            if (PathForKey(u.Path) is { } there && Items[there].Version >= seq) continue;
+            if (PathForKey(u.Path) is { } stale) Remove(stale);
+            Set(u);
+        }
     }
 
-    /// <summary>The path itself (if present) and every item under it (case-insensitive prefix).</summary>
+    /// <summary>The path itself (if present) and every item under it (case-insensitive), in O(log n + k).</summary>
     public IEnumerable<string> Subtree(string path)
     {
-        var exact = PathForKey(path);
-        if (exact is not null && Items[exact].Kind == ItemKind.File)
+        var key = VaultPath.Key(path);
+        var result = new List<string>();
+        if (_byKey.TryGetValue(key, out var exact)) result.Add(exact);
+        // keys under K are K/..., which sort between "K/" and "K0" ('0' follows '/')
+        foreach (var k in _keys.GetViewBetween(key + "/", key + "0"))
         {
-            yield return exact;
-            yield break;
+            if (k.Length > key.Length && k[key.Length] == '/' && _byKey.TryGetValue(k, out var p)) result.Add(p);
         }
-        foreach (var p in Items.Keys)
-        {
-            if (VaultPath.IsSameOrUnder(p, path)) yield return p;
-        }
+        return result;
     }
 }
