@@ -92,7 +92,7 @@ public sealed class CliTests
     public async Task Killing_the_client_mid_download_and_mid_upload_leaves_no_torn_file_and_the_next_run_converges()
     {
         await using var c = await Cluster.StartAsync();
-        var data = new byte[96 * 1024 * 1024];
+        var data = new byte[48 * 1024 * 1024];
         new Random(1).NextBytes(data);
         File.WriteAllText(c.A.PathOf("big.bin"), "old small version");
         await c.SyncAllAsync();
@@ -101,7 +101,7 @@ public sealed class CliTests
         await File.WriteAllBytesAsync(c.A.PathOf("big.bin"), data);
         using (var p = Process.Start(CliProcess.Start(c.A.Home, "sync"))!)
         {
-            await Task.Delay(1500);
+            await Task.Delay(1200);
             p.Kill(entireProcessTree: true);
             await p.WaitForExitAsync();
         }

@@ -39,7 +39,6 @@ public sealed class LargeTreeTests
         }
         await c.A.SyncConvergedAsync();
         await c.B.SyncConvergedAsync();
-        foreach (var m in c.A.Messages.Concat(c.B.Messages)) Console.WriteLine(m);
         c.B.Read("d099/f099.txt").ShouldBe("file 99/99");
         Directory.EnumerateFiles(c.B.Folder, "*", SearchOption.AllDirectories).Count().ShouldBe(10_000);
         // an unchanged tree rescans without hashing anything

@@ -185,7 +185,7 @@ internal static class DeviceCommands
             }
             if (p.GetValue(CliApp.Verbose))
             {
-                Console.WriteLine($"uploaded {stats.ChunksUploaded} chunks ({stats.BytesUploaded} B), downloaded {stats.ChunksDownloaded} ({stats.BytesDownloaded} B), reused {stats.ChunksReused}, hashed {stats.FilesHashed} files, {stats.OpsCommitted} ops, {stats.Conflicts} conflicts");
+                Console.WriteLine($"uploaded {stats.ChunksUploaded} chunks ({stats.BytesUploaded} B), downloaded {stats.ChunksDownloaded} ({stats.BytesDownloaded} B), reused {stats.ChunksReused}, hashed {stats.FilesHashed} files, {stats.OpsCommitted} ops, {stats.Conflicts} conflicts, peak memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
             }
             return ok ? ExitCodes.Ok : ExitCodes.NotConverged;
         });

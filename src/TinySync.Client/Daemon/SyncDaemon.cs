@@ -81,6 +81,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         readonly FileSystemWatcher? _watcher;
         readonly SemaphoreSlim _signal = new(0);
         long _wantedHead;
+        long _cursor; // last applied seq, cached: the index connection belongs to the worker's thread of control
         int _dirty;
         DateTime _lastEvent;
 
@@ -121,7 +122,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
 
         public void Wake(long head)
         {
-            if (head < 0 || head > _engine.Index.Cursor)
+            if (head < 0 || head > Interlocked.Read(ref _cursor))
             {
                 Interlocked.Exchange(ref _wantedHead, Math.Max(Interlocked.Read(ref _wantedHead), head));
                 Kick();
@@ -152,6 +153,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                 try
                 {
                     var result = await _engine.SyncAsync(ct: ct).ConfigureAwait(false);
+                    Interlocked.Exchange(ref _cursor, _engine.Index.Cursor);
                     backoff = TimeSpan.FromMilliseconds(200);
                     _d.CycleCompleted?.Invoke(Link, result);
                     if (!result.Converged)
