@@ -22,6 +22,7 @@ static int Usage()
 static int Gen(string dir, int small, int large, int largeMb)
 {
     var rng = new Random(20261122);
+    Directory.CreateDirectory(dir);
     long total = 0;
     for (var i = 0; i < small; i++)
     {

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 W=${1:-$(mktemp -d /tmp/tinysync-clientbench-XXXX)}
+SKIP_INITIAL=${SKIP_INITIAL:-0}
 SMALL=${SMALL:-10000}; LARGE=${LARGE:-3}; LARGE_MB=${LARGE_MB:-300}; MANY=${MANY:-100000}; EDITS=${EDITS:-100}
 mkdir -p "$W"
 echo "workdir $W"
@@ -36,12 +37,13 @@ vault() { $TS admin vaults create "$1" | python3 -c "import json,sys;print(json.
 grant() { $TS admin groups add-vault "$1" "$2" >/dev/null; shift 2; for d in "$@"; do $TS admin groups add-device bench "$d" >/dev/null; done; }
 
 A=$(device benchA "$W/homeA"); B=$(device benchB "$W/homeB")
+$TS admin groups add-device bench "$A" >/dev/null; $TS admin groups add-device bench "$B" >/dev/null
 
+if [ "$SKIP_INITIAL" != 1 ]; then
 echo "== 1. initial sync: $SMALL small + $LARGE x $LARGE_MB MiB"
 $BENCH gen "$W/tree" "$SMALL" "$LARGE" "$LARGE_MB"
 du -sh "$W/tree"
 V1=$(vault initial); $TS admin groups add-vault bench "$V1" >/dev/null
-$TS admin groups add-device bench "$A" >/dev/null; $TS admin groups add-device bench "$B" >/dev/null
 cp -a "$W/tree" "$W/A1"
 $TS --home "$W/homeA" link "$V1" "$W/A1" >/dev/null
 $TS --home "$W/homeB" link "$V1" "$W/B1" >/dev/null
@@ -54,12 +56,13 @@ tail -1 "$W/up.log"; tail -1 "$W/down.log"
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 r0=$(now); rsync -a "$W/tree/" "$W/rsync-copy/"; r1=$(now); RS=$(secs "$r0" "$r1")
 echo "tinysync A->server $UP s, server->B $DOWN s, total $TOT s; rsync -a $RS s; ratio $(echo "scale=2; $TOT / $RS" | bc)"
+$TS --home "$W/homeA" unlink "$W/A1" >/dev/null
+fi
 
 echo "== 2. bytes uploaded after a 1 MiB insert into a 1 GiB file"
 mkdir -p "$W/A2"; $BENCH gen "$W/A2tmp" 0 1 1024 >/dev/null; mv "$W/A2tmp/large0.bin" "$W/A2/big.bin"
 cp "$W/A2/big.bin" "$W/rsync-old.bin"
 V2=$(vault delta); $TS admin groups add-vault bench "$V2" >/dev/null
-$TS --home "$W/homeA" unlink "$W/A1" >/dev/null
 $TS --home "$W/homeA" link "$V2" "$W/A2" >/dev/null
 $TS --home "$W/homeA" -v sync | tail -1
 $BENCH insert "$W/A2/big.bin" 512 1

@@ -356,53 +356,62 @@ public sealed class LinkSync : IDisposable
     async Task<bool> UploadChunksAsync(UploadPut put, HashSet<string> missing, ConcurrentDictionary<string, byte> claimed,
         SemaphoreSlim gate, Action<long> progress, CancellationToken ct)
     {
-        var expected = put.Local.Chunks;
+        // Read only the missing chunks, by offset (known from the scan), and verify each one's SHA-256 before it is
+        // sent: a file that changed since the scan fails the check (or the size/mtime/inode check before the
+        // commit) and is rescanned, never committed torn.
         var inflight = new List<Task>();
-        var index = 0;
         var torn = false;
+        var holding = false;
         try
         {
             using var stream = _fs.OpenRead(Abs(put.Path));
-            // Re-cut the file: the chunks must come out exactly as scanned, else the file changed (rescan, never torn).
-            await foreach (var chunk in ChunkAsync(stream, ct).ConfigureAwait(false))
+            long offset = 0;
+            foreach (var c in put.Local.Chunks)
             {
-                if (index >= expected.Count || !string.Equals(expected[index].Hash, chunk.Hash, StringComparison.Ordinal))
+                var at = offset;
+                offset += c.Length;
+                if (!missing.Contains(c.Hash) || !claimed.TryAdd(c.Hash, 0)) continue;
+                await gate.WaitAsync(ct).ConfigureAwait(false); // bounds memory too: at most N chunk buffers exist
+                holding = true;
+                var buffer = ArrayPool<byte>.Shared.Rent(c.Length);
+                stream.Seek(at, SeekOrigin.Begin);
+                var read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, c.Length), c.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+                if (read != c.Length || !ChunkHash.Matches(buffer.AsSpan(0, c.Length), c.Hash))
                 {
-                    ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    gate.Release();
+                    holding = false;
+                    claimed.TryRemove(c.Hash, out _);
                     torn = true;
                     break;
                 }
-                index++;
-                if (!missing.Contains(chunk.Hash) || !claimed.TryAdd(chunk.Hash, 0))
-                {
-                    ArrayPool<byte>.Shared.Return(chunk.Buffer);
-                    continue;
-                }
-                await gate.WaitAsync(ct).ConfigureAwait(false);
+                var hash = c.Hash;
+                var length = c.Length;
+                holding = false; // the task below releases the slot
                 inflight.Add(Task.Run(async () =>
                 {
                     try
                     {
-                        await _api.PutChunkAsync(_link.VaultId, chunk.Hash, chunk.Buffer.AsMemory(0, chunk.Length), ct).ConfigureAwait(false);
-                        _stats.Uploaded(chunk.Length);
-                        progress(chunk.Length);
+                        await _api.PutChunkAsync(_link.VaultId, hash, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
+                        _stats.Uploaded(length);
+                        progress(length);
                     }
                     catch
                     {
-                        claimed.TryRemove(chunk.Hash, out _);
+                        claimed.TryRemove(hash, out _);
                         throw;
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                        ArrayPool<byte>.Shared.Return(buffer);
                         gate.Release();
                     }
                 }, ct));
             }
-            if (!torn && index != expected.Count) torn = true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            if (holding) gate.Release();
             await Task.WhenAll(inflight).ConfigureAwait(false);
             _observer.Message(MessageLevel.Warning, $"cannot read {Abs(put.Path)} ({e.Message}); skipped, will retry");
             Pending($"{put.Path} unreadable; will retry");
@@ -415,41 +424,6 @@ public sealed class LinkSync : IDisposable
             return false;
         }
         return true;
-    }
-
-    readonly record struct OwnedChunk(string Hash, byte[] Buffer, int Length);
-
-    static async IAsyncEnumerable<OwnedChunk> ChunkAsync(Stream stream, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        var channel = System.Threading.Channels.Channel.CreateBounded<OwnedChunk>(2);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var producer = Task.Run(() =>
-        {
-            try
-            {
-                FastCdc.Default.Chunk(stream, (c, bytes) =>
-                {
-                    var buffer = ArrayPool<byte>.Shared.Rent(c.Length);
-                    bytes.Span.CopyTo(buffer);
-                    channel.Writer.WriteAsync(new OwnedChunk(c.Hash, buffer, c.Length), stop.Token).AsTask().GetAwaiter().GetResult();
-                });
-                channel.Writer.Complete();
-            }
-            catch (Exception e)
-            {
-                channel.Writer.TryComplete(e);
-            }
-        }, CancellationToken.None);
-        try
-        {
-            await foreach (var c in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false)) yield return c;
-        }
-        finally
-        {
-            await stop.CancelAsync().ConfigureAwait(false);
-            try { await producer.ConfigureAwait(false); } catch (OperationCanceledException) { }
-            while (channel.Reader.TryRead(out var left)) ArrayPool<byte>.Shared.Return(left.Buffer);
-        }
     }
 
     Op NewOp(OpKind kind, string path, long @base) =>
