@@ -433,14 +433,18 @@ public sealed class LinkSync : IDisposable
 
     async Task CommitAsync(List<(Op Op, SyncAction Action)> ops, CancellationToken ct)
     {
+        if (ops.Count == 0) return;
+        // the trees are loaded once per phase (not per batch): 100,000 ops must not re-read 100,000 rows 200 times
+        var model = new RemoteTreeModel(_index.LoadRemote());
+        var baseModel = new RemoteTreeModel(_index.LoadBase());
         for (var i = 0; i < ops.Count; i += OpsBatchSize)
         {
             var slice = ops.GetRange(i, Math.Min(OpsBatchSize, ops.Count - i));
             // The same op ids on a retry: the server answers a retried op with its original result.
             var response = await _api.CommitAsync(_link.VaultId, slice.Select(o => o.Op).ToList(), ct).ConfigureAwait(false);
             var byId = slice.ToDictionary(o => o.Op.OpId);
-            var model = new RemoteTreeModel(_index.LoadRemote());
-            var baseModel = new RemoteTreeModel(_index.LoadBase());
+            model.Dirty.Clear();
+            baseModel.Dirty.Clear();
             var localMoves = new List<(string From, string To)>();
             var rejected = new List<(string Path, string Signature, string Reason)>();
             var committed = 0;
