@@ -188,6 +188,17 @@ public class OpsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task A_mkdir_over_a_live_directory_bumps_its_version_and_keeps_its_spelling()
+    {
+        using var a = await SyncClient.CreateAsync(Server);
+        var r = await a.CommitAsync(Ops.Mkdir("Docs"), Ops.Empty("Docs/a"));
+        var again = await a.OkAsync(Ops.Mkdir("DOCS", r.Results[0].Seq!.Value));
+        var tree = await a.TreeAsync();
+        tree.Select(i => (i.Path, i.Version)).ShouldBe([("Docs", again), ("Docs/a", r.Results[1].Seq!.Value)]);
+        (await a.LogAsync()).Entries[^1].Path.ShouldBe("Docs");
+    }
+
+    [Fact]
     public async Task Kinds_do_not_change_in_place()
     {
         using var a = await SyncClient.CreateAsync(Server);

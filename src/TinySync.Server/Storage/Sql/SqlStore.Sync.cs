@@ -43,6 +43,7 @@ public partial class SqlStore
         var start = Convert.ToInt64(head, CultureInfo.InvariantCulture);
         await using var batch = new SyncBatch(Dialect, w, vaultId, deviceId, now, start);
         await batch.LoadContainersAsync(ct).ConfigureAwait(false);
+        await batch.LoadCommittedAsync(ops, ct).ConfigureAwait(false);
         var results = new OpResult[ops.Count];
         for (var i = 0; i < ops.Count; i++) results[i] = await batch.ApplyAsync(ops[i], ct).ConfigureAwait(false);
         if (batch.Head > start)

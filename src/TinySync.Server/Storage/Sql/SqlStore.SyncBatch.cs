@@ -16,6 +16,11 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
 {
     readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
     readonly Dictionary<string, ContainerPolicy> _containers = new(StringComparer.Ordinal);
+    // Per-batch caches: the ops of a batch mostly share parents and chunks. Items are cached as this transaction
+    // sees them; a delete or move (which touch whole subtrees) clears the cache.
+    readonly Dictionary<(string Container, string Key), Item?> _items = [];
+    readonly Dictionary<string, long?> _chunkSizes = new(StringComparer.Ordinal);
+    readonly Dictionary<Guid, long> _committed = [];
     readonly object _vault = dialect.Id(vaultId);
     readonly object _device = dialect.Id(deviceId);
     readonly object _now = dialect.Time(now);
@@ -31,13 +36,29 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
         foreach (var (name, policy) in rows) _containers[name] = policy;
     }
 
+    /// <summary>Reads which ops of the batch this device already committed (one query per 500 op ids).</summary>
+    public async Task LoadCommittedAsync(IReadOnlyList<Op> ops, CancellationToken ct)
+    {
+        var ids = ops.Select(o => o.OpId).Distinct().ToList();
+        for (var i = 0; i < ids.Count; i += 500)
+        {
+            var part = ids.Skip(i).Take(500).ToList();
+            var ps = new List<(string, object?)> { ("@v", _vault), ("@d", _device) };
+            ps.AddRange(part.Select((id, j) => ($"@o{j}", (object?)dialect.Id(id))));
+            var names = string.Join(", ", part.Select((_, j) => $"@o{j}"));
+            foreach (var (opId, seq) in await Sql.ListAsync(w.Connection, w.Transaction,
+                $"SELECT op_id, seq FROM idempotency_keys WHERE vault_id = @v AND device_id = @d AND op_id IN ({names})",
+                r => (dialect.ReadId(r, 0), r.GetInt64(1)), ct, [.. ps]).ConfigureAwait(false))
+            {
+                _committed[opId] = seq;
+            }
+        }
+    }
+
     public async Task<OpResult> ApplyAsync(Op op, CancellationToken ct)
     {
         // Exactly once: an op this device already committed answers with its original result.
-        var prior = await ScalarAsync(
-            "SELECT seq FROM idempotency_keys WHERE vault_id = @v AND device_id = @d AND op_id = @o", ct,
-            ("@v", _vault), ("@d", _device), ("@o", dialect.Id(op.OpId))).ConfigureAwait(false);
-        if (prior is not null) return Committed(op, Convert.ToInt64(prior, CultureInfo.InvariantCulture));
+        if (_committed.TryGetValue(op.OpId, out var prior)) return Committed(op, prior);
 
         if (CheckShape(op) is { } malformed) return malformed;
         if (!_containers.TryGetValue(op.Container, out var policy))
@@ -103,11 +124,15 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
         List<string>? missing = null;
         foreach (var hash in op.Chunks!)
         {
-            var size = await ScalarAsync(
-                "SELECT c.size FROM vault_chunks vc JOIN chunks c ON c.hash = vc.hash WHERE vc.vault_id = @v AND vc.hash = @h", ct,
-                ("@v", _vault), ("@h", hash)).ConfigureAwait(false);
+            if (!_chunkSizes.TryGetValue(hash, out var size))
+            {
+                var found = await ScalarAsync(
+                    "SELECT c.size FROM vault_chunks vc JOIN chunks c ON c.hash = vc.hash WHERE vc.vault_id = @v AND vc.hash = @h", ct,
+                    ("@v", _vault), ("@h", hash)).ConfigureAwait(false);
+                _chunkSizes[hash] = size = found is null ? null : Convert.ToInt64(found, CultureInfo.InvariantCulture);
+            }
             if (size is null) (missing ??= []).Add(hash);
-            else sum += Convert.ToInt64(size, CultureInfo.InvariantCulture);
+            else sum += size.Value;
         }
         if (missing is not null)
         {
@@ -131,6 +156,12 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
             """, ct,
             ("@v", _vault), ("@c", op.Container), ("@k", key), ("@p", path), ("@s", seq), ("@size", op.Size), ("@chunks", chunks),
             ("@x", executable), ("@m", mtime)).ConfigureAwait(false);
+        _items[(op.Container, key)] = new Item
+        {
+            Path = path, Kind = ItemKind.File, Version = seq, Size = op.Size, Chunks = op.Chunks, Executable = executable,
+            // as the database gives it back: UTC, microsecond precision (both dialects)
+            Mtime = op.Mtime is { } t ? new DateTimeOffset(t.UtcTicks - t.UtcTicks % 10, TimeSpan.Zero) : null,
+        };
         await LogAsync(op, seq, path, key, null, null, op.Size, chunks, executable, mtime, ct).ConfigureAwait(false);
         return Committed(op, seq);
     }
@@ -141,14 +172,18 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
             return Reject(op, RejectCodes.KindMismatch, $"'{Trunc(current.Path)}' is a file; delete it before making a directory there");
         var (path, parentProblem) = await CanonicalPathAsync(op, op.Container, op.Path, ct).ConfigureAwait(false);
         if (parentProblem is not null) return parentProblem;
+        // mkdir over a live directory (base = its version) only bumps its version: its spelling, which its
+        // children's paths start with, changes through a move.
+        if (current is not null) path = current.Path;
         var seq = ++Head;
         await ExecuteAsync(
             """
             INSERT INTO items (vault_id, container, path_key, path, kind, version, size, chunks, executable, mtime)
             VALUES (@v, @c, @k, @p, 'dir', @s, NULL, NULL, NULL, NULL)
-            ON CONFLICT (vault_id, container, path_key) DO UPDATE SET path = excluded.path, version = excluded.version
+            ON CONFLICT (vault_id, container, path_key) DO UPDATE SET version = excluded.version
             """, ct,
             ("@v", _vault), ("@c", op.Container), ("@k", key), ("@p", path), ("@s", seq)).ConfigureAwait(false);
+        _items[(op.Container, key)] = new Item { Path = path, Kind = ItemKind.Dir, Version = seq };
         await LogAsync(op, seq, path, key, null, null, null, null, null, null, ct).ConfigureAwait(false);
         return Committed(op, seq);
     }
@@ -160,6 +195,7 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
         await ExecuteAsync(
             "DELETE FROM items WHERE vault_id = @v AND container = @c AND (path_key = @k OR (path_key >= @lo AND path_key < @hi))", ct,
             ("@v", _vault), ("@c", op.Container), ("@k", key), ("@lo", key + "/"), ("@hi", key + "0")).ConfigureAwait(false);
+        _items.Clear();
         await LogAsync(op, seq, current.Path, key, null, null, null, null, null, null, ct).ConfigureAwait(false);
         return Committed(op, seq);
     }
@@ -188,6 +224,7 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
             """, ct,
             ("@nk", newKey), ("@k", key), ("@np", newPath), ("@p", current.Path), ("@s", seq),
             ("@v", _vault), ("@c", op.Container), ("@lo", key + "/"), ("@hi", key + "0")).ConfigureAwait(false);
+        _items.Clear();
         await LogAsync(op, seq, current.Path, key, newPath, newKey, null, null, null, null, ct).ConfigureAwait(false);
         return Committed(op, seq);
     }
@@ -212,11 +249,17 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
 
     async Task<Item?> GetItemAsync(string container, string key, CancellationToken ct)
     {
+        if (_items.TryGetValue((container, key), out var cached)) return cached;
         var cmd = Command(
             "SELECT path, kind, version, size, chunks, executable, mtime FROM items WHERE vault_id = @v AND container = @c AND path_key = @k",
             ("@v", _vault), ("@c", container), ("@k", key));
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        return await r.ReadAsync(ct).ConfigureAwait(false) ? ItemRows.Read(dialect, r, 0) : null;
+        Item? item;
+        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            item = await r.ReadAsync(ct).ConfigureAwait(false) ? ItemRows.Read(dialect, r, 0) : null;
+        }
+        _items[(container, key)] = item;
+        return item;
     }
 
     /// <summary>Appends the log row of a committed op and remembers its result for retries of the same op id.</summary>
@@ -237,6 +280,7 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
             "INSERT INTO idempotency_keys (vault_id, device_id, op_id, seq, result) VALUES (@v, @d, @o, @s, @r)", ct,
             ("@v", _vault), ("@d", _device), ("@o", opId), ("@s", seq),
             ("@r", string.Create(CultureInfo.InvariantCulture, $$"""{"status":"committed","seq":{{seq}}}"""))).ConfigureAwait(false);
+        _committed[op.OpId] = seq;
     }
 
     static OpResult Committed(Op op, long seq) => new() { OpId = op.OpId, Status = OpStatus.Committed, Seq = seq };
@@ -321,5 +365,27 @@ internal static class ChunkList
         return sb.Append(']').ToString();
     }
 
-    public static string[] Parse(string json) => JsonSerializer.Deserialize<string[]>(json) ?? [];
+    public static string[] Parse(string json)
+    {
+        // Fast path for the form Format writes: ["<64 hex>","<64 hex>",...]
+        const int Item = ChunkHash.HexLength + 2;
+        if (json.Length >= 2 && json[0] == '[' && json[^1] == ']')
+        {
+            if (json.Length == 2) return [];
+            if ((json.Length - 1) % (Item + 1) == 0)
+            {
+                var n = (json.Length - 1) / (Item + 1);
+                var result = new string[n];
+                var ok = true;
+                for (var i = 0; i < n && ok; i++)
+                {
+                    var at = 1 + i * (Item + 1);
+                    ok = json[at] == '"' && json[at + Item - 1] == '"' && json[at + Item] == (i == n - 1 ? ']' : ',');
+                    if (ok) result[i] = json.Substring(at + 1, ChunkHash.HexLength);
+                }
+                if (ok) return result;
+            }
+        }
+        return JsonSerializer.Deserialize<string[]>(json) ?? [];
+    }
 }

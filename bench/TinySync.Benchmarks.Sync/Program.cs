@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using TinySync.Core.Chunking;
+using TinySync.Core.Contracts;
+using TinySync.Core.Json;
+using TinySync.Server.Hosting;
+
+// Macro benchmarks of the vault sync API (issue 3), one run each, over real loopback HTTP against a server started
+// in this process (Release build, SQLite in a temp dir with synchronous=FULL, local chunk store with fsync).
+// Peers from the same run and the same Kestrel: a plain static-file download (Results.File) and a plain upload
+// endpoint that writes the body to a file with fsync, without hashing or a database.
+
+var dataDir = Path.Combine(Path.GetTempPath(), $"tinysync-bench-sync-{Guid.NewGuid():N}");
+var staticDir = Path.Combine(dataDir, "static");
+Directory.CreateDirectory(staticDir);
+const string AdminToken = "tsadm_bench-admin-token-0123456789abcdef";
+var app = await TinySyncServer.BuildAsync(["--urls=http://127.0.0.1:0", $"--TINYSYNC_DATA_DIR={Path.Combine(dataDir, "data")}", $"--TINYSYNC_ADMIN_TOKEN={AdminToken}"]);
+app.MapGet("/static/{name}", (string name) => Results.File(Path.Combine(staticDir, Path.GetFileName(name)), "application/octet-stream"));
+app.MapPut("/plain-upload/{name}", async (string name, HttpContext http) =>
+{
+    if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } f) f.MaxRequestBodySize = FastCdc.DefaultMaxSize;
+    await using var file = new FileStream(Path.Combine(staticDir, "up-" + Path.GetFileName(name)), FileMode.Create, FileAccess.Write);
+    await http.Request.Body.CopyToAsync(file);
+    file.Flush(flushToDisk: true);
+    return Results.StatusCode(201);
+});
+await app.StartAsync();
+var baseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+var results = new List<string>();
+void Report(string line)
+{
+    Console.WriteLine(line);
+    results.Add(line);
+}
+
+try
+{
+    using var admin = new HttpClient { BaseAddress = baseAddress };
+    admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+    var device = (await (await admin.PostAsJsonAsync("v1/devices", new RegisterDeviceRequest("bench"), TinySyncJson.Options)).Content.ReadFromJsonAsync<DeviceRegistered>(TinySyncJson.Options))!;
+    var vault = (await (await admin.PostAsJsonAsync("v1/vaults", new VaultRequest("bench"), TinySyncJson.Options)).Content.ReadFromJsonAsync<VaultView>(TinySyncJson.Options))!;
+    (await admin.PutAsync($"v1/groups/bench/devices/{device.DeviceId}", null)).EnsureSuccessStatusCode();
+    (await admin.PutAsync($"v1/groups/bench/vaults/{vault.VaultId}", null)).EnsureSuccessStatusCode();
+    using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", device.Token);
+    var v = $"v1/vaults/{vault.VaultId}";
+
+    // A small chunk every put references (the rule check reads its registration and size).
+    var small = "benchmark file content"u8.ToArray();
+    var smallHash = ChunkHash.Compute(small);
+    (await http.PutAsync($"{v}/chunks/{smallHash}", new ByteArrayContent(small))).EnsureSuccessStatusCode();
+    await Commit(http, v, [new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Path = "bench", Base = 0 }]);
+
+    // ---- warm-up: let tiered JIT reach steady state before anything is timed ---------------------------------------
+    var fileNo = 0;
+    await Commit(http, v, [new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Path = "warm", Base = 0 }]);
+    foreach (var batch in new[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 100, 100, 1000, 1000, 1000, 1000, 1000 })
+    {
+        await Commit(http, v, [.. Enumerable.Range(0, batch).Select(_ => new Op
+        {
+            OpId = Guid.NewGuid(), Kind = OpKind.Put, Path = $"warm/file-{fileNo++:D7}.txt", Base = 0, Size = small.Length,
+            Chunks = [smallHash], Executable = false, Mtime = DateTimeOffset.UtcNow,
+        })]);
+        await http.GetByteArrayAsync($"{v}/log?after=0&limit=10000");
+        await http.GetFromJsonAsync<LogPage>($"{v}/log?after=0&limit=10000", TinySyncJson.Options);
+    }
+    for (var i = 0; i < 8; i++)
+    {
+        var b = new byte[FastCdc.DefaultMaxSize];
+        new Random(-1 - i).NextBytes(b);
+        var h = ChunkHash.Compute(b);
+        (await http.PutAsync($"{v}/chunks/{h}", new ByteArrayContent(b))).EnsureSuccessStatusCode();
+        (await http.PutAsync($"plain-upload/{h}", new ByteArrayContent(b))).EnsureSuccessStatusCode();
+        await File.WriteAllBytesAsync(Path.Combine(staticDir, h), b);
+        await http.GetByteArrayAsync($"{v}/chunks/{h}");
+        await http.GetByteArrayAsync($"static/{h}");
+    }
+
+    // ---- committed ops/s ------------------------------------------------------------------------------------
+    foreach (var (batch, total) in new[] { (1, 2_000), (100, 20_000), (1000, 50_000) })
+    {
+        var dir = $"b{batch}";
+        await Commit(http, v, [new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Path = dir, Base = 0 }]);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        for (var done = 0; done < total; done += batch)
+        {
+            var ops = Enumerable.Range(0, batch).Select(_ => new Op
+            {
+                OpId = Guid.NewGuid(), Kind = OpKind.Put, Path = $"{dir}/file-{fileNo++:D7}.txt", Base = 0, Size = small.Length,
+                Chunks = [smallHash], Executable = false, Mtime = DateTimeOffset.UtcNow,
+            }).ToList();
+            await Commit(http, v, ops);
+        }
+        sw.Stop();
+        var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        Report($"commit, batches of {batch,4}: {total,6} ops in {sw.Elapsed.TotalSeconds,6:F2} s = {total / sw.Elapsed.TotalSeconds,8:F0} ops/s (wall) | {total / cpuSeconds,8:F0} ops per CPU-second (client + server)");
+    }
+
+    // The same rules without HTTP and JSON: IStore.CommitAsync directly, batches of 1000.
+    {
+        var store = app.Services.GetRequiredService<TinySync.Server.Storage.IStore>();
+        await Commit(http, v, [new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Path = "direct", Base = 0 }]);
+        const int Total = 50_000;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        for (var done = 0; done < Total; done += 1000)
+        {
+            var ops = Enumerable.Range(0, 1000).Select(_ => new Op
+            {
+                OpId = Guid.NewGuid(), Kind = OpKind.Put, Path = $"direct/file-{fileNo++:D7}.txt", Base = 0, Size = small.Length,
+                Chunks = [smallHash], Executable = false, Mtime = DateTimeOffset.UtcNow,
+            }).ToList();
+            var outcome = await store.CommitAsync(vault.VaultId, device.DeviceId, ops, DateTimeOffset.UtcNow, CancellationToken.None);
+            if (outcome!.Results.Any(r => r.Status != OpStatus.Committed)) throw new InvalidOperationException("direct commit failed");
+        }
+        sw.Stop();
+        var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        Report($"store only (no HTTP/JSON), batches of 1000: {Total} ops in {sw.Elapsed.TotalSeconds:F2} s = {Total / sw.Elapsed.TotalSeconds:F0} ops/s (wall) | {Total / cpuSeconds:F0} ops per CPU-second");
+    }
+
+    // ---- log rows read/s --------------------------------------------------------------------------------------
+    {
+        long rows = 0;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        for (var pass = 0; pass < 3; pass++)
+        {
+            long after = 0;
+            while (true)
+            {
+                var page = (await http.GetFromJsonAsync<LogPage>($"{v}/log?after={after}&limit=10000", TinySyncJson.Options))!;
+                rows += page.Entries.Count;
+                if (page.Entries.Count == 0 || !page.HasMore) break;
+                after = page.Entries[^1].Seq;
+            }
+        }
+        sw.Stop();
+        Report($"log read (pages of 10,000, parsed by the client): {rows} rows in {sw.Elapsed.TotalSeconds:F2} s = {rows / sw.Elapsed.TotalSeconds:F0} rows/s (wall) | {rows / (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F0} rows per CPU-second");
+
+        // The same pages as raw bytes: what the server sustains when the client does not parse.
+        var head = (await http.GetFromJsonAsync<LogPage>($"{v}/log?after=0&limit=1", TinySyncJson.Options))!.Head;
+        rows = 0;
+        long bytes = 0;
+        cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        sw.Restart();
+        for (var pass = 0; pass < 3; pass++)
+        {
+            for (long after = 0; after < head; after += 10_000)
+            {
+                var raw = await http.GetByteArrayAsync($"{v}/log?after={after}&limit=10000");
+                bytes += raw.Length;
+                rows += Math.Min(10_000, head - after);
+            }
+        }
+        sw.Stop();
+        Report($"log read (pages of 10,000, raw JSON, not parsed):  {rows} rows in {sw.Elapsed.TotalSeconds:F2} s = {rows / sw.Elapsed.TotalSeconds:F0} rows/s (wall) | {rows / (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F0} rows per CPU-second ({bytes / rows} bytes/row)");
+    }
+
+    // ---- chunk upload/download MB/s beside plain Kestrel peers -------------------------------------------------
+    {
+        const int Count = 48;
+        var size = FastCdc.DefaultMaxSize;
+        var chunks = Enumerable.Range(0, Count).Select(i =>
+        {
+            var b = new byte[size];
+            new Random(i).NextBytes(b);
+            return (Hash: ChunkHash.Compute(b), Bytes: b);
+        }).ToList();
+        var mb = Count * (double)size / (1024 * 1024);
+
+        // Server and peer alternate chunk by chunk, so load from other processes hits both alike.
+        foreach (var (hash, bytes) in chunks) await File.WriteAllBytesAsync(Path.Combine(staticDir, hash), bytes);
+        double upload = 0, plainUpload = 0, download = 0, plainDownload = 0;
+        long check = 0;
+        var sw = new Stopwatch();
+        foreach (var (hash, bytes) in chunks)
+        {
+            using var content = new ByteArrayContent(bytes);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            sw.Restart();
+            (await http.PutAsync($"{v}/chunks/{hash}", content)).EnsureSuccessStatusCode();
+            upload += sw.Elapsed.TotalSeconds;
+
+            using var plain = new ByteArrayContent(bytes);
+            sw.Restart();
+            (await http.PutAsync($"plain-upload/{hash}", plain)).EnsureSuccessStatusCode();
+            plainUpload += sw.Elapsed.TotalSeconds;
+        }
+        foreach (var (hash, _) in chunks)
+        {
+            sw.Restart();
+            var got = await http.GetByteArrayAsync($"{v}/chunks/{hash}");
+            if (!ChunkHash.Matches(got, hash)) throw new InvalidOperationException("download corrupted");
+            download += sw.Elapsed.TotalSeconds;
+            check += got.Length;
+
+            sw.Restart();
+            got = await http.GetByteArrayAsync($"static/{hash}");
+            if (!ChunkHash.Matches(got, hash)) throw new InvalidOperationException("static download corrupted");
+            plainDownload += sw.Elapsed.TotalSeconds;
+            check += got.Length;
+        }
+
+        Report($"chunk upload   (PUT, server verifies SHA-256, fsync, registers): {mb / upload,7:F1} MB/s | peer: plain PUT to file + fsync: {mb / plainUpload,7:F1} MB/s | ratio {upload / plainUpload:F2}x");
+        Report($"chunk download (GET, server verifies SHA-256; client verifies):  {mb / download,7:F1} MB/s | peer: static file (Results.File), client verifies: {mb / plainDownload,7:F1} MB/s | ratio {download / plainDownload:F2}x");
+        Report($"({Count} chunks of {size / (1024 * 1024)} MiB each, sequential, one connection, server and peer alternating per chunk; {check} bytes checked)");
+    }
+}
+finally
+{
+    await app.StopAsync();
+    await app.DisposeAsync();
+    try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { }
+}
+
+Console.WriteLine();
+Console.WriteLine(string.Join(Environment.NewLine, results));
+return 0;
+
+static async Task Commit(HttpClient http, string v, IReadOnlyList<Op> ops)
+{
+    var r = await http.PostAsJsonAsync($"{v}/ops", new OpsRequest(ops), TinySyncJson.Options);
+    r.EnsureSuccessStatusCode();
+    var body = (await r.Content.ReadFromJsonAsync<OpsResponse>(TinySyncJson.Options))!;
+    if (body.Results.Any(x => x.Status != OpStatus.Committed))
+        throw new InvalidOperationException("an op did not commit: " + body.Results.First(x => x.Status != OpStatus.Committed).Code);
+    _ = CultureInfo.InvariantCulture;
+}
