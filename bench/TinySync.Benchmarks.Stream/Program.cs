@@ -17,14 +17,16 @@ using TinySync.Server.Hosting;
 using TinySync.Server.Signals;
 
 // Stream macro benchmark (see RESULTS.md). Parent: a real TinySync server in this process on loopback.
-//   phase 1: --streams streams (ClientWebSocket, in this process) subscribed to one vault; --commits commits are
-//            published through the server's signal bus one at a time; for every commit and every stream, the time
-//            from just before the publish to the receipt of the hint.
+//   phase 1: --streams streams (ClientWebSocket, in this process) subscribed to one vault, one commit at a time:
+//            (a) real commits through POST /v1/vaults/{vid}/ops, timed from sending the request, then
+//            (b) --commits commits published straight into the server's signal bus, timed from the publish;
+//            for every commit and every stream, the time to the receipt of the hint.
 //   phase 2: --idle streams opened by a child process (so their client memory is not counted); this process's
 //            working set and managed heap before and after, and the time for one commit to reach all of them.
 // Child mode: --clients URL VAULT TOKENS_FILE COUNT.
 
 if (args.Length > 0 && args[0] == "--clients") return await Clients.RunAsync(args);
+if (args.Contains("--baseline")) return await Baseline.RunAsync(Arg("--idle", 10_000));
 
 var streams = Arg("--streams", 1000);
 var commits = Arg("--commits", 300);
@@ -63,7 +65,9 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
 
 // ---- Phase 1: commit-to-hint latency -----------------------------------------------------------------------------
 {
-    var received = new long[streams, commits + Warmup + 1];
+    var real = Math.Min(commits, 100) + Warmup;
+    var total = real + commits;
+    var received = new long[streams, total + 1];
     var clients = new ClientWebSocket[streams];
     CountdownEvent? round = null;
     var open = Stopwatch.StartNew();
@@ -90,30 +94,83 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
             }
         });
     }
-    var published = new long[commits + Warmup + 1];
-    for (var head = 1; head <= commits + Warmup; head++)
+    // Heads 1..real come from real commits, the rest from publishing straight into the signal bus.
+    var published = new long[total + 1];
+    // When did the server finish writing a commit's hints (its last SendAsync returned)? Measured through the
+    // server's own hints-sent counter, so the clients' share of the CPU is not in this figure.
+    var serverDone = new long[total + 1];
+    var sentInRound = 0;
+    var currentHead = 0;
+    using var listener = new System.Diagnostics.Metrics.MeterListener();
+    listener.InstrumentPublished = (instrument, l) =>
+    {
+        if (instrument.Name == "tinysync.streams.hints_sent") l.EnableMeasurementEvents(instrument);
+    };
+    listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+    {
+        if (Interlocked.Increment(ref sentInRound) == streams) serverDone[Volatile.Read(ref currentHead)] = Stopwatch.GetTimestamp();
+    });
+    listener.Start();
+
+    // (a) end to end: a real commit (POST /v1/vaults/{vid}/ops, one mkdir, SQLite WAL) by device 0, from the moment
+    // the request is sent to receipt on every stream.
+    using var writer = new HttpClient { BaseAddress = new Uri(baseUrl) };
+    writer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens[0]);
+    var postMs = new List<double>();
+    for (var head = 1; head <= real; head++)
     {
         round = new CountdownEvent(streams);
+        Volatile.Write(ref sentInRound, 0);
+        Volatile.Write(ref currentHead, head);
+        published[head] = Stopwatch.GetTimestamp();
+        var body = $$"""{"ops":[{"op_id":"{{Guid.NewGuid()}}","kind":"mkdir","container":"default","path":"d{{head}}","base":0}]}""";
+        (await writer.PostAsync($"v1/vaults/{vault}/ops", new StringContent(body, Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        if (head > Warmup) postMs.Add(Stopwatch.GetElapsedTime(published[head]).TotalMilliseconds);
+        if (!round.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException($"real commit {head}: {round.CurrentCount} streams got no hint");
+    }
+    Report($"phase 1a: real commit (POST .../ops) to hint, {streams} streams x {real - Warmup} commits (after {Warmup} warm-up commits):", Warmup + 1, real);
+    Console.WriteLine($"  the POST itself (commit, then fan-out on the request thread, then the response): p50 {P(postMs, 50):F2} ms  p99 {P(postMs, 99):F2} ms");
+
+    // (b) the stream alone: from PublishCommit (what the ops endpoint calls after its transaction) to receipt.
+    // CPU time of this process (server and the clients together) per commit is less sensitive to machine load than
+    // wall-clock latency.
+    var cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+    for (var head = real + 1; head <= total; head++)
+    {
+        round = new CountdownEvent(streams);
+        Volatile.Write(ref sentInRound, 0);
+        Volatile.Write(ref currentHead, head);
         published[head] = Stopwatch.GetTimestamp();
         bus.PublishCommit(vault, head);
         if (!round.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException($"commit {head}: {round.CurrentCount} streams got no hint");
     }
-    var all = new List<double>(streams * commits);
-    var last = new List<double>(commits);
-    for (var head = Warmup + 1; head <= commits + Warmup; head++)
+    var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+    Report($"phase 1b: publish to hint, {streams} streams x {commits} commits:", real + 1, total);
+    Console.WriteLine($"  CPU of server + clients per commit: {cpu.TotalMilliseconds / commits:F2} ms ({cpu.TotalMilliseconds * 1000 / commits / streams:F1} µs per hint, both ends)");
+
+    void Report(string title, int firstHead, int lastHead)
     {
-        double slowest = 0;
-        for (var s = 0; s < streams; s++)
+        var all = new List<double>(streams * (lastHead - firstHead + 1));
+        var last = new List<double>(lastHead - firstHead + 1);
+        for (var head = firstHead; head <= lastHead; head++)
         {
-            var ms = Stopwatch.GetElapsedTime(published[head], received[s, head]).TotalMilliseconds;
-            all.Add(ms);
-            slowest = Math.Max(slowest, ms);
+            double slowest = 0;
+            for (var s = 0; s < streams; s++)
+            {
+                var ms = Stopwatch.GetElapsedTime(published[head], received[s, head]).TotalMilliseconds;
+                all.Add(ms);
+                slowest = Math.Max(slowest, ms);
+            }
+            last.Add(slowest);
         }
-        last.Add(slowest);
+        var server = new List<double>();
+        for (var head = firstHead; head <= lastHead; head++)
+            if (serverDone[head] != 0) server.Add(Stopwatch.GetElapsedTime(published[head], serverDone[head]).TotalMilliseconds);
+        Console.WriteLine(title);
+        Console.WriteLine($"  server wrote all {streams} hints: p50 {P(server, 50):F2} ms  p99 {P(server, 99):F2} ms  max {server.Max():F2} ms");
+        Console.WriteLine($"  every (stream, commit):      p50 {P(all, 50):F2} ms  p99 {P(all, 99):F2} ms  max {all.Max():F2} ms");
+        Console.WriteLine($"  last stream of each commit:  p50 {P(last, 50):F2} ms  p99 {P(last, 99):F2} ms  max {last.Max():F2} ms");
     }
-    Console.WriteLine($"phase 1: commit-to-hint latency, {streams} streams x {commits} commits (after {Warmup} warm-up commits):");
-    Console.WriteLine($"  every (stream, commit):      p50 {P(all, 50):F2} ms  p99 {P(all, 99):F2} ms  max {all.Max():F2} ms");
-    Console.WriteLine($"  last stream of each commit:  p50 {P(last, 50):F2} ms  p99 {P(last, 99):F2} ms  max {last.Max():F2} ms");
     foreach (var c in clients)
     {
         try
@@ -130,42 +187,9 @@ var streamUri = new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ord
 }
 
 // ---- Phase 2: idle streams and server memory ---------------------------------------------------------------------
-{
-    await Task.Delay(2000); // let phase 1's connections finish closing
-    var before = Memory.Measure();
-    Console.WriteLine($"phase 2: before: {before}");
-    var tokensFile = Path.Combine(dataDir, "tokens.txt");
-    await File.WriteAllLinesAsync(tokensFile, tokens);
-    var self = Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal)
-        ? new ProcessStartInfo("dotnet", [typeof(Clients).Assembly.Location])
-        : new ProcessStartInfo(Environment.ProcessPath!);
-    foreach (var a in new[] { "--clients", streamUri.ToString(), vault.ToString(), tokensFile, idle.ToString(CultureInfo.InvariantCulture) })
-        self.ArgumentList.Add(a);
-    self.RedirectStandardInput = true;
-    self.RedirectStandardOutput = true;
-    using var child = Process.Start(self)!;
-    var open = Stopwatch.StartNew();
-    var line = await child.StandardOutput.ReadLineAsync();
-    if (line != "READY") throw new InvalidOperationException($"client process: {line}");
-    Console.WriteLine($"phase 2: {idle} idle streams open and subscribed, held by a child process ({open.Elapsed.TotalSeconds:F1} s)");
-    await Task.Delay(5000);
-    var after = Memory.Measure();
-    Console.WriteLine($"phase 2: after:  {after}");
-    Console.WriteLine($"phase 2: per stream: working set {(after.WorkingSet - before.WorkingSet) / (double)idle / 1024:F1} KiB, " +
-                      $"managed heap {(after.Heap - before.Heap) / (double)idle / 1024:F1} KiB");
-
-    for (var head = 1; head <= 5; head++)
-    {
-        await Task.Delay(200);
-        var t0 = Stopwatch.GetTimestamp(); // CLOCK_MONOTONIC: comparable with the child's timestamps
-        bus.PublishCommit(vault, head);
-        await child.StandardInput.WriteLineAsync($"T0 {t0} {head}");
-        await child.StandardInput.FlushAsync();
-        Console.WriteLine($"phase 2: one commit to {idle} streams: {await child.StandardOutput.ReadLineAsync()}");
-    }
-    child.StandardInput.Close();
-    await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-}
+await Task.Delay(2000); // let phase 1's connections finish closing
+await IdlePhase.RunAsync(streamUri, vault, tokens, idle, dataDir, head => bus.PublishCommit(vault, head),
+    async () => (await admin.DeleteAsync($"v1/groups/bench/vaults/{vault}")).EnsureSuccessStatusCode());
 
 await app.StopAsync();
 await app.DisposeAsync();
@@ -236,6 +260,8 @@ static class Clients
         const int Rounds = 5;
         var received = new long[Rounds + 1, count];
         var rounds = Enumerable.Range(0, Rounds + 1).Select(_ => new CountdownEvent(count)).ToArray();
+        var deniedAt = new long[count];
+        var denied = new CountdownEvent(count);
         var readers = clients.Select((ws, i) => Task.Run(async () =>
         {
             var buffer = new byte[128];
@@ -248,6 +274,12 @@ static class Clients
                     if (r.MessageType == WebSocketMessageType.Close) return;
                     r = await ws.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
                     if (r.MessageType == WebSocketMessageType.Close) return;
+                    if (buffer.AsSpan(0, r.Count).StartsWith("{\"denied\""u8))
+                    {
+                        deniedAt[i] = Stopwatch.GetTimestamp();
+                        denied.Signal();
+                        continue;
+                    }
                     var head = Head(buffer.AsSpan(0, r.Count));
                     if (head is >= 1 and <= Rounds)
                     {
@@ -266,6 +298,17 @@ static class Clients
         {
             var parts = line.Split(' ');
             var t0 = long.Parse(parts[1], CultureInfo.InvariantCulture);
+            if (parts[0] == "D")
+            {
+                if (!denied.Wait(TimeSpan.FromSeconds(60)))
+                {
+                    Console.WriteLine($"TIMEOUT: {denied.CurrentCount} streams were not told");
+                    continue;
+                }
+                var d = deniedAt.Select(t => Stopwatch.GetElapsedTime(t0, t).TotalMilliseconds).Order().ToArray();
+                Console.WriteLine($"all {count} told {{\"denied\"}}: first {d[0]:F1} ms, p50 {d[count / 2]:F1} ms, last {d[^1]:F1} ms after the DELETE was sent");
+                continue;
+            }
             var head = int.Parse(parts[2], CultureInfo.InvariantCulture);
             if (!rounds[head].Wait(TimeSpan.FromSeconds(60)))
             {
@@ -279,3 +322,108 @@ static class Clients
         return 0;
     }
 }
+
+/// <summary>Phase 2: a child process holds the streams; this process's memory before and after.</summary>
+static class IdlePhase
+{
+    public static async Task RunAsync(Uri streamUri, Guid vault, string[] tokens, int idle, string dataDir, Action<int>? publish, Func<Task>? dropAccess = null)
+    {
+        var before = Memory.Measure();
+        Console.WriteLine($"phase 2: before: {before}");
+        var tokensFile = Path.Combine(dataDir, "tokens.txt");
+        await File.WriteAllLinesAsync(tokensFile, tokens);
+        var self = Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal)
+            ? new ProcessStartInfo("dotnet", [typeof(Clients).Assembly.Location])
+            : new ProcessStartInfo(Environment.ProcessPath!);
+        foreach (var a in new[] { "--clients", streamUri.ToString(), vault.ToString(), tokensFile, idle.ToString(CultureInfo.InvariantCulture) })
+            self.ArgumentList.Add(a);
+        self.RedirectStandardInput = true;
+        self.RedirectStandardOutput = true;
+        using var child = Process.Start(self)!;
+        var open = Stopwatch.StartNew();
+        var line = await child.StandardOutput.ReadLineAsync();
+        if (line != "READY") throw new InvalidOperationException($"client process: {line}");
+        Console.WriteLine($"phase 2: {idle} idle streams open and subscribed, held by a child process ({open.Elapsed.TotalSeconds:F1} s)");
+        await Task.Delay(5000);
+        var after = Memory.Measure();
+        Console.WriteLine($"phase 2: after:  {after}");
+        Console.WriteLine($"phase 2: per stream: working set {(after.WorkingSet - before.WorkingSet) / (double)idle / 1024:F1} KiB, " +
+                          $"managed heap {(after.Heap - before.Heap) / (double)idle / 1024:F1} KiB");
+
+        for (var head = 1; publish is not null && head <= 5; head++)
+        {
+            await Task.Delay(200);
+            var t0 = Stopwatch.GetTimestamp(); // CLOCK_MONOTONIC: comparable with the child's timestamps
+            publish(head);
+            await child.StandardInput.WriteLineAsync($"T0 {t0} {head}");
+            await child.StandardInput.FlushAsync();
+            Console.WriteLine($"phase 2: one commit to {idle} streams: {await child.StandardOutput.ReadLineAsync()}");
+        }
+        if (dropAccess is not null)
+        {
+            double recheckSeconds = 0;
+            using var listener = new System.Diagnostics.Metrics.MeterListener();
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "tinysync.streams.recheck.duration") l.EnableMeasurementEvents(instrument);
+            };
+            listener.SetMeasurementEventCallback<double>((_, value, _, _) => Volatile.Write(ref recheckSeconds, value));
+            listener.Start();
+            // Loss of access: remove the group→vault edge; every stream must get {"denied": [vault]}.
+            await Task.Delay(200);
+            var t0 = Stopwatch.GetTimestamp();
+            await dropAccess();
+            var deleteMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            await child.StandardInput.WriteLineAsync($"D {t0}");
+            await child.StandardInput.FlushAsync();
+            Console.WriteLine($"phase 2: group-vault edge removed (DELETE answered in {deleteMs:F1} ms), {idle} streams: {await child.StandardOutput.ReadLineAsync()}");
+            Console.WriteLine($"phase 2: the server's re-check pass (after which no hint of the vault is queued) took {Volatile.Read(ref recheckSeconds) * 1000:F1} ms");
+        }
+        child.StandardInput.Close();
+        await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+}
+
+/// <summary>
+/// The floor: a bare Kestrel WebSocket endpoint with the same slim builder and the same handshake (answers the
+/// subscribe, then waits with zero-byte reads), no TinySync. Run with --baseline; compare its per-stream memory.
+/// </summary>
+static class Baseline
+{
+    public static async Task<int> RunAsync(int idle)
+    {
+        var builder = WebApplication.CreateSlimBuilder(["--urls=http://127.0.0.1:0"]);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.MapGet("/v1/stream", async (Microsoft.AspNetCore.Http.HttpContext http) =>
+        {
+            using var ws = await http.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[512];
+            var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
+            using var message = JsonDocument.Parse(buffer.AsMemory(0, r.Count));
+            var vault = message.RootElement.GetProperty("subscribe")[0].GetString();
+            await ws.SendAsync(Encoding.UTF8.GetBytes($$"""{"subscribed":["{{vault}}"],"denied":[]}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+            try
+            {
+                while ((await ws.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None)).MessageType != WebSocketMessageType.Close)
+                {
+                    // idle
+                }
+            }
+            catch (WebSocketException)
+            {
+                // the client went away
+            }
+        });
+        await app.StartAsync();
+        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/";
+        Console.WriteLine($"# baseline: bare Kestrel WebSocket endpoint, no TinySync  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        var dataDir = Directory.CreateTempSubdirectory("tinysync-stream-baseline").FullName;
+        await IdlePhase.RunAsync(new Uri(baseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + "v1/stream"), Guid.NewGuid(), ["none"], idle, dataDir, publish: null);
+        await app.StopAsync();
+        Directory.Delete(dataDir, recursive: true);
+        return 0;
+    }
+}
+

@@ -236,7 +236,18 @@ internal sealed class StreamConnection
                     ProtocolError(WebSocketCloseStatus.InvalidPayloadData, error + "; send {\"subscribe\": [vault ids]}");
                 else
                 {
-                    var outcome = await subscribe(this, ids, ct).ConfigureAwait(false);
+                    SubscribeOutcome outcome;
+                    try
+                    {
+                        outcome = await subscribe(this, ids, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // e.g. the database is unavailable: say so and let the client reconnect later
+                        StreamLog.SubscribeFailed(_log, e, DeviceToken.Redact(DeviceId));
+                        RequestClose(WebSocketCloseStatus.InternalServerError, "the server could not check the subscription; reconnect in a few seconds", "server_error");
+                        continue;
+                    }
                     if (outcome == SubscribeOutcome.TooMany)
                         ProtocolError(WebSocketCloseStatus.PolicyViolation, $"at most {_options.MaxSubscriptions} vaults per stream; open another stream");
                 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using TinySync.Core.Contracts;
@@ -23,6 +24,7 @@ internal sealed class StreamHub : BackgroundService
     readonly ILogger<StreamHub> _log;
     readonly ConcurrentDictionary<Guid, ConcurrentDictionary<StreamConnection, byte>> _byVault = new();
     readonly ConcurrentDictionary<Guid, ConcurrentDictionary<StreamConnection, byte>> _byDevice = new();
+    readonly Lock _indexGate = new();
     readonly Channel<bool> _recheck = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     long _accessEpoch;
     int _open;
@@ -56,15 +58,26 @@ internal sealed class StreamHub : BackgroundService
     public async Task RunAsync(Guid deviceId, WebSocket ws)
     {
         var connection = new StreamConnection(deviceId, ws, _options, _metrics, _log);
-        _byDevice.GetOrAdd(deviceId, static _ => new()).TryAdd(connection, 0);
+        AddTo(_byDevice, deviceId, connection);
         Interlocked.Increment(ref _open);
         _metrics.Opened();
         StreamLog.Opened(_log, DeviceToken.Redact(deviceId));
         try
         {
             if (_stopping) connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "the server is shutting down", "shutdown");
-            // A revocation between authentication and registration above would be missed: look once more.
-            else if (await IsRevokedAsync(deviceId).ConfigureAwait(false)) CloseRevoked(connection);
+            else
+            {
+                // A revocation between authentication and registration above would be missed: look once more.
+                try
+                {
+                    if (await IsRevokedAsync(deviceId).ConfigureAwait(false)) CloseRevoked(connection);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    StreamLog.SubscribeFailed(_log, e, DeviceToken.Redact(deviceId));
+                    connection.RequestClose(WebSocketCloseStatus.InternalServerError, "the server could not check the device; reconnect in a few seconds", "server_error");
+                }
+            }
             await connection.RunAsync(SubscribeAsync).ConfigureAwait(false);
         }
         finally
@@ -86,29 +99,28 @@ internal sealed class StreamHub : BackgroundService
     void Unregister(StreamConnection connection)
     {
         foreach (var vault in connection.Subscriptions()) RemoveFromIndex(vault, connection);
-        if (_byDevice.TryGetValue(connection.DeviceId, out var set))
+        RemoveFrom(_byDevice, connection.DeviceId, connection);
+    }
+
+    void AddToIndex(Guid vault, StreamConnection connection) => AddTo(_byVault, vault, connection);
+
+    void RemoveFromIndex(Guid vault, StreamConnection connection) => RemoveFrom(_byVault, vault, connection);
+
+    // Structural changes (a set appears or an empty one goes) take one lock, so an add can never land in a set that
+    // is being dropped; readers (commit fan-out, revocation) stay lock-free. Adds and removes happen per stream open,
+    // close and subscribe, not per commit.
+    void AddTo(ConcurrentDictionary<Guid, ConcurrentDictionary<StreamConnection, byte>> index, Guid key, StreamConnection connection)
+    {
+        lock (_indexGate) index.GetOrAdd(key, static _ => new()).TryAdd(connection, 0);
+    }
+
+    void RemoveFrom(ConcurrentDictionary<Guid, ConcurrentDictionary<StreamConnection, byte>> index, Guid key, StreamConnection connection)
+    {
+        lock (_indexGate)
         {
+            if (!index.TryGetValue(key, out var set)) return;
             set.TryRemove(connection, out _);
-            if (set.IsEmpty) _byDevice.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<StreamConnection, byte>>(connection.DeviceId, set));
-        }
-    }
-
-    void RemoveFromIndex(Guid vault, StreamConnection connection)
-    {
-        if (!_byVault.TryGetValue(vault, out var set)) return;
-        set.TryRemove(connection, out _);
-        // Removing an empty set races with a concurrent add into it; the add path re-checks (see AddToIndex).
-        if (set.IsEmpty) _byVault.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<StreamConnection, byte>>(vault, set));
-    }
-
-    void AddToIndex(Guid vault, StreamConnection connection)
-    {
-        while (true)
-        {
-            var set = _byVault.GetOrAdd(vault, static _ => new());
-            set.TryAdd(connection, 0);
-            // If the set was unlinked meanwhile (it was empty and removed), add again to the live one.
-            if (_byVault.TryGetValue(vault, out var live) && ReferenceEquals(live, set)) return;
+            if (set.IsEmpty) index.TryRemove(key, out _);
         }
     }
 
@@ -117,7 +129,10 @@ internal sealed class StreamHub : BackgroundService
     async Task<SubscribeOutcome> SubscribeAsync(StreamConnection connection, IReadOnlyList<string> ids, CancellationToken ct)
     {
         var epoch = Interlocked.Read(ref _accessEpoch);
-        var reachable = await ReachableAsync(connection.DeviceId, ct).ConfigureAwait(false);
+        HashSet<Guid> wellFormed = [];
+        foreach (var raw in ids)
+            if (StreamProtocol.TryParseId(raw, out var candidate)) wellFormed.Add(candidate);
+        var reachable = await ReachableAmongAsync(connection.DeviceId, wellFormed, ct).ConfigureAwait(false);
         List<Guid> accepted = [];
         List<string> denied = [];
         HashSet<Guid> seen = [];
@@ -140,16 +155,32 @@ internal sealed class StreamHub : BackgroundService
             if (!connection.IsSubscribed(vault)) RemoveFromIndex(vault, connection);
         }
         // Access shrank while we looked: check again, so a subscription never outlives its access.
-        if (Interlocked.Read(ref _accessEpoch) != epoch) await RecheckDeviceAsync(connection.DeviceId, [connection], ct).ConfigureAwait(false);
+        if (Interlocked.Read(ref _accessEpoch) != epoch) await RecheckDeviceAsync(connection.DeviceId, [connection], checkRevoked: false, ct).ConfigureAwait(false);
         await sent.WaitAsync(ct).ConfigureAwait(false); // one reply in flight per stream: the client cannot pile them up
         return SubscribeOutcome.Answered;
     }
 
-    async Task<HashSet<Guid>> ReachableAsync(Guid deviceId, CancellationToken ct)
+    /// <summary>Which of <paramref name="candidates"/> the device reaches: one access query per vault for a few
+    /// vaults (the common case: a device streams the handful of vaults it syncs), else one query for the device's
+    /// whole reachable set.</summary>
+    async Task<HashSet<Guid>> ReachableAmongAsync(Guid deviceId, IReadOnlyCollection<Guid> candidates, CancellationToken ct)
     {
+        HashSet<Guid> reachable = [];
+        if (candidates.Count == 0) return reachable;
+        if (candidates.Count <= FewVaults)
+        {
+            foreach (var vault in candidates)
+                if (await _store.CanAccessAsync(deviceId, vault, ct).ConfigureAwait(false)) reachable.Add(vault);
+            return reachable;
+        }
         var me = await _store.GetMeAsync(deviceId, ct).ConfigureAwait(false);
-        return me is null ? [] : [.. me.Vaults.Select(v => v.VaultId)];
+        if (me is null) return reachable;
+        foreach (var vault in me.Vaults)
+            if (candidates.Contains(vault.VaultId)) reachable.Add(vault.VaultId);
+        return reachable;
     }
+
+    const int FewVaults = 4;
 
     // ---- Signals ------------------------------------------------------------------------------------------------
 
@@ -198,12 +229,14 @@ internal sealed class StreamHub : BackgroundService
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            var signalled = false;
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
                 wait.CancelAfter(_options.RecheckInterval);
                 try
                 {
                     await _recheck.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+                    signalled = true;
                 }
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -216,7 +249,9 @@ internal sealed class StreamHub : BackgroundService
             }
             try
             {
-                await RecheckAllAsync(stoppingToken).ConfigureAwait(false);
+                // A signal-driven pass only re-checks access (revocations have their own signal); the periodic
+                // safety pass also looks for revoked devices.
+                await RecheckAllAsync(checkRevoked: !signalled, stoppingToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -225,20 +260,34 @@ internal sealed class StreamHub : BackgroundService
         }
     }
 
-    /// <summary>Re-checks every open subscription: one reachable-vault query per device, a few devices at a time.</summary>
-    public Task RecheckAllAsync(CancellationToken ct) =>
-        Parallel.ForEachAsync(_byDevice.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
-            async (entry, token) => await RecheckDeviceAsync(entry.Key, [.. entry.Value.Keys], token).ConfigureAwait(false));
+    /// <summary>Re-checks every open subscription, per device (see <see cref="ReachableAmongAsync"/>), a few devices at
+    /// a time; with <paramref name="checkRevoked"/> also closes streams of devices found revoked.</summary>
+    public async Task RecheckAllAsync(bool checkRevoked, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await Parallel.ForEachAsync(_byDevice.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
+            async (entry, token) =>
+            {
+                // SQLite answers synchronously: without yielding, the workers would hold thread-pool threads for the
+                // whole pass while the senders of the `denied` frames (and every other request) wait behind them.
+                await Task.Yield();
+                await RecheckDeviceAsync(entry.Key, [.. entry.Value.Keys], checkRevoked, token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        _metrics.Rechecked(Stopwatch.GetElapsedTime(started));
+    }
 
-    async Task RecheckDeviceAsync(Guid deviceId, IReadOnlyList<StreamConnection> connections, CancellationToken ct)
+    async Task RecheckDeviceAsync(Guid deviceId, IReadOnlyList<StreamConnection> connections, bool checkRevoked, CancellationToken ct)
     {
         if (connections.Count == 0) return;
-        if (await IsRevokedAsync(deviceId).ConfigureAwait(false))
+        if (checkRevoked && await IsRevokedAsync(deviceId).ConfigureAwait(false))
         {
             foreach (var connection in connections) CloseRevoked(connection);
             return;
         }
-        var reachable = await ReachableAsync(deviceId, ct).ConfigureAwait(false);
+        // One look per device, for the union of what its streams subscribe to.
+        HashSet<Guid> subscribed = [];
+        foreach (var connection in connections) subscribed.UnionWith(connection.Subscriptions());
+        var reachable = await ReachableAmongAsync(deviceId, subscribed, ct).ConfigureAwait(false);
         foreach (var connection in connections)
         {
             var lost = connection.RetainReachable(reachable);

@@ -24,6 +24,9 @@ internal static partial class StreamLog
     [LoggerMessage(3507, LogLevel.Information, "Stream of {Device} closed for a protocol error: {Reason}")]
     public static partial void ProtocolError(ILogger logger, string device, string reason);
 
+    [LoggerMessage(3509, LogLevel.Error, "Could not check the device or the subscription of {Device}; closed the stream with 1011")]
+    public static partial void SubscribeFailed(ILogger logger, Exception exception, string device);
+
     [LoggerMessage(3508, LogLevel.Information, "Closing {Count} stream(s): the server is shutting down")]
     public static partial void ShuttingDown(ILogger logger, int count);
 }

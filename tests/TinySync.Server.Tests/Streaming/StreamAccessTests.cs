@@ -83,7 +83,7 @@ public class StreamAccessTests
         // Remove the edge behind the API's back: no AccessChanged signal is published.
         await server.App.Services.GetRequiredService<Storage.IStore>().RemoveVaultFromGroupAsync(group, vault.VaultId, DateTimeOffset.UtcNow, default);
 
-        await Hub(server).RecheckAllAsync(default);
+        await Hub(server).RecheckAllAsync(checkRevoked: true, default);
 
         (await stream.ReceiveAsync()).GetRawText().ShouldBe($$"""{"denied":["{{vault.VaultId}}"]}""");
     }
@@ -125,6 +125,20 @@ public class StreamAccessTests
 
         await stream.SubscribeAsync(vaults[2]);
         (await stream.ReceiveCloseAsync()).Status.ShouldBe((int)WebSocketCloseStatus.PolicyViolation);
+    }
+
+    [Fact]
+    public async Task A_peer_that_stops_answering_pings_is_dropped()
+    {
+        await using var server = await TestServer.StartAsync(s => s["TINYSYNC_STREAM_KEEPALIVE_SECONDS"] = "0.3");
+        var (device, vault) = await server.DeviceWithVaultAsync("alice");
+        // The client answers pings only while it has a receive pending; after the reply it never reads again.
+        await using var stream = await SubscribedAsync(server, device.Token, vault.VaultId);
+        var connection = await ServerSideAsync(server, device.DeviceId);
+
+        using var timeout = new CancellationTokenSource(StreamClient.Patience);
+        while (Hub(server).OpenCount > 0) await Task.Delay(20, timeout.Token);
+        connection.DropReason.ShouldBe("connection_lost");
     }
 
     [Fact]

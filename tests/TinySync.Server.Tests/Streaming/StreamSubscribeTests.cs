@@ -31,6 +31,33 @@ public class StreamSubscribeTests(SharedServer fixture) : IClassFixture<SharedSe
     }
 
     [Fact]
+    public async Task Subscribing_to_many_vaults_at_once_accepts_exactly_the_reachable_ones_and_loses_exactly_the_removed_one()
+    {
+        var server = fixture.Server;
+        var device = await server.RegisterAsync("many");
+        var group = "g-" + Guid.NewGuid().ToString("N");
+        await server.AddDeviceToGroupAsync(group, device.DeviceId);
+        var reachable = new List<Guid>();
+        for (var i = 0; i < 6; i++)
+        {
+            var v = await server.CreateVaultAsync($"many-{i}");
+            await server.AddVaultToGroupAsync(group, v.VaultId);
+            reachable.Add(v.VaultId);
+        }
+        var unknown = new[] { Guid.NewGuid(), Guid.NewGuid() };
+
+        await using var stream = await StreamClient.ConnectAsync(server, device.Token);
+        await stream.SubscribeAsync([.. reachable.Concat(unknown).Cast<object>()]);
+        var reply = await stream.ReceiveAsync();
+        Strings(reply, "subscribed").ShouldBe(reachable.Select(v => v.ToString()).ToArray());
+        Strings(reply, "denied").ShouldBe(unknown.Select(v => v.ToString()).ToArray());
+
+        using var admin = server.Admin();
+        (await admin.DeleteAsync($"v1/groups/{group}/vaults/{reachable[3]}")).EnsureSuccessStatusCode();
+        (await stream.ReceiveAsync()).GetRawText().ShouldBe($$"""{"denied":["{{reachable[3]}}"]}""");
+    }
+
+    [Fact]
     public async Task A_second_subscribe_message_adds_vaults_to_the_stream()
     {
         var server = fixture.Server;
