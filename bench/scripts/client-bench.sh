@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 W=${1:-$(mktemp -d /tmp/tinysync-clientbench-XXXX)}
-SKIP_INITIAL=${SKIP_INITIAL:-0}
+STEPS=${STEPS:-"1 2 3 4"}   # which measurements to run
 SMALL=${SMALL:-10000}; LARGE=${LARGE:-3}; LARGE_MB=${LARGE_MB:-300}; MANY=${MANY:-100000}; EDITS=${EDITS:-100}
 mkdir -p "$W"
 echo "workdir $W"
@@ -39,7 +39,7 @@ grant() { $TS admin groups add-vault "$1" "$2" >/dev/null; shift 2; for d in "$@
 A=$(device benchA "$W/homeA"); B=$(device benchB "$W/homeB")
 $TS admin groups add-device bench "$A" >/dev/null; $TS admin groups add-device bench "$B" >/dev/null
 
-if [ "$SKIP_INITIAL" != 1 ]; then
+if [[ " $STEPS " == *" 1 "* ]]; then
 echo "== 1. initial sync: $SMALL small + $LARGE x $LARGE_MB MiB"
 $BENCH gen "$W/tree" "$SMALL" "$LARGE" "$LARGE_MB"
 du -sh "$W/tree"
@@ -57,8 +57,9 @@ sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 r0=$(now); rsync -a "$W/tree/" "$W/rsync-copy/"; r1=$(now); RS=$(secs "$r0" "$r1")
 echo "tinysync A->server $UP s, server->B $DOWN s, total $TOT s; rsync -a $RS s; ratio $(echo "scale=2; $TOT / $RS" | bc)"
 $TS --home "$W/homeA" unlink "$W/A1" >/dev/null
-fi
 
+fi
+if [[ " $STEPS " == *" 2 "* ]]; then
 echo "== 2. bytes uploaded after a 1 MiB insert into a 1 GiB file"
 mkdir -p "$W/A2"; $BENCH gen "$W/A2tmp" 0 1 1024 >/dev/null; mv "$W/A2tmp/large0.bin" "$W/A2/big.bin"
 cp "$W/A2/big.bin" "$W/rsync-old.bin"
@@ -70,17 +71,23 @@ $TS --home "$W/homeA" -v sync | tail -1
 cp "$W/A2/big.bin" "$W/rsync-new.bin"
 rsync -a --no-whole-file --stats "$W/rsync-new.bin" "$W/rsync-old.bin" | grep -E "Literal data|Matched data|Total bytes sent"
 
-echo "== 3. client peak memory syncing $MANY files"
 $TS --home "$W/homeA" unlink "$W/A2" >/dev/null
+fi
+if [[ " $STEPS " == *" 3 "* ]]; then
+echo "== 3. client peak memory syncing $MANY files"
 mkdir -p "$W/A3"; for d in $(seq 0 $((MANY / 1000 - 1))); do mkdir -p "$W/A3/d$d"; for f in $(seq 0 999); do echo "$d/$f" > "$W/A3/d$d/f$f"; done; done
 V3=$(vault many); $TS admin groups add-vault bench "$V3" >/dev/null
 $TS --home "$W/homeA" link "$V3" "$W/A3" >/dev/null
 t0=$(now); $TS --home "$W/homeA" -v sync | tail -1; t1=$(now)
 echo "upload of $MANY files: $(secs "$t0" "$t1") s"
 
+$TS --home "$W/homeA" unlink "$W/A3" >/dev/null
+fi
+if [[ " $STEPS " == *" 4 "* ]]; then
 echo "== 4. daemon propagation latency over $EDITS edits"
 LA=$(device latA "$W/homeLA"); LB=$(device latB "$W/homeLB")
 V4=$(vault latency); $TS admin groups add-vault lat "$V4" >/dev/null
 $TS admin groups add-device lat "$LA" >/dev/null; $TS admin groups add-device lat "$LB" >/dev/null
 $TS --home "$W/homeLA" link "$V4" "$W/LA" >/dev/null; $TS --home "$W/homeLB" link "$V4" "$W/LB" >/dev/null
 $BENCH latency "$TSDLL" "$W/homeLA" "$W/LA" "$W/homeLB" "$W/LB" "$EDITS"
+fi
