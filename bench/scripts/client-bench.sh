@@ -34,7 +34,6 @@ device() { # name home -> device id
   python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['device_id'])" "$2/identity.json"
 }
 vault() { $TS admin vaults create "$1" | python3 -c "import json,sys;print(json.load(sys.stdin)['vault_id'])"; }
-grant() { $TS admin groups add-vault "$1" "$2" >/dev/null; shift 2; for d in "$@"; do $TS admin groups add-device bench "$d" >/dev/null; done; }
 
 A=$(device benchA "$W/homeA"); B=$(device benchB "$W/homeB")
 $TS admin groups add-device bench "$A" >/dev/null; $TS admin groups add-device bench "$B" >/dev/null
