@@ -1,0 +1,3 @@
+using TinySync.Cli;
+
+return await CliApp.RunAsync(args);

@@ -1,0 +1,37 @@
+using TinySync.Core.Contracts;
+
+namespace TinySync.Client.Api;
+
+/// <summary>The device API (SPEC §5) as the engine uses it. <see cref="DeviceApiClient"/> is the HTTP implementation.</summary>
+public interface IDeviceApi
+{
+    /// <summary>This device's id.</summary>
+    Guid DeviceId { get; }
+
+    /// <summary><c>GET /v1/me</c>.</summary>
+    Task<MeView> GetMeAsync(CancellationToken ct);
+
+    /// <summary><c>POST /v1/me/revoke</c>.</summary>
+    Task RevokeSelfAsync(CancellationToken ct);
+
+    /// <summary><c>GET /v1/vaults/{vid}/log?after=N&amp;limit=L</c>.</summary>
+    Task<LogPage> GetLogAsync(Guid vault, long after, int limit, CancellationToken ct);
+
+    /// <summary><c>GET /v1/vaults/{vid}/tree?container=C&amp;cursor=X</c>.</summary>
+    Task<TreePage> GetTreeAsync(Guid vault, string container, string? cursor, CancellationToken ct);
+
+    /// <summary><c>POST /v1/vaults/{vid}/chunks/missing</c>.</summary>
+    Task<IReadOnlyList<string>> MissingChunksAsync(Guid vault, IReadOnlyList<string> hashes, CancellationToken ct);
+
+    /// <summary><c>PUT /v1/vaults/{vid}/chunks/{sha256}</c>.</summary>
+    Task PutChunkAsync(Guid vault, string hash, ReadOnlyMemory<byte> bytes, CancellationToken ct);
+
+    /// <summary><c>GET /v1/vaults/{vid}/chunks/{sha256}</c>.</summary>
+    Task<byte[]> GetChunkAsync(Guid vault, string hash, CancellationToken ct);
+
+    /// <summary><c>POST /v1/vaults/{vid}/ops</c>.</summary>
+    Task<OpsResponse> CommitAsync(Guid vault, IReadOnlyList<Op> ops, CancellationToken ct);
+
+    /// <summary>History of a path, newest first.</summary>
+    Task<HistoryPage> GetHistoryAsync(Guid vault, string container, string path, CancellationToken ct);
+}

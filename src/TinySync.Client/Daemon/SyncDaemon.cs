@@ -1,0 +1,191 @@
+using TinySync.Client.Api;
+using TinySync.Client.Engine;
+using TinySync.Client.FileSystem;
+using TinySync.Client.Scanning;
+using TinySync.Client.State;
+
+namespace TinySync.Client.Daemon;
+
+/// <summary>Daemon settings.</summary>
+public sealed record DaemonOptions
+{
+    /// <summary>Quiet time after the last file-system event before a cycle starts.</summary>
+    public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>Safety-net full cycle interval (catches anything the watcher missed).</summary>
+    public TimeSpan Rescan { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Log polling interval while the hint stream is down.</summary>
+    public TimeSpan PollWhileDisconnected { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>
+/// Syncs every link continuously: a file-system watcher (debounced) and the server's wake-hint stream trigger cycles,
+/// a periodic full rescan is the safety net, and the log is polled while the stream is down. Transient failures are
+/// retried with backoff; a revoked device stops the daemon with <see cref="DeviceRevokedException"/>.
+/// </summary>
+public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, ISyncObserver observer, DaemonOptions? options = null,
+    IFileSystem? fs = null, SyncStats? stats = null)
+{
+    readonly DaemonOptions _options = options ?? new DaemonOptions();
+    readonly StateDirectory _state = state;
+    readonly ClientIdentity _identity = identity;
+    readonly ISyncObserver _observer = observer;
+    readonly IFileSystem? _fs = fs;
+
+    /// <summary>Counters shared by every link.</summary>
+    public SyncStats Stats { get; } = stats ?? new SyncStats();
+
+    /// <summary>Raised after each completed cycle of a link (tests, latency measurement).</summary>
+    public event Action<Link, LinkResult>? CycleCompleted;
+
+    /// <summary>Runs until cancelled; throws <see cref="DeviceRevokedException"/> when the device is revoked.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var links = _state.LoadLinks();
+        if (links.Count == 0) throw new ClientException("no_links", "no folder is linked; run `tinysync link VAULT DIR` first");
+        using var api = DeviceApiClient.For(_identity, RetryPolicy.Default);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var workers = links.Select(l => new Worker(this, l, api)).ToList();
+        var stream = new HintStream(_identity.Server, _identity.Token, links.Select(l => l.VaultId).Distinct().ToList(), _observer);
+        stream.Hint += (vault, head) =>
+        {
+            foreach (var w in workers) if (w.Link.VaultId == vault) w.Wake(head);
+        };
+        Exception? fatal = null;
+        var tasks = new List<Task>();
+        tasks.Add(Guard(stream.RunAsync(stop.Token)));
+        foreach (var w in workers) tasks.Add(Guard(w.RunAsync(() => stream.Connected, stop.Token)));
+        _observer.Message(MessageLevel.Info, $"watching {links.Count} folder(s) for {_identity.DisplayName} at {_identity.Server}");
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        foreach (var w in workers) w.Dispose();
+        if (fatal is not null) throw fatal;
+
+        async Task Guard(Task t)
+        {
+            try
+            {
+                await t.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
+            catch (Exception e)
+            {
+                fatal ??= e;
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    sealed class Worker : IDisposable
+    {
+        readonly SyncDaemon _d;
+        readonly LinkSync _engine;
+        readonly FileSystemWatcher? _watcher;
+        readonly SemaphoreSlim _signal = new(0);
+        long _wantedHead;
+        long _cursor; // last applied seq, cached: the index connection belongs to the worker's thread of control
+        int _dirty;
+        DateTime _lastEvent;
+
+        public Worker(SyncDaemon d, Link link, IDeviceApi api)
+        {
+            _d = d;
+            Link = link;
+            _engine = new LinkSync(link, d._state.LinkStateDirectory(link), api, d._identity.DisplayName, d._fs, d._observer, d.Stats);
+            try
+            {
+                _watcher = new FileSystemWatcher(link.Directory)
+                {
+                    IncludeSubdirectories = true,
+                    NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.Attributes,
+                    InternalBufferSize = 64 * 1024,
+                };
+                _watcher.Changed += OnEvent;
+                _watcher.Created += OnEvent;
+                _watcher.Deleted += OnEvent;
+                _watcher.Renamed += OnEvent;
+                _watcher.Error += (_, _) => Kick(); // overflow: a full cycle catches up
+                _watcher.EnableRaisingEvents = true;
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
+            {
+                d._observer.Message(MessageLevel.Warning, $"cannot watch {link.Directory} ({e.Message}); relying on periodic rescans");
+            }
+        }
+
+        public Link Link { get; }
+
+        void OnEvent(object sender, FileSystemEventArgs e)
+        {
+            if (IgnoreRules.IsBuiltIn(Path.GetFileName(e.FullPath))) return;
+            _lastEvent = DateTime.UtcNow;
+            Kick();
+        }
+
+        public void Wake(long head)
+        {
+            if (head < 0 || head > Interlocked.Read(ref _cursor))
+            {
+                Interlocked.Exchange(ref _wantedHead, Math.Max(Interlocked.Read(ref _wantedHead), head));
+                Kick();
+            }
+        }
+
+        void Kick()
+        {
+            if (Interlocked.Exchange(ref _dirty, 1) == 0) _signal.Release();
+        }
+
+        public async Task RunAsync(Func<bool> streamConnected, CancellationToken ct)
+        {
+            var backoff = TimeSpan.FromMilliseconds(200);
+            var nextRescan = DateTime.UtcNow; // first cycle at once
+            while (!ct.IsCancellationRequested)
+            {
+                var now = DateTime.UtcNow;
+                var wait = nextRescan - now;
+                if (!streamConnected() && wait > _d._options.PollWhileDisconnected) wait = _d._options.PollWhileDisconnected;
+                if (wait > TimeSpan.Zero) await _signal.WaitAsync(wait, ct).ConfigureAwait(false);
+                // debounce: let a burst of file events settle
+                while (DateTime.UtcNow - _lastEvent < _d._options.Debounce)
+                {
+                    await Task.Delay(_d._options.Debounce, ct).ConfigureAwait(false);
+                }
+                Interlocked.Exchange(ref _dirty, 0);
+                try
+                {
+                    var result = await _engine.SyncAsync(ct: ct).ConfigureAwait(false);
+                    Interlocked.Exchange(ref _cursor, _engine.Index.Cursor);
+                    backoff = TimeSpan.FromMilliseconds(200);
+                    _d.CycleCompleted?.Invoke(Link, result);
+                    if (!result.Converged)
+                    {
+                        foreach (var p in result.Pending.Take(5)) _d._observer.Message(MessageLevel.Warning, $"{Link.Directory}: {p}");
+                        nextRescan = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+                        continue;
+                    }
+                }
+                catch (ServerUnavailableException e)
+                {
+                    _d._observer.Message(MessageLevel.Warning, e.Message + $" (next try in {backoff.TotalSeconds:0.#} s)");
+                    await Task.Delay(backoff, ct).ConfigureAwait(false);
+                    backoff = TimeSpan.FromMilliseconds(Math.Min(30_000, backoff.TotalMilliseconds * 2));
+                    Kick();
+                    continue;
+                }
+                catch (ApiProblemException e)
+                {
+                    _d._observer.Message(MessageLevel.Warning, $"{Link.Directory}: {e.Message}; will retry");
+                    nextRescan = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+                    continue;
+                }
+                nextRescan = DateTime.UtcNow + _d._options.Rescan;
+            }
+        }
+
+        public void Dispose()
+        {
+            _watcher?.Dispose();
+            _engine.Dispose();
+            _signal.Dispose();
+        }
+    }
+}

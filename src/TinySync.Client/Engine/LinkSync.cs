@@ -1,0 +1,805 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using TinySync.Client.Api;
+using TinySync.Client.FileSystem;
+using TinySync.Client.Index;
+using TinySync.Client.Scanning;
+using TinySync.Client.State;
+using TinySync.Core.Chunking;
+using TinySync.Core.Contracts;
+using TinySync.Core.Paths;
+using TinySync.Core.Sync;
+
+namespace TinySync.Client.Engine;
+
+/// <summary>Outcome of a sync of one link.</summary>
+/// <param name="Converged">True when the folder and the server agree (nothing left to do, nothing skipped).</param>
+/// <param name="Rounds">Planning rounds used.</param>
+/// <param name="Pending">What is left, one line each (skipped files, failed transfers).</param>
+public sealed record LinkResult(bool Converged, int Rounds, IReadOnlyList<string> Pending);
+
+/// <summary>
+/// The sync engine for one link: pull the log into the remote tree, scan the folder into the local tree, plan against
+/// the synced base, carry the plan out, and repeat until a round finds nothing to do.
+/// </summary>
+public sealed class LinkSync : IDisposable
+{
+    const int LogPageSize = 1000;
+    const int OpsBatchSize = 500;
+    const int MissingBatchSize = 1000;
+    const int TransferParallelism = 16;
+
+    readonly Link _link;
+    readonly IDeviceApi _api;
+    readonly IFileSystem _fs;
+    readonly ISyncObserver _observer;
+    readonly SyncStats _stats;
+    readonly string _deviceName;
+    readonly LinkIndex _index;
+    readonly TimeProvider _clock;
+    readonly List<string> _pending = [];
+    readonly Lock _indexLock = new();
+
+    void Pending(string line)
+    {
+        lock (_pending) _pending.Add(line);
+    }
+
+    /// <summary>Opens the link's index (rebuilding it if corrupted).</summary>
+    public LinkSync(Link link, string stateDirectory, IDeviceApi api, string deviceName, IFileSystem? fs = null,
+        ISyncObserver? observer = null, SyncStats? stats = null, TimeProvider? clock = null)
+    {
+        _link = link;
+        _api = api;
+        _deviceName = deviceName;
+        _fs = fs ?? RealFileSystem.Instance;
+        _observer = observer ?? NullObserver.Instance;
+        _stats = stats ?? new SyncStats();
+        _clock = clock ?? TimeProvider.System;
+        try
+        {
+            _index = LinkIndex.Open(stateDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            throw LinkIndex.Unwritable(stateDirectory, e);
+        }
+        if (_index.WasRebuilt)
+        {
+            _observer.Message(MessageLevel.Warning, $"the index of {link.Directory} was corrupted; rebuilding it from the folder and the server (local edits are kept)");
+        }
+    }
+
+    /// <summary>The link.</summary>
+    public Link Link => _link;
+
+    /// <summary>Counters.</summary>
+    public SyncStats Stats => _stats;
+
+    /// <summary>The index (tests, status).</summary>
+    internal LinkIndex Index => _index;
+
+    string Root => _link.Directory;
+
+    string Abs(string rel) => Path.Combine(Root, rel.Replace('/', Path.DirectorySeparatorChar));
+
+    /// <summary>Runs rounds until converged or <paramref name="maxRounds"/> is reached.</summary>
+    public async Task<LinkResult> SyncAsync(int maxRounds = 12, CancellationToken ct = default)
+    {
+        if (!Directory.Exists(Root))
+        {
+            throw new ClientException("folder_missing", $"the linked folder {Root} does not exist; re-create it or run `tinysync unlink {Root}`");
+        }
+        CleanTempFiles();
+        for (var round = 1; round <= maxRounds; round++)
+        {
+            _pending.Clear();
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            await PullAsync(ct).ConfigureAwait(false);
+            var pulled = sw.ElapsedMilliseconds;
+            var (plan, scan) = PlanRound();
+            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s)");
+            if (plan.IsEmpty)
+            {
+                foreach (var u in scan.Unknown) Pending($"skipped {u} (unreadable or changing); will retry");
+                return new LinkResult(_pending.Count == 0, round, [.. _pending]);
+            }
+            sw.Restart();
+            await ExecuteAsync(plan, scan, ct).ConfigureAwait(false);
+            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: executed in {sw.ElapsedMilliseconds} ms");
+        }
+        return new LinkResult(false, maxRounds, _pending.Count > 0 ? [.. _pending] : ["still changing after the maximum number of rounds; run sync again"]);
+    }
+
+    // ---------------- remote: bootstrap and log replay ----------------
+
+    /// <summary>Brings the remote tree up to the server's head.</summary>
+    public async Task PullAsync(CancellationToken ct)
+    {
+        if (!_index.Bootstrapped)
+        {
+            // Tree pages, then the log from the first page's seq: the shared Core model makes the two converge, and
+            // says when a move during paging tore the snapshot (then read the pages again).
+            RemoteTree tree;
+            for (var attempt = 0; ; attempt++)
+            {
+                tree = new RemoteTree(_link.Container);
+                string? cursor = null;
+                do
+                {
+                    var page = await _api.GetTreeAsync(_link.VaultId, _link.Container, cursor, ct).ConfigureAwait(false);
+                    tree.LoadPage(page);
+                    cursor = page.Next;
+                }
+                while (cursor is not null);
+                var torn = false;
+                if (tree.SnapshotFrom is { } from && tree.SnapshotTo > from)
+                {
+                    var log = await _api.GetLogAsync(_link.VaultId, from, (int)Math.Min(10_000, tree.SnapshotTo - from), ct).ConfigureAwait(false);
+                    foreach (var e in log.Entries)
+                    {
+                        if (tree.Apply(e) == ApplyResult.TornSnapshot) { torn = true; break; }
+                    }
+                }
+                if (!torn || attempt >= 5) break;
+            }
+            using var batch = _index.Begin();
+            foreach (var old in _index.LoadRemote().Keys) batch.DeleteRemote(old);
+            foreach (var item in tree.Items) batch.PutRemote(ItemState.From(item));
+            batch.SetCursor(tree.Seq);
+            batch.Commit();
+            _index.Bootstrapped = true;
+        }
+        var after = _index.Cursor;
+        RemoteTreeModel? model = null;
+        while (true)
+        {
+            LogPage page;
+            try
+            {
+                page = await _api.GetLogAsync(_link.VaultId, after, LogPageSize, ct).ConfigureAwait(false);
+            }
+            catch (ApiProblemException e) when (e.ProblemCode == ProblemCodes.CursorAhead)
+            {
+                // the server does not know our cursor (restored from a backup, or a new server): bootstrap again
+                _observer.Message(MessageLevel.Warning, $"the server's log for {Root} is behind this client's cursor; re-reading the server tree");
+                _index.Bootstrapped = false;
+                await PullAsync(ct).ConfigureAwait(false);
+                return;
+            }
+            if (page.Entries.Count == 0) break;
+            model ??= new RemoteTreeModel(_index.LoadRemote());
+            model.Dirty.Clear();
+            foreach (var e in page.Entries)
+            {
+                after = e.Seq;
+                if (!string.Equals(e.Container, _link.Container, StringComparison.Ordinal)) continue;
+                if (e.DeviceId == _api.DeviceId) _stats.Echo(); // our own row: already applied at commit; the model keeps it idempotent
+                model.Apply(e);
+            }
+            using (var batch = _index.Begin())
+            {
+                foreach (var p in model.Dirty)
+                {
+                    if (model.Items.TryGetValue(p, out var item)) batch.PutRemote(item);
+                    else batch.DeleteRemote(p);
+                }
+                batch.SetCursor(after);
+                batch.Commit();
+            }
+            if (!page.HasMore) break;
+        }
+    }
+
+    // ---------------- local: scan and plan ----------------
+
+    (Plan, ScanResult) PlanRound()
+    {
+        var previous = _index.LoadLocal();
+        var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None);
+        using (var batch = _index.Begin())
+        {
+            foreach (var (path, l) in scan.Local)
+            {
+                if (!previous.TryGetValue(path, out var p) || !ReferenceEquals(p, l)) batch.PutLocal(l);
+            }
+            foreach (var path in previous.Keys)
+            {
+                if (!scan.Local.ContainsKey(path) && !scan.IsUnknown(path)) batch.DeleteLocal(path);
+            }
+            batch.Commit();
+        }
+        var plan = Planner.Make(new Planner.Input(_index.LoadRemote(), _index.LoadBase(), scan, previous, _index.LoadRejected(),
+            _deviceName, _clock.GetUtcNow()));
+        return (plan, scan);
+    }
+
+    // ---------------- execution ----------------
+
+    async Task ExecuteAsync(Plan plan, ScanResult scan, CancellationToken ct)
+    {
+        // Conflict copies first: renaming changes the local tree, so the round ends and the next one re-plans.
+        var renames = plan.Of<ConflictRename>().ToList();
+        if (renames.Count > 0)
+        {
+            foreach (var c in renames) ConflictCopy(c);
+            return;
+        }
+        using (var batch = _index.Begin())
+        {
+            foreach (var a in plan.Of<AdoptBase>())
+            {
+                if (a.Remote is null) batch.DeleteBase(a.Path);
+                else batch.PutBase(a.Remote);
+            }
+            batch.Commit();
+        }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await UploadAsync(plan, ct).ConfigureAwait(false);
+        var up = sw.ElapsedMilliseconds;
+        foreach (var m in plan.Of<LocalMkdir>().OrderBy(m => m.Path.Length)) MakeLocalDirectory(m);
+        var mk = sw.ElapsedMilliseconds;
+        await DownloadAllAsync(plan, scan, ct).ConfigureAwait(false);
+        var down = sw.ElapsedMilliseconds;
+        DeleteLocal(plan);
+        _observer.Message(MessageLevel.Info, $"{Root}: upload {up} ms, mkdir {mk - up} ms, download {down - mk} ms, delete {sw.ElapsedMilliseconds - down} ms");
+    }
+
+    void ConflictCopy(ConflictRename c)
+    {
+        var from = Abs(c.Path);
+        var to = Abs(c.NewPath);
+        if (!_fs.Stat(from).SameAs(StatOf(c.Expected)) && c.Expected.Kind == ItemKind.File)
+        {
+            Pending($"{c.Path} changed again while resolving a conflict; will retry");
+            return;
+        }
+        try
+        {
+            _fs.Rename(from, to, overwrite: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _observer.Message(MessageLevel.Warning, $"cannot rename {from} to keep a conflict copy ({e.Message}); will retry");
+            Pending($"conflict on {c.Path} not resolved yet");
+            return;
+        }
+        using var batch = _index.Begin();
+        batch.DeleteLocal(c.Path);
+        batch.PutLocal(c.Expected with { Path = c.NewPath });
+        batch.Commit();
+        _stats.Conflict();
+        _observer.Message(MessageLevel.Warning, $"conflict: {c.Reason}; kept both, your version is now '{c.NewPath}'");
+    }
+
+    static FileStat StatOf(LocalState l) =>
+        new(l.Kind == ItemKind.Dir ? EntryKind.Directory : EntryKind.File, l.Kind == ItemKind.Dir ? 0 : l.Size, l.MtimeNs, l.Inode, l.Executable);
+
+    // ---------------- upload ----------------
+
+    async Task UploadAsync(Plan plan, CancellationToken ct)
+    {
+        var puts = plan.Of<UploadPut>().ToList();
+        var ready = new HashSet<string>(StringComparer.Ordinal); // puts whose chunks are all on the server
+        if (puts.Count > 0)
+        {
+            var needed = puts.SelectMany(p => p.Local.Hashes).Distinct(StringComparer.Ordinal).ToList();
+            var missing = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < needed.Count; i += MissingBatchSize)
+            {
+                var slice = needed.GetRange(i, Math.Min(MissingBatchSize, needed.Count - i));
+                foreach (var h in await _api.MissingChunksAsync(_link.VaultId, slice, ct).ConfigureAwait(false)) missing.Add(h);
+            }
+            var total = puts.Sum(p => p.Local.Chunks.Where(c => missing.Contains(c.Hash)).Sum(c => (long)c.Length));
+            long done = 0;
+            var claimed = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+            using var gate = new SemaphoreSlim(TransferParallelism);
+            await Parallel.ForEachAsync(puts, new ParallelOptions { MaxDegreeOfParallelism = TransferParallelism, CancellationToken = ct }, async (put, token) =>
+            {
+                if (!put.Local.Chunks.Any(c => missing.Contains(c.Hash)))
+                {
+                    if (StillSame(put)) lock (ready) ready.Add(put.Path);
+                    return;
+                }
+                if (await UploadChunksAsync(put, missing, claimed, gate, n => _observer.Progress("upload", Interlocked.Add(ref done, n), total), token).ConfigureAwait(false)
+                    && StillSame(put))
+                {
+                    lock (ready) ready.Add(put.Path);
+                }
+            }).ConfigureAwait(false);
+        }
+
+        // Ops in dependency order: new directories parent-first, moves, files, file deletes deepest-first.
+        var ops = new List<(Op Op, SyncAction Action)>();
+        foreach (var m in plan.Of<UploadMkdir>().OrderBy(m => Depth(m.Path))) ops.Add((NewOp(OpKind.Mkdir, m.Path, m.Base), m));
+        foreach (var m in plan.Of<UploadMove>()) ops.Add((NewOp(OpKind.Move, m.Path, m.Base) with { NewPath = m.NewPath }, m));
+        foreach (var p in puts.Where(p => ready.Contains(p.Path)))
+        {
+            ops.Add((NewOp(OpKind.Put, p.Path, p.Base) with
+            {
+                Size = p.Local.Size, Chunks = p.Local.Hashes, Executable = p.Local.Executable,
+                Mtime = DateTimeOffset.FromUnixTimeMilliseconds(p.Local.MtimeNs / 1_000_000),
+            }, p));
+        }
+        var deletes = plan.Of<UploadDelete>().OrderByDescending(d => Depth(d.Path)).ToList();
+        foreach (var d in deletes.Where(d => d.Kind == ItemKind.File)) ops.Add((NewOp(OpKind.Delete, d.Path, d.Base), d));
+        var chunksDone = System.Diagnostics.Stopwatch.GetTimestamp();
+        await CommitAsync(ops, ct).ConfigureAwait(false);
+        if (ops.Count > 0) _observer.Message(MessageLevel.Info, $"{Root}: committed {ops.Count} op(s) in {System.Diagnostics.Stopwatch.GetElapsedTime(chunksDone).TotalMilliseconds:0} ms");
+
+        // Directory deletes last, and only for directories with nothing left under them on the server: a concurrent
+        // edit inside survives (edit beats delete).
+        var dirDeletes = deletes.Where(d => d.Kind == ItemKind.Dir).ToList();
+        if (dirDeletes.Count > 0)
+        {
+            var remote = _index.LoadRemote();
+            var deleting = dirDeletes.Select(d => d.Path).ToHashSet(StringComparer.Ordinal);
+            var dirOps = new List<(Op, SyncAction)>();
+            foreach (var d in dirDeletes)
+            {
+                var blocked = remote.Keys.Any(p => !deleting.Contains(p) && !string.Equals(p, d.Path, StringComparison.Ordinal) && VaultPath.IsSameOrUnder(p, d.Path));
+                if (blocked) continue;
+                dirOps.Add((NewOp(OpKind.Delete, d.Path, d.Base), d));
+            }
+            await CommitAsync(dirOps, ct).ConfigureAwait(false);
+        }
+    }
+
+    bool StillSame(UploadPut put)
+    {
+        // never commit torn content: the file must still be exactly what was hashed
+        if (_fs.Stat(Abs(put.Path)).SameAs(StatOf(put.Local))) return true;
+        Pending($"{put.Path} changed while uploading; it will be rescanned");
+        return false;
+    }
+
+    async Task<bool> UploadChunksAsync(UploadPut put, HashSet<string> missing, ConcurrentDictionary<string, byte> claimed,
+        SemaphoreSlim gate, Action<long> progress, CancellationToken ct)
+    {
+        // Read only the missing chunks, by offset (known from the scan), and verify each one's SHA-256 before it is
+        // sent: a file that changed since the scan fails the check (or the size/mtime/inode check before the
+        // commit) and is rescanned, never committed torn.
+        var inflight = new List<Task>();
+        var torn = false;
+        var holding = false;
+        try
+        {
+            using var stream = _fs.OpenRead(Abs(put.Path));
+            long offset = 0;
+            foreach (var c in put.Local.Chunks)
+            {
+                var at = offset;
+                offset += c.Length;
+                if (!missing.Contains(c.Hash) || !claimed.TryAdd(c.Hash, 0)) continue;
+                await gate.WaitAsync(ct).ConfigureAwait(false); // bounds memory too: at most N chunk buffers exist
+                holding = true;
+                var buffer = ArrayPool<byte>.Shared.Rent(c.Length);
+                stream.Seek(at, SeekOrigin.Begin);
+                var read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, c.Length), c.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+                if (read != c.Length || !ChunkHash.Matches(buffer.AsSpan(0, c.Length), c.Hash))
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    gate.Release();
+                    holding = false;
+                    claimed.TryRemove(c.Hash, out _);
+                    torn = true;
+                    break;
+                }
+                var hash = c.Hash;
+                var length = c.Length;
+                holding = false; // the task below releases the slot
+                inflight.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await _api.PutChunkAsync(_link.VaultId, hash, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
+                        _stats.Uploaded(length);
+                        progress(length);
+                    }
+                    catch
+                    {
+                        claimed.TryRemove(hash, out _);
+                        throw;
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        gate.Release();
+                    }
+                }, ct));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (holding) gate.Release();
+            await Task.WhenAll(inflight).ConfigureAwait(false);
+            _observer.Message(MessageLevel.Warning, $"cannot read {Abs(put.Path)} ({e.Message}); skipped, will retry");
+            Pending($"{put.Path} unreadable; will retry");
+            return false;
+        }
+        await Task.WhenAll(inflight).ConfigureAwait(false);
+        if (torn)
+        {
+            Pending($"{put.Path} changed while uploading; it will be rescanned");
+            return false;
+        }
+        return true;
+    }
+
+    Op NewOp(OpKind kind, string path, long @base) =>
+        new() { OpId = Guid.NewGuid(), Kind = kind, Container = _link.Container, Path = path, Base = @base };
+
+    static int Depth(string path) => path.Count(c => c == '/');
+
+    async Task CommitAsync(List<(Op Op, SyncAction Action)> ops, CancellationToken ct)
+    {
+        if (ops.Count == 0) return;
+        // the trees are loaded once per phase (not per batch): 100,000 ops must not re-read 100,000 rows 200 times
+        var model = new RemoteTreeModel(_index.LoadRemote());
+        var baseModel = new RemoteTreeModel(_index.LoadBase());
+        for (var i = 0; i < ops.Count; i += OpsBatchSize)
+        {
+            var slice = ops.GetRange(i, Math.Min(OpsBatchSize, ops.Count - i));
+            // The same op ids on a retry: the server answers a retried op with its original result.
+            var response = await _api.CommitAsync(_link.VaultId, slice.Select(o => o.Op).ToList(), ct).ConfigureAwait(false);
+            var byId = slice.ToDictionary(o => o.Op.OpId);
+            model.Dirty.Clear();
+            baseModel.Dirty.Clear();
+            var localMoves = new List<(string From, string To)>();
+            var rejected = new List<(string Path, string Signature, string Reason)>();
+            var committed = 0;
+            foreach (var result in response.Results)
+            {
+                if (!byId.TryGetValue(result.OpId, out var pair)) continue;
+                var (op, action) = pair;
+                switch (result.Status)
+                {
+                    case OpStatus.Committed:
+                        committed++;
+                        var seq = result.Seq ?? 0;
+                        switch (action)
+                        {
+                            case UploadPut p:
+                                var item = new ItemState
+                                {
+                                    Path = p.Path, Kind = ItemKind.File, Version = seq, Size = p.Local.Size, Chunks = p.Local.Hashes,
+                                    Executable = p.Local.Executable, Mtime = op.Mtime,
+                                };
+                                model.Upsert(item);
+                                baseModel.Upsert(item);
+                                break;
+                            case UploadMkdir m:
+                                var dir = new ItemState { Path = m.Path, Kind = ItemKind.Dir, Version = seq };
+                                model.Upsert(dir);
+                                baseModel.Upsert(dir);
+                                break;
+                            case UploadDelete d:
+                                model.RemoveSubtree(d.Path, seq);
+                                baseModel.RemoveSubtree(d.Path, seq);
+                                break;
+                            case UploadMove mv:
+                                model.Move(mv.Path, mv.NewPath, seq);
+                                baseModel.Move(mv.Path, mv.NewPath, seq);
+                                localMoves.Add((mv.Path, mv.NewPath));
+                                break;
+                        }
+                        break;
+                    case OpStatus.Conflict:
+                        // The server moved on: learn its current state; the next round re-plans against it.
+                        if (result.Current is { } current) model.Upsert(ItemState.From(current) with { });
+                        else model.RemoveSubtree(op.Path, long.MaxValue);
+                        break;
+                    default:
+                        var code = result.Code ?? "rejected";
+                        if (code is "parent_missing" or "missing_chunks")
+                        {
+                            Pending($"{op.Path}: {code}; will retry");
+                        }
+                        else if (action is UploadPut or UploadMkdir)
+                        {
+                            var sig = action is UploadPut up ? Planner.Signature(up.Local) : "dir";
+                            rejected.Add((op.Path, sig, code));
+                            _observer.Message(MessageLevel.Warning, $"the server refused {op.Path} ({code}: {result.Detail}); kept locally, not retried until it changes");
+                        }
+                        else
+                        {
+                            _observer.Message(MessageLevel.Warning, $"the server refused to {op.Kind.ToString().ToLowerInvariant()} {op.Path} ({code}: {result.Detail})");
+                            Pending($"{op.Path}: {code}");
+                        }
+                        break;
+                }
+            }
+            _stats.Committed(committed);
+            using var batch = _index.Begin();
+            foreach (var p in model.Dirty)
+            {
+                if (model.Items.TryGetValue(p, out var item)) batch.PutRemote(item);
+                else batch.DeleteRemote(p);
+            }
+            foreach (var p in baseModel.Dirty)
+            {
+                if (baseModel.Items.TryGetValue(p, out var item)) batch.PutBase(item);
+                else batch.DeleteBase(p);
+            }
+            if (localMoves.Count > 0)
+            {
+                // carry the local records along so the moved files are not re-hashed
+                var local = _index.LoadLocal();
+                foreach (var (from, to) in localMoves)
+                {
+                    foreach (var (p, l) in local)
+                    {
+                        if (!VaultPath.IsSameOrUnder(p, from)) continue;
+                        var np = to + p[from.Length..];
+                        batch.DeleteLocal(p);
+                        batch.PutLocal(l with { Path = np });
+                    }
+                }
+            }
+            foreach (var (path, sig, reason) in rejected) batch.PutRejected(path, sig, reason);
+            batch.Commit();
+        }
+    }
+
+    // ---------------- download ----------------
+
+    void MakeLocalDirectory(LocalMkdir m)
+    {
+        var abs = Abs(m.Path);
+        try
+        {
+            var st = _fs.Stat(abs);
+            if (st.Kind is not (EntryKind.Missing or EntryKind.Directory))
+            {
+                Pending($"{m.Path}: a file is in the way of a directory; will retry");
+                return;
+            }
+            _fs.CreateDirectory(abs);
+            st = _fs.Stat(abs);
+            using var batch = _index.Begin();
+            batch.PutLocal(new LocalState { Path = m.Path, Kind = ItemKind.Dir, Inode = st.Inode, MtimeNs = st.MtimeNs });
+            batch.PutBase(m.Remote);
+            batch.Commit();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _observer.Message(MessageLevel.Warning, $"cannot create the folder {abs} ({e.Message}); will retry");
+            Pending($"{m.Path}: cannot create folder");
+        }
+    }
+
+    async Task DownloadAllAsync(Plan plan, ScanResult scan, CancellationToken ct)
+    {
+        var downloads = plan.Of<Download>().ToList();
+        if (downloads.Count == 0) return;
+
+        // Where each chunk already is on disk (by hash, from the local tree), to copy instead of downloading.
+        var sources = new Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)>(StringComparer.Ordinal);
+        foreach (var l in scan.Local.Values)
+        {
+            long offset = 0;
+            foreach (var c in l.Chunks)
+            {
+                sources.TryAdd(c.Hash, (l.Path, offset, c.Length, l));
+                offset += c.Length;
+            }
+        }
+        // A remote rename shows up as a delete plus a download of identical content: rename locally instead.
+        var pendingDeletes = plan.Of<LocalDelete>().Where(d => d.Expected.Kind == ItemKind.File)
+            .GroupBy(d => d.Expected.Size + ":" + string.Join(',', d.Expected.Hashes), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => new Queue<LocalDelete>(g), StringComparer.Ordinal);
+        var renamedAway = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var d in downloads.ToList())
+        {
+            if (d.Expected is not null || d.Remote.Chunks.Count == 0) continue;
+            var sig = d.Remote.Size + ":" + string.Join(',', d.Remote.Chunks);
+            if (!pendingDeletes.TryGetValue(sig, out var q) || q.Count == 0) continue;
+            var src = q.Dequeue();
+            if (TryLocalRename(src, d))
+            {
+                renamedAway.Add(src.Path);
+                downloads.Remove(d);
+            }
+        }
+        plan.Actions.RemoveAll(a => a is LocalDelete ld && renamedAway.Contains(ld.Path));
+
+        long total = downloads.Sum(d => d.Remote.Size), done = 0;
+        await Parallel.ForEachAsync(downloads, new ParallelOptions { MaxDegreeOfParallelism = TransferParallelism, CancellationToken = ct }, async (d, token) =>
+        {
+            await DownloadAsync(d, sources, n => _observer.Progress("download", Interlocked.Add(ref done, n), total), token).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    bool TryLocalRename(LocalDelete src, Download d)
+    {
+        var from = Abs(src.Path);
+        var to = Abs(d.Path);
+        try
+        {
+            if (!_fs.Stat(from).SameAs(StatOf(src.Expected)) || _fs.Stat(to).Kind != EntryKind.Missing) return false;
+            var parent = Path.GetDirectoryName(to)!;
+            if (_fs.Stat(parent).Kind == EntryKind.Missing) _fs.CreateDirectory(parent);
+            _fs.Rename(from, to, overwrite: false);
+            if (d.Remote.Executable != src.Expected.Executable) _fs.SetExecutable(to, d.Remote.Executable);
+            var st = _fs.Stat(to);
+            using var batch = _index.Begin();
+            batch.DeleteLocal(src.Path);
+            batch.DeleteBase(src.Path);
+            batch.PutLocal(src.Expected with { Path = d.Path, MtimeNs = st.MtimeNs, Inode = st.Inode, Executable = st.Executable });
+            batch.PutBase(d.Remote);
+            batch.Commit();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    async Task DownloadAsync(Download d, Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources,
+        Action<long> progress, CancellationToken ct)
+    {
+        var target = Abs(d.Path);
+        var dir = Path.GetDirectoryName(target)!;
+        var temp = Path.Combine(dir, IgnoreRules.TempPrefix + Guid.NewGuid().ToString("N")[..12]);
+        var refs = new List<ChunkRef>(d.Remote.Chunks.Count);
+        try
+        {
+            if (_fs.Stat(dir).Kind == EntryKind.Missing) _fs.CreateDirectory(dir);
+            await using (var output = _fs.CreateNew(temp))
+            {
+                foreach (var hash in d.Remote.Chunks)
+                {
+                    var bytes = ReadLocalChunk(hash, sources);
+                    if (bytes is not null)
+                    {
+                        _stats.Reused();
+                    }
+                    else
+                    {
+                        bytes = await _api.GetChunkAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
+                        if (!ChunkHash.Matches(bytes, hash))
+                        {
+                            bytes = await _api.GetChunkAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
+                            if (!ChunkHash.Matches(bytes, hash)) throw new IOException($"chunk {hash[..12]}… arrived corrupted twice");
+                        }
+                        _stats.Downloaded(bytes.Length);
+                    }
+                    await output.WriteAsync(bytes, ct).ConfigureAwait(false);
+                    refs.Add(new ChunkRef(hash, bytes.Length));
+                    progress(bytes.Length);
+                }
+                if (output.Length != d.Remote.Size) throw new IOException($"size mismatch: expected {d.Remote.Size} bytes, assembled {output.Length}");
+                _fs.Flush(output);
+            }
+            _fs.SetExecutable(temp, d.Remote.Executable);
+            if (d.Remote.Mtime is { } m) _fs.SetMtime(temp, m);
+            // only replace what was scanned: a local edit since then makes this a conflict for the next round
+            var now = _fs.Stat(target);
+            var unchanged = d.Expected is null ? now.Kind == EntryKind.Missing : now.SameAs(StatOf(d.Expected));
+            if (!unchanged)
+            {
+                _fs.DeleteFile(temp);
+                Pending($"{d.Path} changed locally during the download; will retry");
+                return;
+            }
+            _fs.Rename(temp, target, overwrite: true);
+            var st = _fs.Stat(target);
+            lock (_indexLock)
+            {
+                using var batch = _index.Begin();
+                batch.PutLocal(new LocalState
+                {
+                    Path = d.Path, Kind = ItemKind.File, Size = st.Size, MtimeNs = st.MtimeNs, Inode = st.Inode, Executable = st.Executable, Chunks = refs,
+                });
+                batch.PutBase(d.Remote);
+                batch.Commit();
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            var what = IsDiskFull(e) ? "the disk is full" : e.Message;
+            _observer.Message(MessageLevel.Warning, $"cannot download {d.Path} ({what}); nothing was replaced, will retry");
+            Pending($"{d.Path}: download failed ({what})");
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    static bool IsDiskFull(Exception e) => e is IOException io && (io.HResult == 28 || io.HResult == unchecked((int)0x80070070) || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase));
+
+    byte[]? ReadLocalChunk(string hash, Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources)
+    {
+        if (!sources.TryGetValue(hash, out var src)) return null;
+        try
+        {
+            var abs = Abs(src.Path);
+            if (!_fs.Stat(abs).SameAs(StatOf(src.Owner))) return null;
+            using var s = _fs.OpenRead(abs);
+            s.Seek(src.Offset, SeekOrigin.Begin);
+            var buffer = new byte[src.Length];
+            s.ReadExactly(buffer);
+            return ChunkHash.Matches(buffer, hash) ? buffer : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    void TryDelete(string path)
+    {
+        try { _fs.DeleteFile(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    // ---------------- local deletes ----------------
+
+    void DeleteLocal(Plan plan)
+    {
+        var deletes = plan.Of<LocalDelete>().ToList();
+        if (deletes.Count == 0) return;
+        using var batch = _index.Begin();
+        foreach (var d in deletes.Where(d => d.Expected.Kind == ItemKind.File))
+        {
+            var abs = Abs(d.Path);
+            try
+            {
+                var st = _fs.Stat(abs);
+                if (st.Kind == EntryKind.Missing) { batch.DeleteLocal(d.Path); batch.DeleteBase(d.Path); continue; }
+                if (!st.SameAs(StatOf(d.Expected)))
+                {
+                    Pending($"{d.Path} changed locally; it will be kept (edit beats delete)");
+                    continue;
+                }
+                _fs.DeleteFile(abs);
+                batch.DeleteLocal(d.Path);
+                batch.DeleteBase(d.Path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _observer.Message(MessageLevel.Warning, $"cannot delete {abs} ({e.Message}); will retry");
+                Pending($"{d.Path}: cannot delete");
+            }
+        }
+        foreach (var d in deletes.Where(d => d.Expected.Kind == ItemKind.Dir).OrderByDescending(d => Depth(d.Path)))
+        {
+            var abs = Abs(d.Path);
+            try
+            {
+                if (_fs.DeleteEmptyDirectory(abs))
+                {
+                    batch.DeleteLocal(d.Path);
+                    batch.DeleteBase(d.Path);
+                }
+                else
+                {
+                    // something appeared inside (or ignored files live there): keep the folder, re-create it remotely
+                    batch.DeleteBase(d.Path);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _observer.Message(MessageLevel.Warning, $"cannot delete the folder {abs} ({e.Message}); will retry");
+            }
+        }
+        batch.Commit();
+    }
+
+    /// <summary>Removes leftover temporary files of an interrupted download (the old file is still in place).</summary>
+    void CleanTempFiles()
+    {
+        try
+        {
+            foreach (var f in Directory.EnumerateFiles(Root, IgnoreRules.TempPrefix + "*", SearchOption.AllDirectories)) TryDelete(f);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _index.Dispose();
+}

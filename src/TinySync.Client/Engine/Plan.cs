@@ -1,0 +1,50 @@
+using TinySync.Client.Index;
+using TinySync.Core.Contracts;
+
+namespace TinySync.Client.Engine;
+
+/// <summary>What to do about one path. Produced by <see cref="Planner"/>, carried out by <see cref="LinkSync"/>.</summary>
+public abstract record SyncAction(string Path);
+
+/// <summary>Upload: create or replace a file on the server.</summary>
+public sealed record UploadPut(string Path, long Base, LocalState Local) : SyncAction(Path);
+
+/// <summary>Upload: create a directory on the server.</summary>
+public sealed record UploadMkdir(string Path, long Base) : SyncAction(Path);
+
+/// <summary>Upload: delete an item (and, for a directory, its subtree) on the server.</summary>
+public sealed record UploadDelete(string Path, long Base, ItemKind Kind) : SyncAction(Path);
+
+/// <summary>Upload: a local rename or directory move, sent as one <c>move</c> (no re-upload).</summary>
+public sealed record UploadMove(string Path, string NewPath, long Base) : SyncAction(Path);
+
+/// <summary>Download a remote file into place, only if the local file still is <paramref name="Expected"/>.</summary>
+public sealed record Download(string Path, ItemState Remote, LocalState? Expected) : SyncAction(Path);
+
+/// <summary>Create a local directory the server has.</summary>
+public sealed record LocalMkdir(string Path, ItemState Remote) : SyncAction(Path);
+
+/// <summary>Delete a local item the server deleted, only if it still is <paramref name="Expected"/>.</summary>
+public sealed record LocalDelete(string Path, LocalState Expected) : SyncAction(Path);
+
+/// <summary>Both sides changed: rename the local copy to <paramref name="NewPath"/> (it then syncs as a new file).</summary>
+public sealed record ConflictRename(string Path, string NewPath, LocalState Expected, string Reason) : SyncAction(Path);
+
+/// <summary>Both sides agree: record <paramref name="Remote"/> as the synced base (or forget the base when null).</summary>
+public sealed record AdoptBase(string Path, ItemState? Remote) : SyncAction(Path);
+
+/// <summary>The actions of one planning round.</summary>
+public sealed class Plan
+{
+    /// <summary>All actions.</summary>
+    public List<SyncAction> Actions { get; } = [];
+
+    /// <summary>True when nothing is to be done.</summary>
+    public bool IsEmpty => Actions.Count == 0;
+
+    /// <summary>Actions of one type.</summary>
+    public IEnumerable<T> Of<T>() where T : SyncAction => Actions.OfType<T>();
+
+    /// <inheritdoc/>
+    public override string ToString() => string.Join("\n", Actions);
+}

@@ -1,0 +1,220 @@
+using TinySync.Client.Index;
+using TinySync.Client.Scanning;
+using TinySync.Core.Contracts;
+using TinySync.Core.Paths;
+
+namespace TinySync.Client.Engine;
+
+/// <summary>
+/// Decides what to do by comparing each side with the synced base (never by timestamps): a side "changed" when its
+/// content differs from the base. Only-local changes upload, only-remote changes download, both-changed paths with
+/// equal content just record the base, and the rest are conflicts resolved without losing either side:
+/// an edit beats a concurrent delete, two edits keep both (the remote keeps the path, the local copy is renamed).
+/// Local renames are found by inode (or, for files, by content) and sent as moves.
+/// </summary>
+public static class Planner
+{
+    /// <summary>Inputs of one planning round.</summary>
+    public sealed record Input(
+        IReadOnlyDictionary<string, ItemState> Remote,
+        IReadOnlyDictionary<string, ItemState> Base,
+        ScanResult Scan,
+        IReadOnlyDictionary<string, LocalState> PreviousLocal,
+        IReadOnlyDictionary<string, (string Signature, string Reason)> Rejected,
+        string DeviceName,
+        DateTimeOffset Now);
+
+    /// <summary>The signature under which a local item is remembered as rejected.</summary>
+    public static string Signature(LocalState l) => l.Kind == ItemKind.Dir ? "dir" : l.Size + ":" + string.Join(',', l.Hashes);
+
+    /// <summary>Plans one round.</summary>
+    public static Plan Make(Input input)
+    {
+        var plan = new Plan();
+        var local = input.Scan.Local;
+        var remoteKeys = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in input.Remote.Keys) remoteKeys[VaultPath.Key(p)] = p;
+
+        var handled = new HashSet<string>(StringComparer.Ordinal);
+        DetectMoves(input, plan, handled);
+
+        var paths = new HashSet<string>(input.Remote.Keys, StringComparer.Ordinal);
+        paths.UnionWith(input.Base.Keys);
+        paths.UnionWith(local.Keys);
+        var takenNames = new HashSet<string>(paths, StringComparer.Ordinal);
+        bool Taken(string p) => takenNames.Contains(p) || remoteKeys.ContainsKey(VaultPath.Key(p));
+
+        foreach (var path in paths.OrderBy(p => p, StringComparer.Ordinal))
+        {
+            if (handled.Contains(path) || input.Scan.IsUnknown(path)) continue;
+            input.Remote.TryGetValue(path, out var r);
+            input.Base.TryGetValue(path, out var b);
+            local.TryGetValue(path, out var l);
+
+            var localChanged = b is null ? l is not null : l is null || !l.SameContent(b);
+            var remoteChanged = b is null ? r is not null : r is null || !r.SameContent(b);
+
+            if (!localChanged && !remoteChanged)
+            {
+                if (r is not null && b is not null && r.Version != b.Version) plan.Actions.Add(new AdoptBase(path, r));
+                continue;
+            }
+            if (localChanged && !remoteChanged)
+            {
+                if (l is not null && input.Rejected.TryGetValue(path, out var rej) && rej.Signature == Signature(l)) continue;
+                if (l is null)
+                {
+                    plan.Actions.Add(new UploadDelete(path, (r ?? b)!.Version, b!.Kind));
+                }
+                else if (r is not null && r.Kind != l.Kind)
+                {
+                    plan.Actions.Add(new UploadDelete(path, r.Version, r.Kind)); // kind change: delete, then create next round
+                }
+                else if (r is null && remoteKeys.TryGetValue(VaultPath.Key(path), out var twin) && !string.Equals(twin, path, StringComparison.Ordinal))
+                {
+                    // case clash with a different live remote item: keep both, the local one under a conflict name
+                    var name = ConflictNames.For(path, input.DeviceName, input.Now, Taken);
+                    takenNames.Add(name);
+                    plan.Actions.Add(new ConflictRename(path, name, l, $"'{path}' clashes with '{twin}' on the server (names differ only in case)"));
+                }
+                else
+                {
+                    plan.Actions.Add(l.Kind == ItemKind.Dir ? new UploadMkdir(path, r?.Version ?? 0) : new UploadPut(path, r?.Version ?? 0, l));
+                }
+                continue;
+            }
+            if (!localChanged && remoteChanged)
+            {
+                if (r is null)
+                {
+                    if (l is not null) plan.Actions.Add(new LocalDelete(path, l));
+                    else plan.Actions.Add(new AdoptBase(path, null));
+                }
+                else if (l is not null && l.Kind != r.Kind)
+                {
+                    plan.Actions.Add(new LocalDelete(path, l)); // kind change: remove, then create next round
+                }
+                else if (r.Kind == ItemKind.Dir)
+                {
+                    plan.Actions.Add(new LocalMkdir(path, r));
+                }
+                else
+                {
+                    plan.Actions.Add(new Download(path, r, l));
+                }
+                continue;
+            }
+            // both changed
+            if (l is null && r is null)
+            {
+                plan.Actions.Add(new AdoptBase(path, null));
+            }
+            else if (l is not null && r is not null && l.SameContent(r))
+            {
+                plan.Actions.Add(new AdoptBase(path, r));
+            }
+            else if (r is null)
+            {
+                // edited here, deleted there: the edit wins, upload it as new
+                if (l!.Kind == ItemKind.Dir) plan.Actions.Add(new UploadMkdir(path, 0));
+                else plan.Actions.Add(new UploadPut(path, 0, l));
+            }
+            else if (l is null)
+            {
+                // deleted here, edited there: the edit wins, restore it
+                plan.Actions.Add(r.Kind == ItemKind.Dir ? new LocalMkdir(path, r) : new Download(path, r, null));
+            }
+            else if (l.Kind == ItemKind.Dir && r.Kind == ItemKind.Dir)
+            {
+                plan.Actions.Add(new AdoptBase(path, r));
+            }
+            else
+            {
+                var name = ConflictNames.For(path, input.DeviceName, input.Now, Taken);
+                takenNames.Add(name);
+                plan.Actions.Add(new ConflictRename(path, name, l, $"'{path}' changed both here and on the server"));
+            }
+        }
+        KeepDirectoriesWithSurvivors(input, plan);
+        return plan;
+    }
+
+    /// <summary>
+    /// A directory the server deleted is not deleted here while something under it survives (an edit or a new file:
+    /// edit beats delete); it is re-created on the server instead.
+    /// </summary>
+    static void KeepDirectoriesWithSurvivors(Input input, Plan plan)
+    {
+        var dirDeletes = plan.Actions.OfType<LocalDelete>().Where(d => d.Expected.Kind == ItemKind.Dir).ToList();
+        if (dirDeletes.Count == 0) return;
+        var deleting = new HashSet<string>(plan.Actions.OfType<LocalDelete>().Select(d => d.Path), StringComparer.Ordinal);
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in input.Scan.Local.Keys)
+        {
+            if (deleting.Contains(p)) continue;
+            for (var a = VaultPath.Parent(p); a is not null && keep.Add(a); a = VaultPath.Parent(a)) { }
+        }
+        foreach (var u in input.Scan.Unknown)
+        {
+            for (var a = VaultPath.Parent(u); a is not null && keep.Add(a); a = VaultPath.Parent(a)) { }
+        }
+        foreach (var d in dirDeletes)
+        {
+            if (!keep.Contains(d.Path)) continue;
+            var i = plan.Actions.IndexOf(d);
+            plan.Actions[i] = new UploadMkdir(d.Path, 0);
+        }
+    }
+
+    /// <summary>
+    /// Local renames: an item that vanished (unchanged on the server) and one that appeared with the same inode — or,
+    /// for a file, the same non-empty content — become one move. A moved directory takes its subtree along; differences
+    /// inside it are planned in the next round, once the trees reflect the move.
+    /// </summary>
+    static void DetectMoves(Input input, Plan plan, HashSet<string> handled)
+    {
+        var local = input.Scan.Local;
+        var vanished = new List<(string Path, ItemState Remote, LocalState Prev)>();
+        foreach (var (path, b) in input.Base)
+        {
+            if (local.ContainsKey(path) || input.Scan.IsUnknown(path)) continue;
+            if (!input.Remote.TryGetValue(path, out var r) || !r.SameContent(b)) continue;
+            if (!input.PreviousLocal.TryGetValue(path, out var prev)) continue;
+            vanished.Add((path, r, prev));
+        }
+        if (vanished.Count == 0) return;
+        var appeared = local.Values.Where(l => !input.Base.ContainsKey(l.Path) && !input.Remote.ContainsKey(l.Path)).ToList();
+        if (appeared.Count == 0) return;
+
+        var byInode = new Dictionary<(ItemKind, ulong), LocalState>();
+        foreach (var a in appeared) if (a.Inode != 0) byInode.TryAdd((a.Kind, a.Inode), a);
+        var byContent = new Dictionary<string, LocalState>(StringComparer.Ordinal);
+        foreach (var a in appeared) if (a.Kind == ItemKind.File && a.Chunks.Count > 0) byContent.TryAdd(Signature(a), a);
+
+        var movedRoots = new List<(string From, string To)>();
+        // directories first (outermost first), so files inside a moved directory are not matched one by one
+        foreach (var v in vanished.OrderBy(v => v.Remote.Kind == ItemKind.Dir ? 0 : 1).ThenBy(v => v.Path.Length))
+        {
+            if (movedRoots.Any(m => VaultPath.IsSameOrUnder(v.Path, m.From))) continue;
+            LocalState? target = null;
+            if (v.Prev.Inode != 0 && byInode.TryGetValue((v.Prev.Kind, v.Prev.Inode), out var t) && !handled.Contains(t.Path)) target = t;
+            else if (v.Remote.Kind == ItemKind.File && v.Prev.Chunks.Count > 0 && byContent.TryGetValue(Signature(v.Prev), out var c) && !handled.Contains(c.Path)) target = c;
+            if (target is null) continue;
+            if (movedRoots.Any(m => VaultPath.IsSameOrUnder(target.Path, m.To))) continue;
+            if (VaultPath.IsSameOrUnder(target.Path, v.Path)) continue; // moving into itself: not a rename
+            plan.Actions.Add(new UploadMove(v.Path, target.Path, v.Remote.Version));
+            movedRoots.Add((v.Path, target.Path));
+            handled.Add(v.Path);
+            handled.Add(target.Path);
+        }
+        if (movedRoots.Count == 0) return;
+        // leave the subtrees of moved directories for the next round
+        foreach (var p in input.Base.Keys.Concat(input.Remote.Keys).Concat(local.Keys))
+        {
+            foreach (var (from, to) in movedRoots)
+            {
+                if (VaultPath.IsSameOrUnder(p, from) || VaultPath.IsSameOrUnder(p, to)) handled.Add(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+namespace TinySync.Client.FileSystem;
+
+/// <summary>What the scanner knows about one directory entry (lstat: symlinks are not followed).</summary>
+/// <param name="Kind">File, directory, symlink or something else.</param>
+/// <param name="Size">Size in bytes (files).</param>
+/// <param name="MtimeNs">Modification time in nanoseconds since the Unix epoch.</param>
+/// <param name="Inode">Inode number, 0 when the platform does not expose one.</param>
+/// <param name="Executable">The owner's execute bit (files).</param>
+public readonly record struct FileStat(EntryKind Kind, long Size, long MtimeNs, ulong Inode, bool Executable)
+{
+    /// <summary>True when size, mtime and inode are all equal: the scanner's "unchanged" test.</summary>
+    public bool SameAs(FileStat other) =>
+        Kind == other.Kind && Size == other.Size && MtimeNs == other.MtimeNs && Inode == other.Inode && Executable == other.Executable;
+}
+
+/// <summary>Kinds of directory entry.</summary>
+public enum EntryKind
+{
+    /// <summary>Nothing at that path.</summary>
+    Missing,
+    /// <summary>A regular file.</summary>
+    File,
+    /// <summary>A directory.</summary>
+    Directory,
+    /// <summary>A symbolic link (never followed).</summary>
+    Symlink,
+    /// <summary>A device, socket or FIFO.</summary>
+    Other,
+}
+
+/// <summary>
+/// The engine's only way to touch the disk. The real implementation is <see cref="RealFileSystem"/>; tests stack a
+/// fault-injecting decorator on it (disk full, permission denied, a file changing under the scanner).
+/// All paths are absolute OS paths.
+/// </summary>
+public interface IFileSystem
+{
+    /// <summary>lstat of a path; <see cref="EntryKind.Missing"/> when nothing is there.</summary>
+    FileStat Stat(string path);
+
+    /// <summary>The names of the entries of a directory.</summary>
+    IEnumerable<string> List(string directory);
+
+    /// <summary>Opens a file for reading (shared read/write so a file being edited can still be hashed).</summary>
+    Stream OpenRead(string path);
+
+    /// <summary>Creates a new file for writing; fails if it exists.</summary>
+    Stream CreateNew(string path);
+
+    /// <summary>Flushes a written file to stable storage (fsync).</summary>
+    void Flush(Stream stream);
+
+    /// <summary>Atomically renames, replacing the target if <paramref name="overwrite"/>.</summary>
+    void Rename(string from, string to, bool overwrite);
+
+    /// <summary>Deletes a file; no error when it is already gone.</summary>
+    void DeleteFile(string path);
+
+    /// <summary>Creates a directory and its parents.</summary>
+    void CreateDirectory(string path);
+
+    /// <summary>Removes an empty directory; false when it is not empty.</summary>
+    bool DeleteEmptyDirectory(string path);
+
+    /// <summary>Sets or clears the execute bits (owner, group, other follow the read bits).</summary>
+    void SetExecutable(string path, bool executable);
+
+    /// <summary>Sets the modification time.</summary>
+    void SetMtime(string path, DateTimeOffset mtime);
+}

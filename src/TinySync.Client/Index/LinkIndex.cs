@@ -1,0 +1,320 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using TinySync.Client.State;
+using TinySync.Core.Contracts;
+
+namespace TinySync.Client.Index;
+
+/// <summary>
+/// The per-link SQLite index holding the three trees (remote, local, synced base) and the log cursor. Every write goes
+/// through a transaction, so a crash leaves the index at a consistent point; a corrupted file is detected on open and
+/// rebuilt (see <see cref="Open"/>).
+/// </summary>
+public sealed class LinkIndex : IDisposable
+{
+    const int SchemaVersion = 1;
+    readonly SqliteConnection _db;
+
+    LinkIndex(SqliteConnection db, string path, bool rebuilt)
+    {
+        _db = db;
+        FilePath = path;
+        WasRebuilt = rebuilt;
+    }
+
+    /// <summary>The index file.</summary>
+    public string FilePath { get; }
+
+    /// <summary>True when the index was found corrupted on open and started afresh.</summary>
+    public bool WasRebuilt { get; }
+
+    /// <summary>
+    /// Opens (or creates) the index. A file that fails SQLite's integrity check, or is not a TinySync index, is moved
+    /// aside as <c>index.db.corrupt-*</c> and a fresh index is created: the next cycle re-reads the server tree and
+    /// hashes the folder, treating unknown local files as local changes (conflicts keep both copies).
+    /// </summary>
+    public static LinkIndex Open(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "index.db");
+        var rebuilt = false;
+        if (File.Exists(path) && !IsHealthy(path))
+        {
+            SqliteConnection.ClearAllPools();
+            var aside = path + ".corrupt-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+            File.Move(path, aside, overwrite: true);
+            foreach (var extra in new[] { "-wal", "-shm" }) if (File.Exists(path + extra)) File.Move(path + extra, aside + extra, overwrite: true);
+            rebuilt = true;
+        }
+        var db = Connect(path);
+        Exec(db, """
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS remote (path TEXT PRIMARY KEY, kind INTEGER NOT NULL, version INTEGER NOT NULL,
+              size INTEGER NOT NULL, chunks TEXT NOT NULL, exec INTEGER NOT NULL, mtime TEXT);
+            CREATE TABLE IF NOT EXISTS base (path TEXT PRIMARY KEY, kind INTEGER NOT NULL, version INTEGER NOT NULL,
+              size INTEGER NOT NULL, chunks TEXT NOT NULL, exec INTEGER NOT NULL, mtime TEXT);
+            CREATE TABLE IF NOT EXISTS local (path TEXT PRIMARY KEY, kind INTEGER NOT NULL, size INTEGER NOT NULL,
+              mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, exec INTEGER NOT NULL, chunks TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS rejected (path TEXT PRIMARY KEY, signature TEXT NOT NULL, reason TEXT NOT NULL);
+            """);
+        Exec(db, $"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '{SchemaVersion}')");
+        return new LinkIndex(db, path, rebuilt);
+    }
+
+    static SqliteConnection Connect(string path)
+    {
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        db.Open();
+        Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
+        return db;
+    }
+
+    static bool IsHealthy(string path)
+    {
+        try
+        {
+            using var db = Connect(path);
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "PRAGMA quick_check";
+            if (cmd.ExecuteScalar() as string != "ok") return false;
+            cmd.CommandText = "SELECT value FROM meta WHERE key = 'schema'";
+            return cmd.ExecuteScalar() is string;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    static void Exec(SqliteConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    // ---- meta ----
+
+    /// <summary>The log cursor: every row with seq &lt;= cursor has been applied to the remote tree.</summary>
+    public long Cursor
+    {
+        get => long.Parse(GetMeta("cursor") ?? "0", CultureInfo.InvariantCulture);
+        set => SetMeta("cursor", value.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>True once the remote tree has been bootstrapped from <c>/tree</c>.</summary>
+    public bool Bootstrapped
+    {
+        get => GetMeta("bootstrapped") == "1";
+        set => SetMeta("bootstrapped", value ? "1" : "0");
+    }
+
+    /// <summary>Reads a meta value.</summary>
+    public string? GetMeta(string key)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT value FROM meta WHERE key = $k";
+        cmd.Parameters.AddWithValue("$k", key);
+        return cmd.ExecuteScalar() as string;
+    }
+
+    /// <summary>Writes a meta value.</summary>
+    public void SetMeta(string key, string value)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "INSERT INTO meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+        cmd.Parameters.AddWithValue("$k", key);
+        cmd.Parameters.AddWithValue("$v", value);
+        cmd.ExecuteNonQuery();
+    }
+
+    // ---- loads ----
+
+    /// <summary>The remote tree.</summary>
+    public Dictionary<string, ItemState> LoadRemote() => LoadItems("remote");
+
+    /// <summary>The synced base.</summary>
+    public Dictionary<string, ItemState> LoadBase() => LoadItems("base");
+
+    Dictionary<string, ItemState> LoadItems(string table)
+    {
+        var result = new Dictionary<string, ItemState>(StringComparer.Ordinal);
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = $"SELECT path, kind, version, size, chunks, exec, mtime FROM {table}";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var path = r.GetString(0);
+            result[path] = new ItemState
+            {
+                Path = path,
+                Kind = (ItemKind)r.GetInt32(1),
+                Version = r.GetInt64(2),
+                Size = r.GetInt64(3),
+                Chunks = SplitHashes(r.GetString(4)),
+                Executable = r.GetInt32(5) != 0,
+                Mtime = r.IsDBNull(6) ? null : DateTimeOffset.Parse(r.GetString(6), CultureInfo.InvariantCulture),
+            };
+        }
+        return result;
+    }
+
+    /// <summary>The local tree (what the scanner last saw).</summary>
+    public Dictionary<string, LocalState> LoadLocal()
+    {
+        var result = new Dictionary<string, LocalState>(StringComparer.Ordinal);
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT path, kind, size, mtime_ns, inode, exec, chunks FROM local";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var path = r.GetString(0);
+            result[path] = new LocalState
+            {
+                Path = path,
+                Kind = (ItemKind)r.GetInt32(1),
+                Size = r.GetInt64(2),
+                MtimeNs = r.GetInt64(3),
+                Inode = unchecked((ulong)r.GetInt64(4)),
+                Executable = r.GetInt32(5) != 0,
+                Chunks = SplitChunkRefs(r.GetString(6)),
+            };
+        }
+        return result;
+    }
+
+    /// <summary>Paths the server rejected, with the content signature they were rejected for.</summary>
+    public Dictionary<string, (string Signature, string Reason)> LoadRejected()
+    {
+        var result = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT path, signature, reason FROM rejected";
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) result[r.GetString(0)] = (r.GetString(1), r.GetString(2));
+        return result;
+    }
+
+    // ---- writes ----
+
+    /// <summary>Starts a write batch (one transaction).</summary>
+    public Batch Begin() => new(this, _db.BeginTransaction());
+
+    /// <summary>A transaction over the index.</summary>
+    public sealed class Batch : IDisposable
+    {
+        readonly LinkIndex _index;
+        readonly SqliteTransaction _tx;
+
+        internal Batch(LinkIndex index, SqliteTransaction tx)
+        {
+            _index = index;
+            _tx = tx;
+        }
+
+        SqliteCommand Command(string sql)
+        {
+            var cmd = _index._db.CreateCommand();
+            cmd.Transaction = _tx;
+            cmd.CommandText = sql;
+            return cmd;
+        }
+
+        /// <summary>Upserts into the remote tree.</summary>
+        public void PutRemote(ItemState item) => PutItem("remote", item);
+
+        /// <summary>Upserts into the synced base.</summary>
+        public void PutBase(ItemState item) => PutItem("base", item);
+
+        /// <summary>Removes a path from the remote tree.</summary>
+        public void DeleteRemote(string path) => Delete("remote", path);
+
+        /// <summary>Removes a path from the synced base.</summary>
+        public void DeleteBase(string path) => Delete("base", path);
+
+        /// <summary>Removes a path from the local tree.</summary>
+        public void DeleteLocal(string path) => Delete("local", path);
+
+        void PutItem(string table, ItemState item)
+        {
+            using var cmd = Command($"INSERT OR REPLACE INTO {table}(path, kind, version, size, chunks, exec, mtime) VALUES ($p, $k, $v, $s, $c, $e, $m)");
+            cmd.Parameters.AddWithValue("$p", item.Path);
+            cmd.Parameters.AddWithValue("$k", (int)item.Kind);
+            cmd.Parameters.AddWithValue("$v", item.Version);
+            cmd.Parameters.AddWithValue("$s", item.Size);
+            cmd.Parameters.AddWithValue("$c", string.Join(',', item.Chunks));
+            cmd.Parameters.AddWithValue("$e", item.Executable ? 1 : 0);
+            cmd.Parameters.AddWithValue("$m", item.Mtime is { } m ? m.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value);
+            cmd.ExecuteNonQuery();
+        }
+
+        /// <summary>Upserts into the local tree.</summary>
+        public void PutLocal(LocalState item)
+        {
+            using var cmd = Command("INSERT OR REPLACE INTO local(path, kind, size, mtime_ns, inode, exec, chunks) VALUES ($p, $k, $s, $m, $i, $e, $c)");
+            cmd.Parameters.AddWithValue("$p", item.Path);
+            cmd.Parameters.AddWithValue("$k", (int)item.Kind);
+            cmd.Parameters.AddWithValue("$s", item.Size);
+            cmd.Parameters.AddWithValue("$m", item.MtimeNs);
+            cmd.Parameters.AddWithValue("$i", unchecked((long)item.Inode));
+            cmd.Parameters.AddWithValue("$e", item.Executable ? 1 : 0);
+            cmd.Parameters.AddWithValue("$c", string.Join(',', item.Chunks.Select(c => c.Hash + ":" + c.Length.ToString(CultureInfo.InvariantCulture))));
+            cmd.ExecuteNonQuery();
+        }
+
+        /// <summary>Records a path the server rejected (not retried until its content changes).</summary>
+        public void PutRejected(string path, string signature, string reason)
+        {
+            using var cmd = Command("INSERT OR REPLACE INTO rejected(path, signature, reason) VALUES ($p, $s, $r)");
+            cmd.Parameters.AddWithValue("$p", path);
+            cmd.Parameters.AddWithValue("$s", signature);
+            cmd.Parameters.AddWithValue("$r", reason);
+            cmd.ExecuteNonQuery();
+        }
+
+        /// <summary>Forgets a rejection.</summary>
+        public void DeleteRejected(string path) => Delete("rejected", path);
+
+        void Delete(string table, string path)
+        {
+            using var cmd = Command($"DELETE FROM {table} WHERE path = $p");
+            cmd.Parameters.AddWithValue("$p", path);
+            cmd.ExecuteNonQuery();
+        }
+
+        /// <summary>Sets the log cursor.</summary>
+        public void SetCursor(long cursor)
+        {
+            using var cmd = Command("INSERT INTO meta(key, value) VALUES ('cursor', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+            cmd.Parameters.AddWithValue("$v", cursor.ToString(CultureInfo.InvariantCulture));
+            cmd.ExecuteNonQuery();
+        }
+
+        /// <summary>Commits.</summary>
+        public void Commit() => _tx.Commit();
+
+        /// <inheritdoc/>
+        public void Dispose() => _tx.Dispose();
+    }
+
+    static IReadOnlyList<string> SplitHashes(string s) => s.Length == 0 ? [] : s.Split(',');
+
+    static IReadOnlyList<ChunkRef> SplitChunkRefs(string s)
+    {
+        if (s.Length == 0) return [];
+        var parts = s.Split(',');
+        var result = new ChunkRef[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var colon = parts[i].IndexOf(':', StringComparison.Ordinal);
+            result[i] = new ChunkRef(parts[i][..colon], int.Parse(parts[i].AsSpan(colon + 1), CultureInfo.InvariantCulture));
+        }
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _db.Dispose();
+
+    /// <summary>Throws a <see cref="ClientException"/> for an index that cannot even be created.</summary>
+    internal static ClientException Unwritable(string directory, Exception e) =>
+        new("state_not_writable", $"cannot write the index in {directory} ({e.Message}); fix its permissions or choose another state directory with --home", e);
+}

@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using System.Text;
+using TinySync.Client.Engine;
+using TinySync.Client.FileSystem;
+using TinySync.Client.Index;
+using TinySync.Core.Chunking;
+using TinySync.Core.Contracts;
+using TinySync.Core.Paths;
+
+namespace TinySync.Client.Scanning;
+
+/// <summary>Result of one scan.</summary>
+public sealed class ScanResult
+{
+    /// <summary>Everything seen, by relative path.</summary>
+    public Dictionary<string, LocalState> Local { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Paths (and subtrees) whose state is unknown this time: unreadable, locked, changing while hashed. The planner
+    /// takes no action on them (never reads their absence as a delete); the next scan retries.
+    /// </summary>
+    public HashSet<string> Unknown { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Names that cannot be synced (not valid vault paths): kept locally, reported once per scan.</summary>
+    public List<string> Unsyncable { get; } = [];
+
+    /// <summary>True when a path lies in <see cref="Unknown"/> or under one of its entries.</summary>
+    public bool IsUnknown(string path)
+    {
+        if (Unknown.Count == 0) return false;
+        for (string? p = path; p is not null; p = VaultPath.Parent(p))
+        {
+            if (Unknown.Contains(p)) return true;
+        }
+        return false;
+    }
+}
+
+/// <summary>
+/// Walks a link's folder. A file whose size, mtime, inode and executable bit match the index keeps its recorded chunks;
+/// only changed files are read and cut with <see cref="FastCdc.Default"/>. A file that changes while it is being hashed
+/// is re-read, and left <see cref="ScanResult.Unknown"/> if it keeps changing (never a torn snapshot).
+/// </summary>
+public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats stats)
+{
+    /// <summary>Scans <paramref name="root"/> against the previous local tree.</summary>
+    public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct)
+    {
+        var result = new ScanResult();
+        var ignore = IgnoreRules.Load(root);
+        var toHash = new List<(string Rel, string Abs, FileStat Stat)>();
+        Walk(root, null, ignore, previous, result, toHash, ct);
+
+        if (toHash.Count > 0)
+        {
+            long total = toHash.Sum(f => f.Stat.Size), done = 0;
+            var hashed = new ConcurrentBag<LocalState>();
+            Parallel.ForEach(toHash, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = ct }, f =>
+            {
+                var state = HashStable(f.Rel, f.Abs, f.Stat, result);
+                if (state is not null) hashed.Add(state);
+                observer.Progress("scan", Interlocked.Add(ref done, f.Stat.Size), total);
+            });
+            foreach (var s in hashed) result.Local[s.Path] = s;
+        }
+        return result;
+    }
+
+    void Walk(string dirAbs, string? dirRel, IgnoreRules ignore, IReadOnlyDictionary<string, LocalState> previous,
+        ScanResult result, List<(string, string, FileStat)> toHash, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        List<string> names;
+        try
+        {
+            names = fs.List(dirAbs).ToList();
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            observer.Message(MessageLevel.Warning, $"cannot read the folder {dirAbs} ({Short(e)}); skipped, will retry");
+            result.Unknown.Add(dirRel ?? "");
+            return;
+        }
+        foreach (var rawName in names)
+        {
+            var name = rawName.IsNormalized(NormalizationForm.FormC) ? rawName : rawName.Normalize(NormalizationForm.FormC);
+            var rel = VaultPath.Combine(dirRel, name);
+            var abs = Path.Combine(dirAbs, rawName);
+            if (IgnoreRules.IsBuiltIn(name)) continue;
+            FileStat st;
+            try
+            {
+                st = fs.Stat(abs);
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                observer.Message(MessageLevel.Warning, $"cannot read {abs} ({Short(e)}); skipped, will retry");
+                result.Unknown.Add(rel);
+                continue;
+            }
+            if (st.Kind == EntryKind.Missing) continue;
+            if (ignore.IsIgnored(rel, st.Kind == EntryKind.Directory)) continue;
+            if (st.Kind == EntryKind.Symlink)
+            {
+                observer.Message(MessageLevel.Warning, $"{abs} is a symbolic link; symlinks are not synced (skipped)");
+                continue;
+            }
+            if (st.Kind == EntryKind.Other) continue;
+            if (!VaultPath.TryValidate(rel, out var error) || !string.Equals(name, rawName, StringComparison.Ordinal))
+            {
+                result.Unsyncable.Add(rel);
+                observer.Message(MessageLevel.Warning, $"{abs} cannot be synced ({error ?? "the name is not in Unicode NFC"}); kept locally, rename it to sync it");
+                continue;
+            }
+            if (st.Kind == EntryKind.Directory)
+            {
+                result.Local[rel] = new LocalState { Path = rel, Kind = ItemKind.Dir, Inode = st.Inode, MtimeNs = st.MtimeNs };
+                Walk(abs, rel, ignore, previous, result, toHash, ct);
+                continue;
+            }
+            if (previous.TryGetValue(rel, out var prev) && prev.Kind == ItemKind.File && prev.Size == st.Size
+                && prev.MtimeNs == st.MtimeNs && prev.Inode == st.Inode && prev.Executable == st.Executable)
+            {
+                result.Local[rel] = prev;
+                continue;
+            }
+            toHash.Add((rel, abs, st));
+        }
+    }
+
+    LocalState? HashStable(string rel, string abs, FileStat before, ScanResult result)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            try
+            {
+                var chunks = HashFile(abs, before.Size);
+                stats.Hashed();
+                var after = fs.Stat(abs);
+                if (after.SameAs(before) && chunks.Sum(c => (long)c.Length) == before.Size)
+                {
+                    return new LocalState
+                    {
+                        Path = rel, Kind = ItemKind.File, Size = before.Size, MtimeNs = before.MtimeNs, Inode = before.Inode,
+                        Executable = before.Executable, Chunks = chunks,
+                    };
+                }
+                if (after.Kind != EntryKind.File) return null; // vanished: the next scan sees it gone
+                before = after;
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                observer.Message(MessageLevel.Warning, $"cannot read {abs} ({Short(e)}); skipped, will retry");
+                lock (result) result.Unknown.Add(rel);
+                return null;
+            }
+        }
+        observer.Message(MessageLevel.Warning, $"{abs} keeps changing while it is read; it will be synced once it is stable");
+        lock (result) result.Unknown.Add(rel);
+        return null;
+    }
+
+    ChunkRef[] HashFile(string abs, long size)
+    {
+        using var stream = fs.OpenRead(abs);
+        if (size == 0) return [];
+        var chunks = new List<ChunkRef>((int)Math.Min(1024, size / FastCdc.DefaultAverageSize + 1));
+        FastCdc.Default.Chunk(stream, (c, _) => chunks.Add(new ChunkRef(c.Hash, c.Length)));
+        return [.. chunks];
+    }
+
+    static string Short(Exception e) => e is UnauthorizedAccessException ? "permission denied" : e.Message;
+}

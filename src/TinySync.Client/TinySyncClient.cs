@@ -1,0 +1,148 @@
+using TinySync.Client.Api;
+using TinySync.Client.Engine;
+using TinySync.Client.FileSystem;
+using TinySync.Client.Index;
+using TinySync.Client.Scanning;
+using TinySync.Client.State;
+using TinySync.Core.Contracts;
+using TinySync.Core.Paths;
+
+namespace TinySync.Client;
+
+/// <summary>Status of one link, from its index (no network).</summary>
+/// <param name="Link">The link.</param>
+/// <param name="Cursor">Last applied log seq.</param>
+/// <param name="RemoteItems">Items in the remote tree.</param>
+/// <param name="SyncedItems">Items in the synced base.</param>
+/// <param name="LastSync">When the last cycle converged, if ever.</param>
+public sealed record LinkStatus(Link Link, long Cursor, int RemoteItems, int SyncedItems, DateTimeOffset? LastSync);
+
+/// <summary>
+/// The composition root of the client library: one state directory and its identity, the operations the CLI exposes.
+/// </summary>
+public sealed class TinySyncClient(StateDirectory state, IFileSystem? fs = null, RetryPolicy? retry = null)
+{
+    /// <summary>The state directory.</summary>
+    public StateDirectory State { get; } = state;
+
+    DeviceApiClient Api(ClientIdentity id) => DeviceApiClient.For(id, retry ?? RetryPolicy.Default);
+
+    /// <summary>Syncs every link until converged (or the round limit); one result per link.</summary>
+    public async Task<IReadOnlyList<(Link Link, LinkResult Result)>> SyncAllAsync(ISyncObserver observer, SyncStats? stats = null, CancellationToken ct = default)
+    {
+        var identity = State.RequireIdentity();
+        var links = State.LoadLinks();
+        if (links.Count == 0) throw new ClientException("no_links", "no folder is linked; run `tinysync link VAULT DIR` first");
+        using var api = Api(identity);
+        var results = new List<(Link, LinkResult)>();
+        foreach (var link in links)
+        {
+            using var engine = new LinkSync(link, State.LinkStateDirectory(link), api, identity.DisplayName, fs, observer, stats);
+            var result = await engine.SyncAsync(ct: ct).ConfigureAwait(false);
+            if (result.Converged) engine.Index.SetMeta("last_sync", DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            results.Add((link, result));
+        }
+        return results;
+    }
+
+    /// <summary>Index-only status of every link.</summary>
+    public IReadOnlyList<LinkStatus> Status()
+    {
+        var result = new List<LinkStatus>();
+        foreach (var link in State.LoadLinks())
+        {
+            var dir = State.LinkStateDirectory(link);
+            if (!File.Exists(Path.Combine(dir, "index.db")))
+            {
+                result.Add(new LinkStatus(link, 0, 0, 0, null));
+                continue;
+            }
+            using var index = LinkIndex.Open(dir);
+            var last = index.GetMeta("last_sync");
+            result.Add(new LinkStatus(link, index.Cursor, index.LoadRemote().Count, index.LoadBase().Count,
+                last is null ? null : DateTimeOffset.Parse(last, System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        return result;
+    }
+
+    /// <summary>Conflict copies present in the linked folders (absolute paths).</summary>
+    public IReadOnlyList<string> Conflicts()
+    {
+        var result = new List<string>();
+        foreach (var link in State.LoadLinks())
+        {
+            if (!Directory.Exists(link.Directory)) continue;
+            foreach (var f in Directory.EnumerateFileSystemEntries(link.Directory, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint }))
+            {
+                if (ConflictNames.IsConflictCopy(Path.GetFileName(f))) result.Add(f);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The link containing a local path, and the path relative to it ('/'-separated).</summary>
+    public (Link Link, string Relative) Resolve(string localPath)
+    {
+        var full = StateDirectory.Normalize(localPath);
+        foreach (var link in State.LoadLinks())
+        {
+            var root = StateDirectory.Normalize(link.Directory);
+            if (full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                var rel = Path.GetRelativePath(root, full).Replace(Path.DirectorySeparatorChar, '/').Normalize(System.Text.NormalizationForm.FormC);
+                return (link, rel);
+            }
+        }
+        throw new ClientException("not_in_link", $"{full} is not inside a linked folder; `tinysync status` lists the links");
+    }
+
+    /// <summary>The retained versions of a local path, newest first.</summary>
+    public async Task<(Link Link, HistoryPage History)> HistoryAsync(string localPath, CancellationToken ct = default)
+    {
+        var identity = State.RequireIdentity();
+        var (link, rel) = Resolve(localPath);
+        using var api = Api(identity);
+        return (link, await api.GetHistoryAsync(link.VaultId, link.Container, rel, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Restores a retained version of a file (the newest version that differs from the current one, or seq
+    /// <paramref name="seq"/>) as a new version on the server, then syncs the link so the folder has it.
+    /// </summary>
+    public async Task<HistoryEntry> RestoreAsync(string localPath, long? seq, ISyncObserver observer, CancellationToken ct = default)
+    {
+        var identity = State.RequireIdentity();
+        var (link, rel) = Resolve(localPath);
+        using var api = Api(identity);
+        var history = await api.GetHistoryAsync(link.VaultId, link.Container, rel, ct).ConfigureAwait(false);
+        using var engine = new LinkSync(link, State.LinkStateDirectory(link), api, identity.DisplayName, fs, observer);
+        await engine.PullAsync(ct).ConfigureAwait(false);
+        var remote = new RemoteTreeModel(engine.Index.LoadRemote());
+        var currentPath = remote.PathForKey(rel);
+        var current = currentPath is null ? null : remote.Items[currentPath];
+        var puts = history.Versions.Where(v => v.Kind == OpKind.Put && v.Chunks is not null).ToList();
+        var pick = seq is { } n
+            ? puts.FirstOrDefault(v => v.Seq == n) ?? throw new ClientException("no_such_version", $"{rel} has no restorable file version at seq {n}; `tinysync history {localPath}` lists them")
+            : puts.FirstOrDefault(v => current is null || !(v.Chunks!.SequenceEqual(current.Chunks) && v.Size == current.Size))
+              ?? throw new ClientException("no_such_version", $"{rel} has no earlier version to restore; `tinysync history {localPath}` lists them");
+        var ops = new List<Op>();
+        for (var p = VaultPath.Parent(rel); p is not null; p = VaultPath.Parent(p))
+        {
+            if (remote.PathForKey(p) is null) ops.Insert(0, new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Container = link.Container, Path = p, Base = 0 });
+        }
+        ops.Add(new Op
+        {
+            OpId = Guid.NewGuid(), Kind = OpKind.Put, Container = link.Container, Path = currentPath ?? rel, Base = current?.Version ?? 0,
+            Size = pick.Size, Chunks = pick.Chunks, Executable = pick.Executable ?? false, Mtime = pick.Mtime,
+        });
+        var response = await api.CommitAsync(link.VaultId, ops, ct).ConfigureAwait(false);
+        var last = response.Results[^1];
+        if (last.Status != OpStatus.Committed)
+        {
+            throw new ClientException("restore_failed", $"the server did not accept the restore of {rel} ({last.Status} {last.Code} {last.Detail}); sync and try again");
+        }
+        var result = await engine.SyncAsync(ct: ct).ConfigureAwait(false);
+        if (!result.Converged) observer.Message(MessageLevel.Warning, $"restored on the server; the folder is not fully synced yet: {string.Join("; ", result.Pending)}");
+        return pick;
+    }
+}

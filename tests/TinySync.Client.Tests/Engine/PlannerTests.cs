@@ -1,0 +1,128 @@
+using TinySync.Client.Engine;
+using TinySync.Client.Index;
+using TinySync.Client.Scanning;
+using TinySync.Core.Contracts;
+
+namespace TinySync.Client.Tests.Engine;
+
+public sealed class PlannerTests
+{
+    static readonly DateTimeOffset Now = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
+
+    static ItemState File(string path, long version, params string[] chunks) =>
+        new() { Path = path, Kind = ItemKind.File, Version = version, Size = chunks.Length * 10, Chunks = chunks };
+
+    static ItemState Dir(string path, long version) => new() { Path = path, Kind = ItemKind.Dir, Version = version };
+
+    static LocalState Local(string path, ulong inode, params string[] chunks) =>
+        new() { Path = path, Kind = ItemKind.File, Size = chunks.Length * 10, Inode = inode, MtimeNs = 1, Chunks = chunks.Select(c => new ChunkRef(c, 10)).ToArray() };
+
+    static LocalState LocalDir(string path, ulong inode) => new() { Path = path, Kind = ItemKind.Dir, Inode = inode };
+
+    static Plan Make(IEnumerable<ItemState> remote, IEnumerable<ItemState> @base, IEnumerable<LocalState> local, IEnumerable<LocalState>? previous = null)
+    {
+        var scan = new ScanResult();
+        foreach (var l in local) scan.Local[l.Path] = l;
+        return Planner.Make(new Planner.Input(
+            remote.ToDictionary(r => r.Path), @base.ToDictionary(b => b.Path), scan,
+            (previous ?? local).ToDictionary(p => p.Path), new Dictionary<string, (string, string)>(), "laptop", Now));
+    }
+
+    [Fact]
+    public void Nothing_changed_means_nothing_to_do()
+    {
+        Make([File("a", 1, "h1")], [File("a", 1, "h1")], [Local("a", 1, "h1")]).IsEmpty.ShouldBeTrue();
+    }
+
+    [Fact]
+    public void A_local_edit_uploads_with_the_remote_version_as_base()
+    {
+        var plan = Make([File("a", 3, "h1")], [File("a", 3, "h1")], [Local("a", 1, "h2")]);
+        plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<UploadPut>().Base.ShouldBe(3);
+    }
+
+    [Fact]
+    public void A_remote_edit_downloads_only_if_the_local_file_is_unchanged()
+    {
+        var plan = Make([File("a", 5, "h2")], [File("a", 3, "h1")], [Local("a", 1, "h1")]);
+        var d = plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<Download>();
+        d.Expected.ShouldNotBeNull().Hashes.ShouldBe(["h1"]);
+    }
+
+    [Fact]
+    public void Two_different_edits_rename_the_local_copy_with_the_device_name_and_time()
+    {
+        var plan = Make([File("docs/a.txt", 5, "h2")], [File("docs/a.txt", 3, "h1")], [Local("docs/a.txt", 1, "h3")]);
+        var c = plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<ConflictRename>();
+        c.NewPath.ShouldBe("docs/a (conflict from laptop 2026-11-22 100000).txt");
+    }
+
+    [Fact]
+    public void Identical_edits_on_both_sides_just_record_the_base()
+    {
+        var plan = Make([File("a", 5, "h2")], [File("a", 3, "h1")], [Local("a", 1, "h2")]);
+        plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<AdoptBase>().Remote!.Version.ShouldBe(5);
+    }
+
+    [Fact]
+    public void A_local_edit_beats_a_remote_delete()
+    {
+        var plan = Make([], [File("a", 3, "h1")], [Local("a", 1, "h2")]);
+        plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<UploadPut>().Base.ShouldBe(0);
+    }
+
+    [Fact]
+    public void A_remote_edit_beats_a_local_delete()
+    {
+        var plan = Make([File("a", 5, "h2")], [File("a", 3, "h1")], []);
+        plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<Download>().Expected.ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_remotely_deleted_directory_with_a_local_edit_inside_is_recreated_not_deleted()
+    {
+        var plan = Make([], [Dir("d", 1), File("d/a", 2, "h1")], [LocalDir("d", 7), Local("d/a", 8, "h2")]);
+        plan.Actions.ShouldContain(a => a is UploadMkdir && a.Path == "d");
+        plan.Actions.ShouldContain(a => a is UploadPut && a.Path == "d/a");
+        plan.Actions.ShouldNotContain(a => a is LocalDelete);
+    }
+
+    [Fact]
+    public void A_rename_is_detected_by_inode_and_sent_as_a_move()
+    {
+        var plan = Make([File("old", 4, "h1")], [File("old", 4, "h1")], [Local("new", 42, "h1")], previous: [Local("old", 42, "h1")]);
+        var m = plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<UploadMove>();
+        (m.Path, m.NewPath, m.Base).ShouldBe(("old", "new", 4L));
+    }
+
+    [Fact]
+    public void A_directory_move_is_one_move_for_the_whole_subtree()
+    {
+        var plan = Make(
+            [Dir("a", 1), File("a/x", 2, "h1"), File("a/y", 3, "h2")],
+            [Dir("a", 1), File("a/x", 2, "h1"), File("a/y", 3, "h2")],
+            [LocalDir("b", 9), Local("b/x", 10, "h1"), Local("b/y", 11, "h2")],
+            previous: [LocalDir("a", 9), Local("a/x", 10, "h1"), Local("a/y", 11, "h2")]);
+        var m = plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<UploadMove>();
+        (m.Path, m.NewPath).ShouldBe(("a", "b"));
+    }
+
+    [Fact]
+    public void A_new_file_whose_name_differs_only_in_case_from_a_remote_one_becomes_a_conflict_copy()
+    {
+        var plan = Make([File("README", 2, "h1")], [File("README", 2, "h1")], [Local("README", 1, "h1"), Local("readme", 2, "h9")]);
+        plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<ConflictRename>().NewPath.ShouldStartWith("readme (conflict from laptop ");
+    }
+
+    [Fact]
+    public void Unknown_paths_are_never_read_as_deletes()
+    {
+        var scan = new ScanResult();
+        scan.Unknown.Add("locked.txt");
+        var plan = Planner.Make(new Planner.Input(
+            new Dictionary<string, ItemState> { ["locked.txt"] = File("locked.txt", 1, "h1") },
+            new Dictionary<string, ItemState> { ["locked.txt"] = File("locked.txt", 1, "h1") },
+            scan, new Dictionary<string, LocalState>(), new Dictionary<string, (string, string)>(), "laptop", Now));
+        plan.IsEmpty.ShouldBeTrue();
+    }
+}

@@ -1,0 +1,57 @@
+using TinySync.Client.Engine;
+using TinySync.Client.FileSystem;
+using TinySync.Client.Index;
+using TinySync.Client.Scanning;
+using TinySync.Core.Chunking;
+using TinySync.Core.Contracts;
+
+namespace TinySync.Client.Tests.Scanning;
+
+public sealed class ScannerTests : IDisposable
+{
+    readonly string _root = Directory.CreateTempSubdirectory("tinysync-scan-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void Unchanged_files_are_not_hashed_again_and_changed_ones_are()
+    {
+        File.WriteAllText(Path.Combine(_root, "a.txt"), "hello");
+        Directory.CreateDirectory(Path.Combine(_root, "empty"));
+        var stats = new SyncStats();
+        var scanner = new Scanner(RealFileSystem.Instance, NullObserver.Instance, stats);
+        var first = scanner.Scan(_root, new Dictionary<string, LocalState>(), default);
+        first.Local["a.txt"].Hashes.ShouldBe([ChunkHash.Compute("hello"u8)]);
+        first.Local["empty"].Kind.ShouldBe(ItemKind.Dir);
+        stats.FilesHashed.ShouldBe(1);
+
+        scanner.Scan(_root, first.Local, default);
+        stats.FilesHashed.ShouldBe(1);
+
+        File.WriteAllText(Path.Combine(_root, "a.txt"), "hello, world");
+        var third = scanner.Scan(_root, first.Local, default);
+        stats.FilesHashed.ShouldBe(2);
+        third.Local["a.txt"].Size.ShouldBe(12);
+    }
+
+    [Fact]
+    public void Symlinks_are_skipped_with_a_warning_and_the_exec_bit_is_seen()
+    {
+        var script = Path.Combine(_root, "run.sh");
+        File.WriteAllText(script, "#!/bin/sh");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.CreateSymbolicLink(Path.Combine(_root, "link"), script);
+        var observer = new Collect();
+        var scan = new Scanner(RealFileSystem.Instance, observer, new SyncStats()).Scan(_root, new Dictionary<string, LocalState>(), default);
+        scan.Local.ContainsKey("link").ShouldBeFalse();
+        scan.Local["run.sh"].Executable.ShouldBeTrue();
+        observer.Lines.ShouldContain(l => l.Contains("symbolic link", StringComparison.Ordinal));
+    }
+
+    sealed class Collect : ISyncObserver
+    {
+        public List<string> Lines { get; } = [];
+        public void Message(MessageLevel level, string text) => Lines.Add(text);
+        public void Progress(string phase, long done, long total) { }
+    }
+}

@@ -1,0 +1,29 @@
+using System.Diagnostics;
+
+namespace TinySync.EndToEnd.Tests.Support;
+
+/// <summary>Runs the real <c>tinysync</c> (the CLI assembly copied beside the tests) as an OS process.</summary>
+public static class CliProcess
+{
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "tinysync.dll");
+
+    public static ProcessStartInfo Start(string home, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["TINYSYNC_HOME"] = home;
+        psi.Environment.Remove("TINYSYNC_ADMIN_TOKEN");
+        return psi;
+    }
+
+    public static async Task<(int Code, string Out, string Err)> RunAsync(string home, params string[] args)
+    {
+        using var p = Process.Start(Start(home, args))!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await p.WaitForExitAsync(cts.Token);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+}

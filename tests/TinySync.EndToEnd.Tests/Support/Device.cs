@@ -1,0 +1,93 @@
+using TinySync.Client.Api;
+using TinySync.Client.Engine;
+using TinySync.Client.FileSystem;
+using TinySync.Client.State;
+using TinySync.Core.Contracts;
+
+namespace TinySync.EndToEnd.Tests.Support;
+
+/// <summary>A client device driven through the library: its own state directory and folder.</summary>
+public sealed class Device : IDisposable
+{
+    readonly TempDir _dir = new("tinysync-e2e-device");
+    readonly List<string> _messages = [];
+
+    Device(string name) => Name = name;
+
+    public string Name { get; }
+    public string Home => _dir.Sub("home");
+    public string Folder => _dir.Sub("folder");
+    public StateDirectory State => new(Home);
+    public ClientIdentity Identity { get; private set; } = null!;
+    public Link Link { get; private set; } = null!;
+    public SyncStats Stats { get; } = new();
+    public IFileSystem FileSystem { get; set; } = RealFileSystem.Instance;
+    public IReadOnlyList<string> Messages { get { lock (_messages) return [.. _messages]; } }
+
+    public static async Task<Device> CreateAsync(TestServer server, Guid vault, string name)
+    {
+        var d = new Device(name);
+        Directory.CreateDirectory(d.Folder);
+        var reg = await server.RegisterAsync(name);
+        await server.GrantAsync(reg.DeviceId, vault);
+        d.Identity = new ClientIdentity { Server = server.Url, DeviceId = reg.DeviceId, Token = reg.Token, DisplayName = name };
+        d.State.SaveIdentity(d.Identity);
+        d.Link = d.State.AddLink(vault, null, "default", d.Folder);
+        return d;
+    }
+
+    public LinkSync Engine(RetryPolicy? retry = null)
+    {
+        var api = new DeviceApiClient(Identity.Server, Identity.Token, retry ?? new RetryPolicy(3, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200)));
+        return new LinkSync(Link, State.LinkStateDirectory(Link), api, Name, FileSystem, new Observer(this), Stats);
+    }
+
+    public async Task<LinkResult> SyncAsync(RetryPolicy? retry = null)
+    {
+        using var engine = Engine(retry);
+        return await engine.SyncAsync();
+    }
+
+    public async Task SyncConvergedAsync()
+    {
+        var r = await SyncAsync();
+        r.Converged.ShouldBeTrue($"{Name} did not converge: {string.Join("; ", r.Pending)} / {string.Join("; ", Messages)}");
+    }
+
+    public string PathOf(string rel) => System.IO.Path.Combine(Folder, rel);
+
+    public void Write(string rel, string content)
+    {
+        var p = PathOf(rel);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(p)!);
+        File.WriteAllText(p, content);
+    }
+
+    public string Read(string rel) => File.ReadAllText(PathOf(rel));
+
+    public bool Exists(string rel) => File.Exists(PathOf(rel)) || Directory.Exists(PathOf(rel));
+
+    /// <summary>Every file and directory under the folder with its content (directories as "/").</summary>
+    public SortedDictionary<string, string> Snapshot()
+    {
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var e in Directory.EnumerateFileSystemEntries(Folder, "*", SearchOption.AllDirectories))
+        {
+            var rel = System.IO.Path.GetRelativePath(Folder, e).Replace('\\', '/');
+            result[rel] = Directory.Exists(e) ? "/" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(e)));
+        }
+        return result;
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    sealed class Observer(Device d) : ISyncObserver
+    {
+        public void Message(MessageLevel level, string text)
+        {
+            lock (d._messages) d._messages.Add($"{level}: {text}");
+        }
+
+        public void Progress(string phase, long done, long total) { }
+    }
+}

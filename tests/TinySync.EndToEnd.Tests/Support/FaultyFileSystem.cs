@@ -1,0 +1,73 @@
+using TinySync.Client.FileSystem;
+
+namespace TinySync.EndToEnd.Tests.Support;
+
+/// <summary>A decorator over the real disk that injects faults: disk full on writes, permission denied on reads, hooks.</summary>
+public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
+{
+    /// <summary>When set, writes beyond this many bytes per file fail with ENOSPC.</summary>
+    public long? DiskFullAfterBytes { get; set; }
+
+    /// <summary>Paths (file names) that fail to open for reading with "permission denied".</summary>
+    public HashSet<string> Unreadable { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Called after a file was opened for reading (to modify it "while it is uploaded").</summary>
+    public Action<string>? AfterOpenRead { get; set; }
+
+    public FileStat Stat(string path) => inner.Stat(path);
+    public IEnumerable<string> List(string directory) => inner.List(directory);
+
+    public Stream OpenRead(string path)
+    {
+        if (Unreadable.Contains(System.IO.Path.GetFileName(path))) throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.");
+        var s = inner.OpenRead(path);
+        AfterOpenRead?.Invoke(path);
+        return s;
+    }
+
+    public Stream CreateNew(string path)
+    {
+        var s = inner.CreateNew(path);
+        return DiskFullAfterBytes is { } limit ? new LimitedStream(s, limit) : s;
+    }
+
+    public void Flush(Stream stream) => inner.Flush(stream is LimitedStream l ? l.Inner : stream);
+    public void Rename(string from, string to, bool overwrite) => inner.Rename(from, to, overwrite);
+    public void DeleteFile(string path) => inner.DeleteFile(path);
+    public void CreateDirectory(string path) => inner.CreateDirectory(path);
+    public bool DeleteEmptyDirectory(string path) => inner.DeleteEmptyDirectory(path);
+    public void SetExecutable(string path, bool executable) => inner.SetExecutable(path, executable);
+    public void SetMtime(string path, DateTimeOffset mtime) => inner.SetMtime(path, mtime);
+
+    sealed class LimitedStream(Stream inner, long limit) : Stream
+    {
+        public Stream Inner => inner;
+        public override bool CanRead => inner.CanRead;
+        public override bool CanSeek => inner.CanSeek;
+        public override bool CanWrite => true;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+        public override void SetLength(long value) => inner.SetLength(value);
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (inner.Length + count > limit) throw new IOException("No space left on device", 28);
+            inner.Write(buffer, offset, count);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (inner.Length + buffer.Length > limit) throw new IOException("No space left on device", 28);
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}
