@@ -36,6 +36,17 @@ public sealed class Device : IDisposable
         return d;
     }
 
+    /// <summary>A device for an already registered identity (e.g. on a server process).</summary>
+    public static Device For(string url, DeviceRegistered reg, Guid vault, string name)
+    {
+        var d = new Device(name);
+        Directory.CreateDirectory(d.Folder);
+        d.Identity = new ClientIdentity { Server = url, DeviceId = reg.DeviceId, Token = reg.Token, DisplayName = name };
+        d.State.SaveIdentity(d.Identity);
+        d.Link = d.State.AddLink(vault, null, "default", d.Folder);
+        return d;
+    }
+
     public LinkSync Engine(RetryPolicy? retry = null)
     {
         var api = new DeviceApiClient(Identity.Server, Identity.Token, retry ?? new RetryPolicy(3, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200)));
