@@ -21,7 +21,12 @@ public abstract class OpenRegistrationTests(Backend backend)
         var r = await anonymous.PostAsync("v1/devices", Json("""{"display_name":"anyone"}"""));
         ((int)r.StatusCode).ShouldBe(201);
         r.Headers.CacheControl!.NoStore.ShouldBeTrue("the only copy of the token must not be cached");
-        r.Headers.Location!.ToString().ShouldEndWith((await r.ReadAsync<DeviceRegistered>()).DeviceId.ToString());
+        var device = await r.ReadAsync<DeviceRegistered>();
+        r.Headers.Location!.ToString().ShouldEndWith(device.DeviceId.ToString());
+        using var asDevice = server.Client(device.Token);
+        var me = await asDevice.GetFromJsonAsync<MeView>("v1/me", TinySyncJson.Options);
+        me!.Vaults.ShouldBeEmpty("registration grants no vault access");
+        me.Groups.ShouldBeEmpty();
     }
 
     [Fact]
@@ -29,7 +34,9 @@ public abstract class OpenRegistrationTests(Backend backend)
     {
         await using var server = await TestServer.StartAsync(backend, s => s["TINYSYNC_OPEN_DEVICE_REGISTRATION"] = "false");
         using var admin = server.Admin();
-        var registered = await (await admin.PostAsync("v1/devices", Json("""{"display_name":"via platform service"}"""))).ReadAsync<DeviceRegistered>();
+        var viaAdmin = await admin.PostAsync("v1/devices", Json("""{"display_name":"via platform service"}"""));
+        ((int)viaAdmin.StatusCode).ShouldBe(201, "the admin token may always register");
+        var registered = await viaAdmin.ReadAsync<DeviceRegistered>();
         var head = await server.AuditHeadAsync();
         var devices = Db.Count(server, "devices");
 

@@ -3,7 +3,6 @@ using TinySync.Core.Contracts;
 using TinySync.Core.Identity;
 using TinySync.Core.Json;
 using TinySync.Server.Tests.Support;
-using static TinySync.Server.Tests.Support.ProblemAssertions;
 
 namespace TinySync.Server.Tests.Identity;
 
@@ -25,19 +24,6 @@ public abstract class RegistrationTests(Backend backend)
         me!.DeviceId.ShouldBe(device.DeviceId);
         me.DisplayName.ShouldBe("alice laptop");
         me.Vaults.ShouldBeEmpty("registration grants no vault access");
-    }
-
-    [Fact]
-    public async Task Closed_registration_refuses_anonymous_callers_and_accepts_the_admin_token()
-    {
-        await using var server = await TestServer.StartAsync(backend, s => s["TINYSYNC_OPEN_DEVICE_REGISTRATION"] = "false");
-        using var anonymous = server.Client();
-        var refused = await anonymous.PostAsync("v1/devices", Json("""{"display_name":"x"}"""));
-        await refused.ShouldBeProblemAsync(401, ProblemCodes.RegistrationClosed);
-
-        using var admin = server.Admin();
-        var ok = await admin.PostAsync("v1/devices", Json("""{"display_name":"x"}"""));
-        ((int)ok.StatusCode).ShouldBe(201);
     }
 
     [Fact]

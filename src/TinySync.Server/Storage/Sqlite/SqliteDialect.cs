@@ -45,15 +45,26 @@ public sealed class SqliteDialect : SqlDialect
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken ct)
     {
         // Connections stay open in our own pool so their prepared statements (StatementCache) outlive a request:
-        // compiling SQL was most of the cost of an authenticated request. Readers need no per-connection setup in
-        // WAL mode: they never block and never wait on writers.
+        // compiling SQL was most of the cost of an authenticated request.
         if (_idle.TryTake(out var pooled))
         {
             Interlocked.Decrement(ref _idleCount);
             return pooled;
         }
         var c = new PooledSqliteConnection(_connectionString, this);
-        await c.OpenAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await c.OpenAsync(ct).ConfigureAwait(false);
+            using var pragma = c.CreateCommand();
+            // Once per connection, which then lives in the pool: every write through it is durable (FULL).
+            pragma.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
+            await pragma.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            c.CloseForGood();
+            throw;
+        }
         StatementCache.Attach(c);
         return c;
     }
@@ -108,13 +119,16 @@ public sealed class SqliteDialect : SqlDialect
         try
         {
             var c = (SqliteConnection)await OpenAsync(ct).ConfigureAwait(false);
-            using (var pragma = c.CreateCommand())
+            SqliteTransaction tx;
+            try
             {
-                // Pooled connections keep their settings, but a fresh one must not write with less durability.
-                pragma.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
-                await pragma.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                tx = c.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
             }
-            var tx = c.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
+            catch
+            {
+                await c.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
             return new WriteScope(c, tx, () => _writer.Release());
         }
         catch
