@@ -145,6 +145,15 @@ public sealed class SqliteDialect : SqlDialect
     public override Guid ReadId(DbDataReader reader, int ordinal) => Guid.ParseExact(reader.GetString(ordinal), "D");
 
     /// <inheritdoc />
+    public override string InList(string column, string parameter) => $"{column} IN (SELECT value FROM json_each({parameter}))";
+
+    /// <inheritdoc />
+    public override object TextList(IReadOnlyCollection<string> values) => System.Text.Json.JsonSerializer.Serialize(values, ListJson.Default.IReadOnlyCollectionString);
+
+    /// <inheritdoc />
+    public override object IdList(IReadOnlyCollection<Guid> values) => TextList(values.Select(v => v.ToString("D")).ToList());
+
+    /// <inheritdoc />
     public override object Time(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
     /// <inheritdoc />
@@ -169,3 +178,6 @@ public sealed class SqliteDialect : SqlDialect
         return base.DisposeAsync();
     }
 }
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyCollection<string>))]
+internal sealed partial class ListJson : System.Text.Json.Serialization.JsonSerializerContext;
