@@ -118,23 +118,65 @@ public sealed class SqliteDialect : SqlDialect
         await _writer.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var c = (SqliteConnection)await OpenAsync(ct).ConfigureAwait(false);
-            SqliteTransaction tx;
-            try
-            {
-                tx = c.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
-            }
-            catch
-            {
-                await c.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
+            var c = await WriterAsync(ct).ConfigureAwait(false);
+            var tx = c.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
             return new WriteScope(c, tx, () => _writer.Release());
         }
         catch
         {
             _writer.Release();
             throw;
+        }
+    }
+
+    // Writers are serialized, so one connection does all the writing (decision 0308). It keeps a larger page cache
+    // than the readers: a commit updates leaves all over the item, log and idempotency B-trees (op ids are random),
+    // and with SQLite's default 2 MiB cache most of them were read again from the file for every batch.
+    WriterSqliteConnection? _writerConnection;
+    const int WriterCacheKiB = 64 * 1024;
+
+    async ValueTask<SqliteConnection> WriterAsync(CancellationToken ct)
+    {
+        if (_writerConnection is { State: System.Data.ConnectionState.Open } open) return open;
+        _writerConnection?.CloseForGood();
+        _writerConnection = null;
+        var c = new WriterSqliteConnection(_connectionString);
+        try
+        {
+            await c.OpenAsync(ct).ConfigureAwait(false);
+            using var pragma = c.CreateCommand();
+            // Every write through it is durable (FULL), as on the pooled connections.
+            pragma.CommandText = $"PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-{WriterCacheKiB};";
+            await pragma.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            c.CloseForGood();
+            throw;
+        }
+        StatementCache.Attach(c);
+        return _writerConnection = c;
+    }
+
+    /// <summary>The one write connection: disposing it (at the end of a write scope) keeps it open for the next.</summary>
+    internal sealed class WriterSqliteConnection(string connectionString) : SqliteConnection(connectionString)
+    {
+        protected override void Dispose(bool disposing)
+        {
+            // kept open; CloseForGood closes it
+        }
+
+        public override ValueTask DisposeAsync()
+        {
+            GC.SuppressFinalize(this);
+            return ValueTask.CompletedTask;
+        }
+
+        /// <summary>Closes for real (dialect shutdown, or after the connection broke).</summary>
+        public void CloseForGood()
+        {
+            StatementCache.Release(this);
+            base.Dispose(true);
         }
     }
 
@@ -173,6 +215,8 @@ public sealed class SqliteDialect : SqlDialect
     {
         _disposed = true;
         while (_idle.TryTake(out var c)) c.CloseForGood();
+        _writerConnection?.CloseForGood();
+        _writerConnection = null;
         SqliteConnection.ClearAllPools();
         _writer.Dispose();
         return base.DisposeAsync();
