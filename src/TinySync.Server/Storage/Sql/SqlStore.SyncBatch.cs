@@ -12,9 +12,9 @@ namespace TinySync.Server.Storage.Sql;
 /// One batch inside its write transaction: the rules of SPEC §5 applied op by op, in order. Statements are prepared
 /// once per batch and reused, which is what makes large batches cheap. Reads are batched up front (the items every
 /// op names, in one statement per container) and the rows a put or mkdir writes are buffered and written as
-/// multi-row INSERTs (<see cref="FlushAsync"/>): a 1,000-op batch runs a few dozen statements instead of 4,000.
-/// Buffered writes are invisible to nothing: every item the batch wrote is in its item cache, and the buffer is
-/// flushed before any statement that reads or changes items in the database (a cache miss, a delete, a move).
+/// multi-row INSERTs (<see cref="FlushAsync"/>): a 1,000-put batch runs about 380 statements instead of about 4,000
+/// (decision 0308). No read misses a buffered write: every item the batch wrote is in its item cache, and the buffer
+/// is flushed before any statement that reads or changes items in the database (a cache miss, a delete, a move).
 /// </summary>
 internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, Guid deviceId, DateTimeOffset now, long head) : IAsyncDisposable
 {

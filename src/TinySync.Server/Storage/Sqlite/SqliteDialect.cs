@@ -119,7 +119,19 @@ public sealed class SqliteDialect : SqlDialect
         try
         {
             var c = await WriterAsync(ct).ConfigureAwait(false);
-            var tx = c.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
+            SqliteTransaction tx;
+            try
+            {
+                tx = c.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
+            }
+            catch (InvalidOperationException)
+            {
+                // A scope whose rollback failed left the connection in a transaction: start over on a fresh one.
+                c.CloseForGood();
+                _writerConnection = null;
+                c = await WriterAsync(ct).ConfigureAwait(false);
+                tx = c.BeginTransaction(deferred: false);
+            }
             return new WriteScope(c, tx, () => _writer.Release());
         }
         catch
@@ -135,7 +147,7 @@ public sealed class SqliteDialect : SqlDialect
     WriterSqliteConnection? _writerConnection;
     const int WriterCacheKiB = 64 * 1024;
 
-    async ValueTask<SqliteConnection> WriterAsync(CancellationToken ct)
+    async ValueTask<WriterSqliteConnection> WriterAsync(CancellationToken ct)
     {
         if (_writerConnection is { State: System.Data.ConnectionState.Open } open) return open;
         _writerConnection?.CloseForGood();
