@@ -26,6 +26,15 @@ public interface IChunkStore
     /// </summary>
     Task<byte[]?> GetAsync(string hash, CancellationToken ct);
 
+    /// <summary>
+    /// Opens a stored chunk for streaming, NOT verified: the caller hashes what it reads and must treat a mismatch as
+    /// <see cref="ChunkCorruptedException"/> would be treated (never hand the bytes on as good). Null when absent.
+    /// The default reads the whole chunk through <see cref="GetAsync"/> (verified, then verified again by the caller);
+    /// stores that can stream override it.
+    /// </summary>
+    async Task<Stream?> OpenReadAsync(string hash, CancellationToken ct) =>
+        await GetAsync(hash, ct).ConfigureAwait(false) is { } data ? new MemoryStream(data, writable: false) : null;
+
     /// <summary>Deletes a chunk (garbage collection); absent is success.</summary>
     Task DeleteAsync(string hash, CancellationToken ct);
 }

@@ -74,6 +74,18 @@ public sealed class LocalChunkStore : IChunkStore
     }
 
     /// <inheritdoc />
+    public Task<Stream?> OpenReadAsync(string hash, CancellationToken ct)
+    {
+        try
+        {
+            // No FileStream buffer: the caller reads in large blocks of its own.
+            return Task.FromResult<Stream?>(new FileStream(PathOf(hash), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0));
+        }
+        catch (FileNotFoundException) { return Task.FromResult<Stream?>(null); }
+        catch (DirectoryNotFoundException) { return Task.FromResult<Stream?>(null); }
+    }
+
+    /// <inheritdoc />
     public Task DeleteAsync(string hash, CancellationToken ct)
     {
         File.Delete(PathOf(hash)); // absent is fine

@@ -99,6 +99,15 @@ public interface IStore
     Task<LogPage?> ReadLogAsync(Guid vaultId, long after, int limit, CancellationToken ct);
 
     /// <summary>
+    /// The same page as <see cref="ReadLogAsync"/>, written as its wire JSON (a <see cref="LogPage"/>, the bytes
+    /// JsonSerializer would write with the wire options) straight from the database reader into
+    /// <paramref name="output"/>, flushing as it goes. Returns the head; null for an unknown vault. Writes nothing
+    /// when the vault is unknown or <paramref name="after"/> is beyond the head, so the caller can still answer
+    /// with a problem.
+    /// </summary>
+    Task<long?> WriteLogJsonAsync(Guid vaultId, long after, int limit, System.IO.Pipelines.PipeWriter output, CancellationToken ct);
+
+    /// <summary>
     /// A page of the live items of a container ordered by path key, after <paramref name="afterKey"/>, with the head
     /// read before the items (the items reflect at least that seq). Null when the container does not exist.
     /// </summary>
