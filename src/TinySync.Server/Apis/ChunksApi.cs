@@ -109,7 +109,7 @@ public static class ChunksApi
         }
         catch (ChunkCorruptedException)
         {
-            return Corrupted(hash);
+            return await QuarantinedAsync(blobs, hash, log);
         }
         if (stream is null) return Unavailable(hash);
         await using (stream)
@@ -119,7 +119,7 @@ public static class ChunksApi
             // a 500 problem, never with its bytes; a longer one has its response aborted before the last block,
             // so the client receives fewer bytes than Content-Length announced and can never take it as complete.
             var length = stream.Length;
-            if (length > MaxChunkBytes) return Corrupted(hash); // no chunk is longer: the file is not what was stored
+            if (length > MaxChunkBytes) return await QuarantinedAsync(blobs, hash, log); // no chunk is longer: the file is not what was stored
             var buffer = ArrayPool<byte>.Shared.Rent(DownloadBlock);
             try
             {
@@ -138,8 +138,9 @@ public static class ChunksApi
                         var extra = got == want && await stream.ReadAsync(new byte[1], ct) > 0;
                         if (got < want || extra || !string.Equals(ChunkHash.ToHex(sha.GetHashAndReset()), hash, StringComparison.Ordinal))
                         {
-                            if (!started) return Corrupted(hash);
+                            if (!started) return await QuarantinedAsync(blobs, hash, log);
                             Log.ChunkCorruptedMidResponse(log, hash, sent);
+                            await QuarantinedAsync(blobs, hash, log); // before the client learns of the failure
                             http.Abort();
                             return Results.Empty;
                         }
@@ -175,9 +176,27 @@ public static class ChunksApi
         return filled;
     }
 
+    /// <summary>
+    /// A stored chunk failed verification: it is moved aside (never served, kept for the operator), so that the next
+    /// upload of the same bytes by any device that still has them stores a good copy again.
+    /// </summary>
+    internal static async Task<IResult> QuarantinedAsync(IChunkStore blobs, string hash, ILogger log)
+    {
+        try
+        {
+            await blobs.QuarantineAsync(hash, CancellationToken.None);
+            Log.ChunkQuarantined(log, hash);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ChunkStoreUnavailableException)
+        {
+            Log.ChunkQuarantineFailed(log, hash, e.Message);
+        }
+        return Corrupted(hash);
+    }
+
     static IResult Corrupted(string hash) =>
         Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.ChunkCorrupted,
-            $"the stored copy of chunk {hash} is damaged and will not be served; the operator must restore the chunk store from backup (a device that still has the file can upload the chunk again)");
+            $"the stored copy of chunk {hash} is damaged and will not be served; it was moved to the chunk store's quarantine. A device that still has the file can upload the chunk again; otherwise the operator must restore it from backup");
 
     static IResult Unavailable(string hash) =>
         Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.ChunkUnavailable,

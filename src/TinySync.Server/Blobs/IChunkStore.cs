@@ -37,6 +37,13 @@ public interface IChunkStore
 
     /// <summary>Deletes a chunk (garbage collection); absent is success.</summary>
     Task DeleteAsync(string hash, CancellationToken ct);
+
+    /// <summary>
+    /// Moves a chunk whose stored bytes failed verification out of the way (kept for the operator under a
+    /// <c>quarantine/</c> name, never served), so the next upload of the chunk stores a good copy instead of being
+    /// skipped as "already stored". Absent is success.
+    /// </summary>
+    Task QuarantineAsync(string hash, CancellationToken ct);
 }
 
 /// <summary>Stored bytes did not match their address: storage corruption, never served to a client.</summary>

@@ -92,6 +92,22 @@ public sealed class LocalChunkStore : IChunkStore
         return Task.CompletedTask;
     }
 
+    /// <inheritdoc />
+    public Task QuarantineAsync(string hash, CancellationToken ct)
+    {
+        var path = PathOf(hash);
+        var dir = Path.Combine(_root, "quarantine");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.Move(path, Path.Combine(dir, $"{hash}.{DateTime.UtcNow:yyyyMMddTHHmmssfffZ}.{Guid.NewGuid():N}"));
+        }
+        catch (FileNotFoundException) { }
+        catch (DirectoryNotFoundException) { }
+        FsyncDirectory(Path.GetDirectoryName(path)!);
+        return Task.CompletedTask;
+    }
+
     // The rename is durable only once the directory entry is on disk.
     static void FsyncDirectory(string dir)
     {

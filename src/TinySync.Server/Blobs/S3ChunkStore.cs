@@ -170,6 +170,22 @@ public sealed class S3ChunkStore : IChunkStore, IDisposable
         return true;
     }, ct);
 
+    /// <inheritdoc />
+    public Task QuarantineAsync(string hash, CancellationToken ct) => RunAsync(async token =>
+    {
+        var quarantined = (Prefix.Length == 0 ? "" : Prefix + "/") + $"quarantine/{hash}.{DateTime.UtcNow:yyyyMMddTHHmmssfffZ}";
+        try
+        {
+            await _s3.CopyObjectAsync(Bucket, KeyOf(hash), Bucket, quarantined, token).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return true;
+        }
+        await _s3.DeleteObjectAsync(Bucket, KeyOf(hash), token).ConfigureAwait(false);
+        return true;
+    }, ct);
+
     async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> action, CancellationToken ct)
     {
         try

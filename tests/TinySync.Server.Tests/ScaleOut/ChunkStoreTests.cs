@@ -91,6 +91,20 @@ public abstract class ChunkStoreTests(Backend backend) : IAsyncLifetime
 
         var e = await Should.ThrowAsync<ChunkCorruptedException>(() => _store.GetAsync(hash, default));
         e.Hash.ShouldBe(hash);
+
+        // Quarantine moves the damaged copy aside, so the next put stores the good bytes instead of skipping them.
+        await _store.QuarantineAsync(hash, default);
+        (await _store.ExistsAsync(hash, default)).ShouldBeFalse();
+        (await _store.GetAsync(hash, default)).ShouldBeNull();
+        await _store.PutAsync(hash, bytes, default);
+        (await _store.GetAsync(hash, default)).ShouldBe(bytes);
+        await _store.DeleteAsync(hash, default);
+        await _store.QuarantineAsync(hash, default); // absent is success
+        if (_store is LocalChunkStore)
+        {
+            var kept = Directory.GetFiles(Path.Combine(_dir.Sub("chunks"), "quarantine")).ShouldHaveSingleItem();
+            (await File.ReadAllBytesAsync(kept)).ShouldBe(bad, "the damaged bytes are kept for the operator");
+        }
     }
 }
 

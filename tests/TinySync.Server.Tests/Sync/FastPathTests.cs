@@ -161,8 +161,9 @@ public abstract class FastPathTests(ServerFixture fixture)
         received.ShouldBeNull("the response must fail, not deliver the damaged bytes as a complete body");
         failure.ShouldNotBeNull();
 
-        // The server stays usable, and a device that has the bytes can repair the chunk.
-        await Server.OverwriteStoredChunkAsync(hash, data);
+        // The server stays usable, and a device that has the bytes repairs the chunk with a plain upload: the
+        // damaged copy was moved to quarantine, so the upload is not skipped as "already stored".
+        (await a.PutChunkRawAsync(hash, data)).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await a.Http.GetByteArrayAsync($"{a.Base}/chunks/{hash}")).ShouldBe(data);
     }
 
