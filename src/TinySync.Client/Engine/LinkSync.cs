@@ -47,6 +47,7 @@ public sealed class LinkSync : IDisposable
     readonly TimeProvider _clock;
     readonly List<string> _pending = [];
     readonly Lock _indexLock = new();
+    long _heapPeak; // managed heap sampled after each commit batch (verbose diagnostics)
 
     void Pending(string line)
     {
@@ -106,7 +107,7 @@ public sealed class LinkSync : IDisposable
             await PullAsync(ct).ConfigureAwait(false);
             var pulled = sw.ElapsedMilliseconds;
             var (plan, scan) = PlanRound();
-            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s)");
+            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s), managed heap {GC.GetTotalMemory(false) >> 20} MiB");
             if (plan.IsEmpty)
             {
                 foreach (var u in scan.Unknown) Pending($"skipped {u} (unreadable or changing); will retry");
@@ -114,7 +115,7 @@ public sealed class LinkSync : IDisposable
             }
             sw.Restart();
             await ExecuteAsync(plan, scan, ct).ConfigureAwait(false);
-            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: executed in {sw.ElapsedMilliseconds} ms");
+            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: executed in {sw.ElapsedMilliseconds} ms, managed heap {GC.GetTotalMemory(false) >> 20} MiB (most {Interlocked.Read(ref _heapPeak) >> 20} MiB seen between commits)");
         }
         return new LinkResult(false, maxRounds, _pending.Count > 0 ? [.. _pending] : ["still changing after the maximum number of rounds; run sync again"]);
     }
@@ -348,20 +349,28 @@ public sealed class LinkSync : IDisposable
             foreach (var h in await _api.MissingChunksAsync(_link.VaultId, slice, ct).ConfigureAwait(false)) missing.Add(h);
         }
 
-        // Which puts wait for which missing chunk; a put is ready when its count reaches zero.
+        // Which puts wait for which missing chunk; a put is ready when its count reaches zero. Most chunks belong to
+        // one file: the first waiter sits in a plain map, further ones (shared content) in a second one.
         var waiting = new int[puts.Count];
-        var waiters = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var firstWaiter = new Dictionary<string, int>(StringComparer.Ordinal);
+        var moreWaiters = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         long total = 0;
         for (var i = 0; i < puts.Count; i++)
         {
             foreach (var c in puts[i].Local.Chunks)
             {
                 if (!missing.Contains(c.Hash)) continue;
-                if (!waiters.TryGetValue(c.Hash, out var list)) waiters[c.Hash] = list = [];
-                if (list.Count > 0 && list[^1] == i) continue; // the same chunk twice in one file
-                list.Add(i);
+                if (firstWaiter.TryAdd(c.Hash, i))
+                {
+                    total += c.Length;
+                }
+                else
+                {
+                    if (!moreWaiters.TryGetValue(c.Hash, out var list)) moreWaiters[c.Hash] = list = [];
+                    if (firstWaiter[c.Hash] == i || (list.Count > 0 && list[^1] == i)) continue; // the same chunk twice in one file
+                    list.Add(i);
+                }
                 waiting[i]++;
-                total += c.Length;
             }
         }
         var ready = System.Threading.Channels.Channel.CreateUnbounded<int>(new() { SingleReader = true });
@@ -411,7 +420,9 @@ public sealed class LinkSync : IDisposable
                 foreach (var (hash, length) in sent)
                 {
                     Interlocked.Add(ref done, length);
-                    if (!waiters.TryGetValue(hash, out var list)) continue;
+                    if (!firstWaiter.TryGetValue(hash, out var first)) continue;
+                    if (--waiting[first] == 0 && !gone[first]) now.Add(first);
+                    if (!moreWaiters.TryGetValue(hash, out var list)) continue;
                     foreach (var i in list)
                     {
                         if (--waiting[i] == 0 && !gone[i]) now.Add(i);
@@ -694,6 +705,8 @@ public sealed class LinkSync : IDisposable
                 }
             }
             _stats.Committed(committed);
+            var heap = GC.GetTotalMemory(false);
+            if (heap > Interlocked.Read(ref _heapPeak)) Interlocked.Exchange(ref _heapPeak, heap);
             using var batch = _index.Begin();
             foreach (var p in model.Dirty)
             {
