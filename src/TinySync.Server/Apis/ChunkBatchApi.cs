@@ -26,7 +26,7 @@ public static class ChunkBatchApi
     public static IEndpointRouteBuilder MapChunkBatchApi(this IEndpointRouteBuilder app)
     {
         var chunks = app.MapGroup("/v1/vaults/{vid}/chunks").RequireDevice().RequireVaultAccess().WithTags("Chunks");
-        chunks.MapPost("/batch", Upload).Accepts<byte[]>(ChunkFrames.MediaType).Produces<ChunkBatchResponse>();
+        chunks.MapPost("/batch", Upload).Accepts<byte[]>(ChunkFrames.MediaType, "application/octet-stream").Produces<ChunkBatchResponse>();
         chunks.MapPost("/fetch", Fetch).Accepts<ChunkFetchRequest>("application/json").Produces<byte[]>(StatusCodes.Status200OK, ChunkFrames.MediaType);
         return app;
     }
