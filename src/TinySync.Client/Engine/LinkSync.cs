@@ -204,7 +204,9 @@ public sealed class LinkSync : IDisposable
 
     (Plan, ScanResult) PlanRound()
     {
-        var previous = _index.LoadLocal();
+        // The remote tree first: the base and the local tree share its objects and strings where they are equal.
+        var remote = _index.LoadRemote();
+        var previous = _index.LoadLocal(remote);
         var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None);
         using (var batch = _index.Begin())
         {
@@ -218,7 +220,7 @@ public sealed class LinkSync : IDisposable
             }
             batch.Commit();
         }
-        var plan = Planner.Make(new Planner.Input(_index.LoadRemote(), _index.LoadBase(), scan, previous, _index.LoadRejected(),
+        var plan = Planner.Make(new Planner.Input(remote, _index.LoadBase(remote), scan, previous, _index.LoadRejected(),
             _deviceName, _clock.GetUtcNow()));
         return (plan, scan);
     }
@@ -618,7 +620,7 @@ public sealed class LinkSync : IDisposable
 
         public RemoteTreeModel Remote => _remote ??= new RemoteTreeModel(index.LoadRemote());
 
-        public RemoteTreeModel Base => _base ??= new RemoteTreeModel(index.LoadBase());
+        public RemoteTreeModel Base => _base ??= new RemoteTreeModel(index.LoadBase(Remote.Items));
     }
 
     Op NewOp(OpKind kind, string path, long @base) =>
