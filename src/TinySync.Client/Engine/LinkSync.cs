@@ -49,16 +49,6 @@ public sealed class LinkSync : IDisposable
     readonly Lock _indexLock = new();
     long _heapPeak; // managed heap sampled after each commit batch (verbose diagnostics)
 
-    // Set by the CLI (runtimeconfig): collect the young generations between batches. The runtime sizes gen0 from
-    // the L3 cache, and VMs report the host's (hundreds of MB): without this, a sync of 100,000 files keeps over
-    // 100 MB of dead batch garbage resident. Off for embedders, whose GC is theirs to tune (decision 0410).
-    static readonly bool CollectBetweenBatches =
-        AppContext.TryGetSwitch("TinySync.Client.CollectBetweenBatches", out var on) && on;
-
-    static void ReleaseBatchGarbage()
-    {
-        if (CollectBetweenBatches) GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
-    }
 
     void Pending(string line)
     {
@@ -118,7 +108,7 @@ public sealed class LinkSync : IDisposable
             await PullAsync(ct).ConfigureAwait(false);
             var pulled = sw.ElapsedMilliseconds;
             var (plan, scan) = PlanRound();
-            ReleaseBatchGarbage();
+            BatchGarbage.Release();
             _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s), managed heap {GC.GetTotalMemory(false) >> 20} MiB");
             if (plan.IsEmpty)
             {
@@ -208,7 +198,7 @@ public sealed class LinkSync : IDisposable
                 batch.SetCursor(after);
                 batch.Commit();
             }
-            ReleaseBatchGarbage();
+            BatchGarbage.Release();
             if (!page.HasMore) break;
         }
     }
@@ -221,6 +211,7 @@ public sealed class LinkSync : IDisposable
         var remote = _index.LoadRemote();
         var previous = _index.LoadLocal(remote);
         var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None);
+        BatchGarbage.Release();
         using (var batch = _index.Begin())
         {
             foreach (var (path, l) in scan.Local)
@@ -720,7 +711,7 @@ public sealed class LinkSync : IDisposable
                 }
             }
             _stats.Committed(committed);
-            ReleaseBatchGarbage();
+            BatchGarbage.Release();
             var heap = GC.GetTotalMemory(false);
             if (heap > Interlocked.Read(ref _heapPeak)) Interlocked.Exchange(ref _heapPeak, heap);
             using var batch = _index.Begin();
@@ -995,7 +986,7 @@ public sealed class LinkSync : IDisposable
                 }
                 batch.Commit();
             }
-            ReleaseBatchGarbage();
+            BatchGarbage.Release();
         }
         finally
         {
