@@ -43,6 +43,8 @@ public sealed class ScanResult
 /// </summary>
 public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats stats)
 {
+    int _ticks; // entries seen, for BatchGarbage
+
     /// <summary>Scans <paramref name="root"/> against the previous local tree.</summary>
     public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct)
     {
@@ -59,6 +61,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             {
                 var state = HashStable(f.Rel, f.Abs, f.Stat, result);
                 if (state is not null) hashed.Add(state);
+                BatchGarbage.Tick(ref _ticks);
                 observer.Progress("scan", Interlocked.Add(ref done, f.Stat.Size), total);
             });
             foreach (var s in hashed) result.Local[s.Path] = s;
@@ -87,6 +90,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             var rel = VaultPath.Combine(dirRel, name);
             var abs = Path.Combine(dirAbs, rawName);
             if (IgnoreRules.IsBuiltIn(name)) continue;
+            BatchGarbage.Tick(ref _ticks);
             FileStat st;
             try
             {

@@ -21,6 +21,14 @@ public interface IChunkStore
     Task PutAsync(string hash, ReadOnlyMemory<byte> content, CancellationToken ct);
 
     /// <summary>
+    /// Stores many chunks with one durability barrier for all of them: when the task completes, every chunk is
+    /// stored atomically and durably, exactly as if <see cref="PutAsync"/> had been called for each (the caller has
+    /// verified every hash; existing chunks are skipped). On failure some chunks may be stored and others not —
+    /// each one whole or absent, never partial.
+    /// </summary>
+    Task PutManyAsync(IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, CancellationToken ct);
+
+    /// <summary>
     /// Reads a whole chunk, verified against its hash; null when absent. Throws <see cref="ChunkCorruptedException"/>
     /// when the stored bytes do not match (the chunk is never served).
     /// </summary>

@@ -141,6 +141,12 @@ public sealed class S3ChunkStore : IChunkStore, IDisposable
     }, ct);
 
     /// <inheritdoc />
+    /// <remarks>S3 has no multi-object PUT: one PUT per chunk, a few at a time. Each is durable when S3 answers.</remarks>
+    public Task PutManyAsync(IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, CancellationToken ct) =>
+        Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+            async (c, token) => await PutAsync(c.Hash, c.Content, token).ConfigureAwait(false));
+
+    /// <inheritdoc />
     public Task<byte[]?> GetAsync(string hash, CancellationToken ct) => RunAsync<byte[]?>(async token =>
     {
         GetObjectResponse response;

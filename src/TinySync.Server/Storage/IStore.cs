@@ -132,6 +132,14 @@ public interface IStore
     /// </summary>
     Task<bool> RegisterChunkAsync(Guid vaultId, string hash, ReadOnlyMemory<byte> content, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>
+    /// <see cref="RegisterChunkAsync"/> for many verified chunks at once: their bytes go to <paramref name="blobs"/>
+    /// with one durability barrier (<see cref="IChunkStore.PutManyAsync"/>), then all are registered in one
+    /// transaction. Returns how many were newly registered. On failure none of the registrations is committed
+    /// (some bytes may be stored, unregistered, for the collector).
+    /// </summary>
+    Task<int> RegisterChunksAsync(Guid vaultId, IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
+
     // ---- Vault sync: history retention -----------------------------------------------------------------------
     /// <summary>
     /// Removes chunk registrations referenced by no live item and no change-log row committed within the retention

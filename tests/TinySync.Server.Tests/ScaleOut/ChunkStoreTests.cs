@@ -46,6 +46,26 @@ public abstract class ChunkStoreTests(Backend backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Put_many_stores_every_chunk_once_skips_held_ones_and_leaves_no_temp_files()
+    {
+        var held = Chunk();
+        await _store.PutAsync(held.Hash, held.Bytes, default);
+        var fresh = Enumerable.Range(0, 20).Select(i => Chunk(100 + i * 50)).ToList();
+        var batch = fresh.Select(c => (c.Hash, (ReadOnlyMemory<byte>)c.Bytes)).ToList();
+        batch.Add((held.Hash, held.Bytes));
+        batch.Add((fresh[0].Hash, fresh[0].Bytes)); // a duplicate in the batch
+
+        await _store.PutManyAsync(batch, default);
+        await _store.PutManyAsync(batch, default); // idempotent
+
+        foreach (var (hash, bytes) in fresh.Append(held)) (await _store.GetAsync(hash, default)).ShouldBe(bytes);
+        if (backend == Backend.Sqlite)
+        {
+            Directory.EnumerateFiles(_dir.Sub("chunks"), "*.tmp", SearchOption.AllDirectories).ShouldBeEmpty();
+        }
+    }
+
+    [Fact]
     public async Task Put_get_exists_and_delete_round_trip()
     {
         var (hash, bytes) = Chunk();
