@@ -20,10 +20,11 @@ public partial class SqlStore
     }
 
     // GET /v1/me in one statement, resolved from the edges at every call like CanAccessAsync: the device row (kind 0),
-    // its groups (kind 1), and every (vault, container) pair it reaches (kind 2). A vault reached through several
-    // groups comes once per group; ORDER BY makes those copies adjacent and the reader keeps the first. Columns of
-    // different types never share a slot. PostgreSQL types a UNION pairwise from the left, so the first branch casts
-    // its NULLs to the column types (SQLite accepts any type name in CAST, and CAST(NULL AS ...) is NULL there).
+    // its groups (kind 1), and every (vault, container) pair it reaches (kind 2), once per group that reaches it.
+    // No ORDER BY: SQLite would sort in temporary B-trees, which cost more than the lookups; the few rows are put in
+    // the documented order here instead (byte order of ids and names, as ORDER BY gives on both databases).
+    // Columns of different types never share a slot. PostgreSQL types a UNION pairwise from the left, so the first
+    // branch casts its NULLs to the column types (SQLite accepts any type name in CAST; CAST(NULL AS ...) is NULL).
     const string MeSql = """
         SELECT 0, d.display_name, d.registered_at, CAST(NULL AS text), CAST(NULL AS uuid), CAST(NULL AS text),
                CAST(NULL AS bigint), CAST(NULL AS text), CAST(NULL AS text), CAST(NULL AS bigint), CAST(NULL AS boolean)
@@ -38,7 +39,6 @@ public partial class SqlStore
         JOIN vaults v ON v.vault_id = gv.vault_id
         LEFT JOIN containers c ON c.vault_id = v.vault_id
         WHERE gd.device_id = @d
-        ORDER BY 1, 4, 5, 8
         """;
 
     /// <inheritdoc />
@@ -49,7 +49,7 @@ public partial class SqlStore
         var registeredAt = default(DateTimeOffset);
         var groups = new List<string>();
         var vaults = new List<MeVault>();
-        List<ContainerView>? containers = null;
+        var byId = new Dictionary<Guid, MeVault>();
         await Sql.EachAsync(c, null, MeSql, r =>
         {
             switch (r.GetInt32(0))
@@ -63,19 +63,35 @@ public partial class SqlStore
                     break;
                 default:
                     var vaultId = Dialect.ReadId(r, 4);
-                    if (vaults.Count == 0 || vaults[^1].VaultId != vaultId)
+                    if (!byId.TryGetValue(vaultId, out var vault))
                     {
-                        containers = [];
-                        vaults.Add(new MeVault(vaultId, r.GetString(5), r.GetInt64(6), containers));
+                        vault = new MeVault(vaultId, r.GetString(5), r.GetInt64(6), new List<ContainerView>());
+                        byId.Add(vaultId, vault);
+                        vaults.Add(vault);
                     }
-                    else if (r.IsDBNull(7) || (containers!.Count > 0 && string.Equals(containers[^1].Name, r.GetString(7), StringComparison.Ordinal)))
-                    {
-                        break; // the same vault (and container) again, reached through another group
-                    }
-                    if (!r.IsDBNull(7)) containers!.Add(ReadContainer(r, 7));
+                    if (r.IsDBNull(7)) break;
+                    var containers = (List<ContainerView>)vault.Containers;
+                    var name = r.GetString(7);
+                    // the same container again when the vault is reached through another group
+                    if (!containers.Exists(x => string.Equals(x.Name, name, StringComparison.Ordinal))) containers.Add(ReadContainer(r, 7));
                     break;
             }
         }, ct, ("@d", Dialect.Id(deviceId))).ConfigureAwait(false);
-        return displayName is null ? null : new MeView(deviceId, displayName, registeredAt, groups, vaults);
+        if (displayName is null) return null;
+        // Group ids and container names are ASCII by validation, so ordinal order is their byte order.
+        groups.Sort(StringComparer.Ordinal);
+        vaults.Sort(static (a, b) => CompareIdBytes(a.VaultId, b.VaultId));
+        foreach (var v in vaults) ((List<ContainerView>)v.Containers).Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return new MeView(deviceId, displayName, registeredAt, groups, vaults);
+    }
+
+    /// <summary>UUIDs in the order of their 16 bytes (RFC 9562 layout): the order of PostgreSQL's uuid and of the canonical text.</summary>
+    static int CompareIdBytes(Guid a, Guid b)
+    {
+        Span<byte> x = stackalloc byte[16];
+        Span<byte> y = stackalloc byte[16];
+        a.TryWriteBytes(x, bigEndian: true, out _);
+        b.TryWriteBytes(y, bigEndian: true, out _);
+        return x.SequenceCompareTo(y);
     }
 }
