@@ -29,7 +29,7 @@ echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg),
 echo "== seed"
 $BENCH seed --data "$SEED"
 
-echo "== authorization decision"
+echo "== authorization decision (load $(cut -d' ' -f1-3 /proc/loadavg))"
 $BENCH authz --data "$SEED" --calls 100000
 
 echo "== where GET /v1/me spends its time (single-threaded, in-process, per call)"
@@ -67,6 +67,12 @@ echo "== memory at rest of the OS process (after one request): server RSS $(rss_
 echo "== GET /v1/me body: server $ME_BYTES bytes (small device: 2 groups, 3 vaults), bare $BARE_BYTES bytes; a device reaching ~250 vaults: $BIG_BYTES bytes"
 
 rps() { awk '/Requests\/sec/ {print $2}'; }
+# CPU time a process used (user + system, clock ticks) and what it comes to per request of a wrk run: a figure that,
+# unlike req/s, hardly depends on how much of the 2 cores the other engineers' builds leave to this run.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+us_per_request() { python3 -c "import sys; t0, t1, n = map(float, sys.argv[1:]); print(f'{(t1 - t0) * 1e6 / $(getconf CLK_TCK) / n:.1f}')" "$1" "$2" "$3"; }
+requests() { awk '/requests in/ {print $1}' "$1"; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 declare -A R
 # Warm-up, discarded: tiered JIT needs a while under load to reach steady state (and longer on a loaded machine:
 # the server's first 15 s ran at ~1,000 req/s, then ~4,000-6,000), so both peers get the same warm-up first.
@@ -75,18 +81,22 @@ wrk -t2 -c32 -d20s "$BARE/v1/me" >/dev/null
 wrk -t2 -c32 -d20s -H "Authorization: Bearer $TOKEN" "$SERVER/v1/me" >/dev/null
 for round in 1 2; do
   echo "== wrk ${WRK_ARGS[*]} round $round"
+  t0=$(ticks "$BPID")
   R[bare$round]=$(wrk "${WRK_ARGS[@]}" "$BARE/v1/me" | tee "$RUN/wrk-bare-$round.txt" | rps)
+  cb=$(us_per_request "$t0" "$(ticks "$BPID")" "$(requests "$RUN/wrk-bare-$round.txt")")
+  t0=$(ticks "$SPID")
   R[server$round]=$(wrk "${WRK_ARGS[@]}" -H "Authorization: Bearer $TOKEN" "$SERVER/v1/me" | tee "$RUN/wrk-server-$round.txt" | rps)
-  echo "   bare endpoint ${R[bare$round]} req/s   tinysync GET /v1/me ${R[server$round]} req/s"
+  cs=$(us_per_request "$t0" "$(ticks "$SPID")" "$(requests "$RUN/wrk-server-$round.txt")")
+  echo "   bare endpoint ${R[bare$round]} req/s (${cb} us CPU/request)   tinysync GET /v1/me ${R[server$round]} req/s (${cs} us CPU/request)   load $(load)"
   grep -E '^\s+(50|99)%' "$RUN/wrk-server-$round.txt" | sed 's/^/   server latency /'
 done
 R[big]=$(wrk "${WRK_ARGS[@]}" -H "Authorization: Bearer $BIG_TOKEN" "$SERVER/v1/me" | tee "$RUN/wrk-big.txt" | rps)
-echo "   tinysync GET /v1/me for a device reaching ~250 vaults: ${R[big]} req/s"
+echo "   tinysync GET /v1/me for a device reaching ~250 vaults: ${R[big]} req/s   load $(load)"
 NON2XX=$(cat "$RUN"/wrk-server-*.txt | awk '/Non-2xx/ {s+=$NF} END {print s+0}')
 echo "   non-2xx responses from the server under wrk: $NON2XX"
 echo "== server RSS after load: $(rss_mib "$SPID") MiB"
 
-echo "== registrations"
+echo "== registrations (load $(load))"
 $BENCH register --url "$SERVER/" --concurrency 16 --seconds 10
 
 python3 - "${R[bare1]}" "${R[server1]}" "${R[bare2]}" "${R[server2]}" <<'PY'
@@ -95,4 +105,5 @@ b1, s1, b2, s2 = map(float, sys.argv[1:])
 b, s = (b1 + b2) / 2, (s1 + s2) / 2
 print(f"== summary: GET /v1/me {s:,.0f} req/s vs bare endpoint {b:,.0f} req/s: bare/server = {b / s:.2f}x (goal: within 2x)")
 PY
+echo "== load at the end: $(load)"
 grep -iE 'warn|fail|error' "$RUN/server.log" | head -5 || true

@@ -16,11 +16,31 @@ public static class Base64Url
         {
             if (!(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_')) return false;
         }
-        var padded = new char[(text.Length + 3) / 4 * 4];
-        for (var i = 0; i < text.Length; i++) padded[i] = text[i] switch { '-' => '+', '_' => '/', var c => c };
-        for (var i = text.Length; i < padded.Length; i++) padded[i] = '=';
-        if (!Convert.TryFromBase64Chars(padded, destination, out var written) || written != destination.Length) return false;
-        // Reject non-canonical encodings (unused low bits set), so one secret has exactly one spelling.
-        return Encode(destination).AsSpan().SequenceEqual(text);
+        // Decoded on the stack (no allocation per authenticated request); the copy holds a secret, so it is wiped.
+        var paddedLength = (text.Length + 3) / 4 * 4;
+        Span<char> padded = paddedLength <= 256 ? stackalloc char[paddedLength] : new char[paddedLength];
+        try
+        {
+            for (var i = 0; i < text.Length; i++) padded[i] = text[i] switch { '-' => '+', '_' => '/', var c => c };
+            padded[text.Length..].Fill('=');
+            if (!Convert.TryFromBase64Chars(padded, destination, out var written) || written != destination.Length) return false;
+        }
+        finally
+        {
+            padded.Clear();
+        }
+        // Reject non-canonical encodings (unused low bits of the last character set), so one secret has exactly
+        // one spelling: exactly the encodings whose re-encoding differs from the text.
+        var unusedBits = text.Length * 6 - destination.Length * 8;
+        return unusedBits == 0 || (Sextet(text[^1]) & ((1 << unusedBits) - 1)) == 0;
     }
+
+    static int Sextet(char c) => c switch
+    {
+        >= 'A' and <= 'Z' => c - 'A',
+        >= 'a' and <= 'z' => c - 'a' + 26,
+        >= '0' and <= '9' => c - '0' + 52,
+        '-' => 62,
+        _ => 63,
+    };
 }

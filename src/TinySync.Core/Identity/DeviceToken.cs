@@ -45,7 +45,36 @@ public sealed class DeviceToken
     public static bool TryParse(string? value, [NotNullWhen(true)] out DeviceToken? token, out string? error)
     {
         token = null;
-        if (string.IsNullOrEmpty(value))
+        var secret = new byte[SecretBytes];
+        if (!TryParse(value, out var id, secret, out error)) return false;
+        token = new DeviceToken(id, secret);
+        return true;
+    }
+
+    /// <summary>
+    /// Parses a presented token without allocating and hashes its secret into <paramref name="hash"/> (32 bytes, the
+    /// stored form), for the server's authentication path; the decoded secret never leaves the stack and is wiped.
+    /// Fails exactly like <see cref="TryParse(string?, out DeviceToken?, out string?)"/>, with the same messages.
+    /// </summary>
+    public static bool TryParseToHash(ReadOnlySpan<char> value, out Guid deviceId, Span<byte> hash, out string? error)
+    {
+        Span<byte> secret = stackalloc byte[SecretBytes];
+        try
+        {
+            if (!TryParse(value, out deviceId, secret, out error)) return false;
+            HashSecret(secret, hash);
+            return true;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    static bool TryParse(ReadOnlySpan<char> value, out Guid id, Span<byte> secret, out string? error)
+    {
+        id = default;
+        if (value.IsEmpty)
         {
             error = "the token is empty";
             return false;
@@ -60,19 +89,17 @@ public sealed class DeviceToken
             error = value.Length < TokenChars ? "the token is truncated" : "the token is too long";
             return false;
         }
-        var idPart = value.AsSpan(Prefix.Length, 36);
-        if (value[Prefix.Length + 36] != '_' || !IsCanonicalUuid(idPart) || !Guid.TryParseExact(idPart, "D", out var id))
+        var idPart = value.Slice(Prefix.Length, 36);
+        if (value[Prefix.Length + 36] != '_' || !IsCanonicalUuid(idPart) || !Guid.TryParseExact(idPart, "D", out id))
         {
             error = "the device id in the token is not a lowercase hyphenated UUID";
             return false;
         }
-        var secret = new byte[SecretBytes];
-        if (!Base64Url.TryDecode(value.AsSpan(Prefix.Length + 37), secret))
+        if (!Base64Url.TryDecode(value[(Prefix.Length + 37)..], secret))
         {
             error = "the token's secret is not 32 bytes of base64url";
             return false;
         }
-        token = new DeviceToken(id, secret);
         error = null;
         return true;
     }
@@ -87,15 +114,26 @@ public sealed class DeviceToken
     /// <summary>Hashes raw secret bytes with the domain separator.</summary>
     public static byte[] HashSecret(ReadOnlySpan<byte> secret)
     {
+        var hash = new byte[32];
+        HashSecret(secret, hash);
+        return hash;
+    }
+
+    static void HashSecret(ReadOnlySpan<byte> secret, Span<byte> hash)
+    {
         Span<byte> buffer = stackalloc byte[DomainSeparator.Length + secret.Length];
         DomainSeparator.CopyTo(buffer);
         secret.CopyTo(buffer[DomainSeparator.Length..]);
-        return SHA256.HashData(buffer);
+        SHA256.HashData(buffer, hash);
+        CryptographicOperations.ZeroMemory(buffer);
     }
 
     /// <summary>Constant-time comparison of this token's hash with a stored hash.</summary>
-    public bool Matches(ReadOnlySpan<byte> storedHash) =>
-        storedHash.Length == 32 && CryptographicOperations.FixedTimeEquals(HashSecret(_secret), storedHash);
+    public bool Matches(ReadOnlySpan<byte> storedHash) => HashMatches(HashSecret(_secret), storedHash);
+
+    /// <summary>Constant-time comparison of a presented token's hash (<see cref="TryParseToHash"/>) with a stored hash.</summary>
+    public static bool HashMatches(ReadOnlySpan<byte> presentedHash, ReadOnlySpan<byte> storedHash) =>
+        presentedHash.Length == 32 && storedHash.Length == 32 && CryptographicOperations.FixedTimeEquals(presentedHash, storedHash);
 
     /// <summary>The full bearer value. Only ever shown once, at registration.</summary>
     public string Reveal() => Prefix + DeviceId.ToString("D") + "_" + Base64Url.Encode(_secret);

@@ -85,7 +85,7 @@ public static class DevicesApi
 
     static async Task<IResult> GetMe(HttpContext http, IStore store, CancellationToken ct) =>
         await store.GetMeAsync(http.Device().DeviceId, ct) is { } me
-            ? TypedResults.Ok(me)
+            ? JsonWire.Ok(me, WireJson.Default.MeView)
             : Problems.Of(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidToken, "this device no longer exists");
 
     static async Task<IResult> RevokeMe(HttpContext http, IStore store, ISignalBus signals, Authenticator auth, TimeProvider clock,

@@ -46,22 +46,24 @@ public sealed class Authenticator(IStore store, AdminToken admin, TimeProvider c
     /// <summary>Resolves the presented device token to a live device, or the problem to answer.</summary>
     public async Task<(AuthenticatedDevice? Device, IResult? Problem)> ResolveDeviceAsync(HttpContext http, CancellationToken ct)
     {
-        if (!TryReadBearer(http, out var presented, out var problem)) return (null, problem);
-        if (!DeviceToken.TryParse(presented, out var token, out var error))
+        if (!TryReadBearerHeader(http, out var header, out var problem)) return (null, problem);
+        // Parsed from the header in place and hashed at once: no copy of the token or its secret on the heap.
+        var presentedHash = new byte[32];
+        if (!DeviceToken.TryParseToHash(BearerValue(header), out var deviceId, presentedHash, out var error))
         {
-            if (admin.Matches(presented))
+            if (admin.Matches(BearerValue(header).ToString()))
                 return (null, Problems.Of(StatusCodes.Status403Forbidden, ProblemCodes.DeviceTokenRequired,
                     "this route acts as a device; the admin token cannot be used here"));
             return (null, Unauthorized(ProblemCodes.MalformedToken, $"the bearer token is not a device token: {error}"));
         }
-        var credential = await store.FindCredentialAsync(token.DeviceId, ct).ConfigureAwait(false);
+        var credential = await store.FindCredentialAsync(deviceId, ct).ConfigureAwait(false);
         // Unknown device and wrong secret answer alike, so device ids cannot be probed.
-        if (credential is null || !token.Matches(credential.Hash))
+        if (credential is null || !DeviceToken.HashMatches(presentedHash, credential.Hash))
             return (null, Unauthorized(ProblemCodes.InvalidToken, "the device token is not valid; run `tinysync register` or `tinysync login` again"));
         if (credential.RevokedAt is not null)
             return (null, Unauthorized(ProblemCodes.DeviceRevoked, "this device was revoked; register it again to get a new device identity"));
-        await TouchAsync(token.DeviceId, ct).ConfigureAwait(false);
-        return (new AuthenticatedDevice(token.DeviceId), null);
+        await TouchAsync(deviceId, ct).ConfigureAwait(false);
+        return (new AuthenticatedDevice(deviceId), null);
     }
 
     async Task TouchAsync(Guid deviceId, CancellationToken ct)
@@ -96,25 +98,39 @@ public sealed class Authenticator(IStore store, AdminToken admin, TimeProvider c
 
     static bool TryReadBearer(HttpContext http, [NotNullWhen(true)] out string? token, [NotNullWhen(false)] out IResult? problem)
     {
-        token = null;
-        var header = http.Request.Headers.Authorization;
-        if (header.Count == 0 || string.IsNullOrWhiteSpace(header[0]))
+        if (!TryReadBearerHeader(http, out var header, out problem))
+        {
+            token = null;
+            return false;
+        }
+        token = BearerValue(header).ToString();
+        return true;
+    }
+
+    /// <summary>The token part of an Authorization header that <see cref="TryReadBearerHeader"/> accepted.</summary>
+    static ReadOnlySpan<char> BearerValue(string header) => header.AsSpan(7).Trim();
+
+    static bool TryReadBearerHeader(HttpContext http, [NotNullWhen(true)] out string? header, [NotNullWhen(false)] out IResult? problem)
+    {
+        header = null;
+        var values = http.Request.Headers.Authorization;
+        if (values.Count == 0 || string.IsNullOrWhiteSpace(values[0]))
         {
             problem = Unauthorized(ProblemCodes.MissingToken, "send 'Authorization: Bearer <token>'");
             return false;
         }
-        if (header.Count > 1)
+        if (values.Count > 1)
         {
             problem = Unauthorized(ProblemCodes.MalformedToken, "send exactly one Authorization header");
             return false;
         }
-        var value = header[0]!;
+        var value = values[0]!;
         if (!value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || value.Length <= 7)
         {
             problem = Unauthorized(ProblemCodes.MalformedToken, "the Authorization header must use the Bearer scheme: 'Bearer <token>'");
             return false;
         }
-        token = value[7..].Trim();
+        header = value;
         problem = null;
         return true;
     }

@@ -33,17 +33,28 @@ public sealed class PrometheusExporter : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (Array.IndexOf(Meters, instrument.Meter.Name) >= 0) listener.EnableMeasurementEvents(instrument);
+            if (Array.IndexOf(Meters, instrument.Meter.Name) >= 0) listener.EnableMeasurementEvents(instrument, new SeenTags());
         };
-        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
-        _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
-        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<long>((i, v, tags, state) => Record(i, v, tags, state));
+        _listener.SetMeasurementEventCallback<int>((i, v, tags, state) => Record(i, v, tags, state));
+        _listener.SetMeasurementEventCallback<double>((i, v, tags, state) => Record(i, v, tags, state));
         _listener.Start();
     }
 
-    void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    /// <summary>
+    /// The tag sets already seen for one instrument, each with its series: a measurement with a known tag set (nearly
+    /// all of them: every request records three) finds its series without formatting its labels. Copy-on-write, so
+    /// lookups take no lock.
+    /// </summary>
+    sealed class SeenTags
     {
-        var series = _series.GetOrAdd((instrument, Labels(tags)), static _ => new Series());
+        public const int Capacity = 1024;
+        public volatile (KeyValuePair<string, object?>[] Tags, Series Series)[] Entries = [];
+    }
+
+    void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
+    {
+        var series = state is SeenTags seen ? Find(seen, instrument, tags) : SeriesOf(instrument, tags);
         lock (series)
         {
             switch (instrument)
@@ -63,6 +74,31 @@ public sealed class PrometheusExporter : IDisposable
                     break;
             }
         }
+    }
+
+    Series SeriesOf(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
+        _series.GetOrAdd((instrument, Labels(tags)), static _ => new Series());
+
+    Series Find(SeenTags seen, Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var (known, series) in seen.Entries)
+            if (SameTags(known, tags)) return series;
+        var found = SeriesOf(instrument, tags); // two tag sets with the same labels share one series, as before
+        lock (seen)
+        {
+            if (seen.Entries.Length < SeenTags.Capacity) seen.Entries = [.. seen.Entries, (tags.ToArray(), found)];
+        }
+        return found;
+    }
+
+    static bool SameTags(KeyValuePair<string, object?>[] known, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (known.Length != tags.Length) return false;
+        for (var i = 0; i < tags.Length; i++)
+        {
+            if (!string.Equals(known[i].Key, tags[i].Key, StringComparison.Ordinal) || !Equals(known[i].Value, tags[i].Value)) return false;
+        }
+        return true;
     }
 
     static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)

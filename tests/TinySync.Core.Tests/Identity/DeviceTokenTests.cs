@@ -66,6 +66,27 @@ public class DeviceTokenTests
         DeviceToken.TryParse(value, out var token, out var error).ShouldBeFalse();
         token.ShouldBeNull();
         error.ShouldNotBeNull().ShouldContain(reason);
+        // the server's allocation-free path refuses the same spellings with the same reason
+        DeviceToken.TryParseToHash(value, out _, new byte[32], out var spanError).ShouldBeFalse();
+        spanError.ShouldBe(error);
+    }
+
+    [Fact]
+    public void The_server_path_parses_to_the_stored_hash_and_compares_it()
+    {
+        for (var i = 0; i < 200; i++) // random secrets exercise every last character, so every canonical ending
+        {
+            var token = DeviceToken.Generate(Guid.CreateVersion7());
+            var hash = new byte[32];
+            DeviceToken.TryParseToHash(token.Reveal(), out var id, hash, out var error).ShouldBeTrue(error);
+            id.ShouldBe(token.DeviceId);
+            hash.ShouldBe(token.ComputeHash());
+            DeviceToken.HashMatches(hash, token.ComputeHash()).ShouldBeTrue();
+            var other = token.ComputeHash();
+            other[31] ^= 1;
+            DeviceToken.HashMatches(hash, other).ShouldBeFalse();
+            DeviceToken.HashMatches(hash, other.AsSpan(0, 31)).ShouldBeFalse();
+        }
     }
 
     [Fact]

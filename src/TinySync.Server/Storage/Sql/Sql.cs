@@ -81,6 +81,14 @@ internal static class Sql
         return list;
     }
 
+    /// <summary>Runs a query and hands every row to <paramref name="row"/>, for answers assembled from several row kinds.</summary>
+    public static async Task EachAsync(DbConnection c, DbTransaction? tx, string sql, Action<DbDataReader> row, CancellationToken ct, params (string, object?)[] ps)
+    {
+        await using var lease = Rent(c, tx, sql, ps);
+        await using var r = await lease.Command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) row(r);
+    }
+
     public static async Task<T?> FirstOrDefaultAsync<T>(DbConnection c, DbTransaction? tx, string sql, Func<DbDataReader, T> map, CancellationToken ct, params (string, object?)[] ps)
         where T : class
     {

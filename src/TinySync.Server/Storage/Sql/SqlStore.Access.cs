@@ -12,12 +12,6 @@ public partial class SqlStore
         LIMIT 1
         """;
 
-    const string ReachableVaults = """
-        SELECT DISTINCT gv.vault_id FROM group_devices gd
-        JOIN group_vaults gv ON gv.group_id = gd.group_id
-        WHERE gd.device_id = @d
-        """;
-
     /// <inheritdoc />
     public async Task<bool> CanAccessAsync(Guid deviceId, Guid vaultId, CancellationToken ct)
     {
@@ -25,23 +19,79 @@ public partial class SqlStore
         return await Sql.ScalarAsync(c, null, CanAccessSql, ct, ("@d", Dialect.Id(deviceId)), ("@v", Dialect.Id(vaultId))).ConfigureAwait(false) is not null;
     }
 
+    // GET /v1/me in one statement, resolved from the edges at every call like CanAccessAsync: the device row (kind 0),
+    // its groups (kind 1), and every (vault, container) pair it reaches (kind 2), once per group that reaches it.
+    // No ORDER BY: SQLite would sort in temporary B-trees, which cost more than the lookups; the few rows are put in
+    // the documented order here instead (byte order of ids and names, as ORDER BY gives on both databases).
+    // Columns of different types never share a slot. PostgreSQL types a UNION pairwise from the left, so the first
+    // branch casts its NULLs to the column types (SQLite accepts any type name in CAST; CAST(NULL AS ...) is NULL).
+    const string MeSql = """
+        SELECT 0, d.display_name, d.registered_at, CAST(NULL AS text), CAST(NULL AS uuid), CAST(NULL AS text),
+               CAST(NULL AS bigint), CAST(NULL AS text), CAST(NULL AS text), CAST(NULL AS bigint), CAST(NULL AS boolean)
+        FROM devices d WHERE d.device_id = @d
+        UNION ALL
+        SELECT 1, NULL, NULL, gd.group_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM group_devices gd WHERE gd.device_id = @d
+        UNION ALL
+        SELECT 2, NULL, NULL, NULL, v.vault_id, v.name, v.head_seq, c.name, c.namespace, c.max_file_bytes, c.read_only
+        FROM group_devices gd
+        JOIN group_vaults gv ON gv.group_id = gd.group_id
+        JOIN vaults v ON v.vault_id = gv.vault_id
+        LEFT JOIN containers c ON c.vault_id = v.vault_id
+        WHERE gd.device_id = @d
+        """;
+
     /// <inheritdoc />
     public async Task<MeView?> GetMeAsync(Guid deviceId, CancellationToken ct)
     {
         await using var c = await ReadAsync(ct).ConfigureAwait(false);
-        var d = ("@d", Dialect.Id(deviceId));
-        var device = await Sql.FirstOrDefaultAsync(c, null, "SELECT display_name, registered_at FROM devices WHERE device_id = @d",
-            r => new MeView(deviceId, r.GetString(0), Dialect.ReadTime(r, 1), [], []), ct, d!).ConfigureAwait(false);
-        if (device is null) return null;
-        var groups = await Sql.ListAsync(c, null, "SELECT group_id FROM group_devices WHERE device_id = @d ORDER BY group_id",
-            r => r.GetString(0), ct, d!).ConfigureAwait(false);
-        if (groups.Count == 0) return device with { Groups = groups };
-        var vaults = await Sql.ListAsync(c, null,
-            $"SELECT v.vault_id, v.name, v.head_seq FROM vaults v WHERE v.vault_id IN ({ReachableVaults}) ORDER BY v.vault_id",
-            r => new MeVault(Dialect.ReadId(r, 0), r.GetString(1), r.GetInt64(2), []), ct, d!).ConfigureAwait(false);
-        var containers = (await Sql.ListAsync(c, null,
-            $"SELECT vault_id, name, namespace, max_file_bytes, read_only FROM containers WHERE vault_id IN ({ReachableVaults}) ORDER BY name",
-            r => (Vault: Dialect.ReadId(r, 0), Container: ReadContainer(r, 1)), ct, d!).ConfigureAwait(false)).ToLookup(x => x.Vault, x => x.Container);
-        return device with { Groups = groups, Vaults = vaults.Select(v => v with { Containers = containers[v.VaultId].ToList() }).ToList() };
+        string? displayName = null;
+        var registeredAt = default(DateTimeOffset);
+        var groups = new List<string>();
+        var vaults = new List<MeVault>();
+        var byId = new Dictionary<Guid, MeVault>();
+        await Sql.EachAsync(c, null, MeSql, r =>
+        {
+            switch (r.GetInt32(0))
+            {
+                case 0:
+                    displayName = r.GetString(1);
+                    registeredAt = Dialect.ReadTime(r, 2);
+                    break;
+                case 1:
+                    groups.Add(r.GetString(3));
+                    break;
+                default:
+                    var vaultId = Dialect.ReadId(r, 4);
+                    if (!byId.TryGetValue(vaultId, out var vault))
+                    {
+                        vault = new MeVault(vaultId, r.GetString(5), r.GetInt64(6), new List<ContainerView>());
+                        byId.Add(vaultId, vault);
+                        vaults.Add(vault);
+                    }
+                    if (r.IsDBNull(7)) break;
+                    var containers = (List<ContainerView>)vault.Containers;
+                    var name = r.GetString(7);
+                    // the same container again when the vault is reached through another group
+                    if (!containers.Exists(x => string.Equals(x.Name, name, StringComparison.Ordinal))) containers.Add(ReadContainer(r, 7));
+                    break;
+            }
+        }, ct, ("@d", Dialect.Id(deviceId))).ConfigureAwait(false);
+        if (displayName is null) return null;
+        // Group ids and container names are ASCII by validation, so ordinal order is their byte order.
+        groups.Sort(StringComparer.Ordinal);
+        vaults.Sort(static (a, b) => CompareIdBytes(a.VaultId, b.VaultId));
+        foreach (var v in vaults) ((List<ContainerView>)v.Containers).Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return new MeView(deviceId, displayName, registeredAt, groups, vaults);
+    }
+
+    /// <summary>UUIDs in the order of their 16 bytes (RFC 9562 layout): the order of PostgreSQL's uuid and of the canonical text.</summary>
+    static int CompareIdBytes(Guid a, Guid b)
+    {
+        Span<byte> x = stackalloc byte[16];
+        Span<byte> y = stackalloc byte[16];
+        a.TryWriteBytes(x, bigEndian: true, out _);
+        b.TryWriteBytes(y, bigEndian: true, out _);
+        return x.SequenceCompareTo(y);
     }
 }
