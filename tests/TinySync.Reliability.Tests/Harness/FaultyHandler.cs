@@ -98,9 +98,10 @@ public sealed partial class FaultyHandler(HttpMessageHandler inner, FaultProfile
             logPages.Add(bytes);
             response.Content = Json(bytes).Content;
         }
-        else if (isChunk && request.Method == HttpMethod.Get && response.StatusCode == HttpStatusCode.OK && dice.Roll("reset_download", key, profile.ResetMidBody))
+        if (response.StatusCode == HttpStatusCode.OK && dice.Roll("reset_download", key, isChunk ? profile.ResetMidBody : profile.ResetMidBody / 2))
         {
-            counts.Add("reset_mid_download");
+            // the answer breaks off half way: a chunk mid-download, or a log page, tree page or ops result mid-body
+            counts.Add(isChunk ? "reset_mid_download" : "reset_mid_response");
             var bytes = await response.Content.ReadAsByteArrayAsync(ct);
             var content = new StreamContent(new BrokenStream(bytes, bytes.Length / 2));
             foreach (var h in response.Content.Headers) content.Headers.TryAddWithoutValidation(h.Key, h.Value);
