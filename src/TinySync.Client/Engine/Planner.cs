@@ -135,15 +135,16 @@ public static class Planner
                 plan.Actions.Add(new ConflictRename(path, name, l, $"'{path}' changed both here and on the server"));
             }
         }
-        KeepDirectoriesWithSurvivors(input, plan);
+        KeepDirectoriesWithSurvivors(input, plan, Taken);
         return plan;
     }
 
     /// <summary>
     /// A directory the server deleted is not deleted here while something under it survives (an edit or a new file:
-    /// edit beats delete); it is re-created on the server instead.
+    /// edit beats delete); it is re-created on the server instead. When the server has a file at that path now, the
+    /// folder cannot be re-created there: it keeps its contents under a conflict name and the file takes the path.
     /// </summary>
-    static void KeepDirectoriesWithSurvivors(Input input, Plan plan)
+    static void KeepDirectoriesWithSurvivors(Input input, Plan plan, Func<string, bool> taken)
     {
         var dirDeletes = plan.Actions.OfType<LocalDelete>().Where(d => d.Expected.Kind == ItemKind.Dir).ToList();
         if (dirDeletes.Count == 0) return;
@@ -162,7 +163,15 @@ public static class Planner
         {
             if (!keep.Contains(d.Path)) continue;
             var i = plan.Actions.IndexOf(d);
-            plan.Actions[i] = new UploadMkdir(d.Path, 0);
+            if (input.Remote.TryGetValue(d.Path, out var r) && r.Kind != ItemKind.Dir)
+            {
+                var name = ConflictNames.For(d.Path, input.DeviceName, input.Now, taken);
+                plan.Actions[i] = new ConflictRename(d.Path, name, d.Expected, $"'{d.Path}' became a file on the server while this folder holds changes");
+            }
+            else
+            {
+                plan.Actions[i] = new UploadMkdir(d.Path, 0);
+            }
         }
     }
 

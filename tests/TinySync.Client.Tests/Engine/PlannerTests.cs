@@ -88,6 +88,17 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void A_folder_with_a_new_file_inside_that_became_a_file_on_the_server_moves_aside_under_a_conflict_name()
+    {
+        // reliability seed 52: re-creating the folder could never commit (a file holds the path), so sync never converged
+        var plan = Make([File("d2", 9, "h9")], [Dir("d2", 2), File("d2/b.txt", 3, "h1")], [LocalDir("d2", 7), Local("d2/e", 8, "h1")]);
+        var c = plan.Actions.OfType<ConflictRename>().ShouldHaveSingleItem();
+        c.Path.ShouldBe("d2");
+        c.NewPath.ShouldBe("d2 (conflict from laptop 2026-11-22 100000)");
+        plan.Actions.OfType<UploadMkdir>().ShouldBeEmpty();
+    }
+
+    [Fact]
     public void A_rename_is_detected_by_inode_and_sent_as_a_move()
     {
         var plan = Make([File("old", 4, "h1")], [File("old", 4, "h1")], [Local("new", 42, "h1")], previous: [Local("old", 42, "h1")]);
