@@ -170,8 +170,12 @@ public sealed class LinkSync : IDisposable
             if (page.Entries.Count == 0) break;
             model ??= new RemoteTreeModel(_index.LoadRemote());
             model.Dirty.Clear();
+            var advanced = false;
             foreach (var e in page.Entries)
             {
+                // a duplicated or stale page (a retry, a proxy): never replay what the cursor has passed, never go back
+                if (e.Seq <= after) continue;
+                advanced = true;
                 after = e.Seq;
                 if (!string.Equals(e.Container, _link.Container, StringComparison.Ordinal)) continue;
                 if (e.DeviceId == _api.DeviceId) _stats.Echo(); // our own row: already applied at commit; the model keeps it idempotent
@@ -187,7 +191,7 @@ public sealed class LinkSync : IDisposable
                 batch.SetCursor(after);
                 batch.Commit();
             }
-            if (!page.HasMore) break;
+            if (!page.HasMore || !advanced) break;
         }
     }
 

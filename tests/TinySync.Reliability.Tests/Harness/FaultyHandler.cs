@@ -11,7 +11,7 @@ namespace TinySync.Reliability.Tests.Harness;
 /// One instance per sync cycle; the socket handler underneath is shared.
 /// </summary>
 public sealed partial class FaultyHandler(HttpMessageHandler inner, FaultProfile profile, FaultDice? dice, FaultCounts counts,
-    LogPageCache logPages, Func<Task> restartServer, CrashSwitch crash) : DelegatingHandler(inner)
+    LogPageCache logPages, Func<Task> restartServer, CrashSwitch crash, CursorWatch cursor) : DelegatingHandler(inner)
 {
     /// <summary>The device is offline: every request fails as if the network were down.</summary>
     public bool Offline { get; init; }
@@ -19,11 +19,19 @@ public sealed partial class FaultyHandler(HttpMessageHandler inner, FaultProfile
     [GeneratedRegex("/v1/vaults/[0-9a-fA-F-]{36}")]
     private static partial Regex VaultSegment();
 
+    [GeneratedRegex("[?&]after=([0-9]+)")]
+    private static partial Regex AfterParameter();
+
     static string Key(HttpRequestMessage r) => r.Method.Method + " " + VaultSegment().Replace(r.RequestUri!.PathAndQuery, "/v1/vaults/V");
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
         crash.ThrowIfDead();
+        if (request.Method == HttpMethod.Get && request.RequestUri!.AbsolutePath.EndsWith("/log", StringComparison.Ordinal)
+            && AfterParameter().Match(request.RequestUri.Query) is { Success: true } m)
+        {
+            cursor.Observe(long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        }
         if (Offline)
         {
             counts.Add("offline_refused");
@@ -199,5 +207,35 @@ public sealed class CrashSwitch
             counts.Add(kind);
         }
         throw new SimulatedCrash(_where);
+    }
+}
+
+/// <summary>
+/// The device's log cursor as its requests show it (across engine instances and crashes): it must never go back, or
+/// the engine replayed a duplicated or stale page over newer state.
+/// </summary>
+public sealed class CursorWatch
+{
+    long _max = -1;
+    readonly List<string> _regressions = [];
+
+    public void Observe(long after)
+    {
+        lock (_regressions)
+        {
+            if (after < _max) _regressions.Add($"log cursor went back from {_max} to {after}");
+            _max = Math.Max(_max, after);
+        }
+    }
+
+    /// <summary>Regressions seen since the last call.</summary>
+    public IReadOnlyList<string> Drain()
+    {
+        lock (_regressions)
+        {
+            var r = _regressions.ToList();
+            _regressions.Clear();
+            return r;
+        }
     }
 }

@@ -161,7 +161,7 @@ public sealed class Scenario
         _cycles++;
         var dice = faults ? new FaultDice(_seed, d.Index, _cycles) : null;
         var crash = new CrashSwitch();
-        var handler = new FaultyHandler(d.Sockets, _profile, dice, _faults, d.LogPages, _server.RestartAsync, crash) { Offline = d.Offline };
+        var handler = new FaultyHandler(d.Sockets, _profile, dice, _faults, d.LogPages, _server.RestartAsync, crash, d.Cursor) { Offline = d.Offline };
         var disk = new FaultyDisk(RealFileSystem.Instance, d.Folder, _profile, dice, _faults, crash);
         using var api = new DeviceApiClient(_server.Url, d.Identity.Token, faults ? FaultyRetry : CleanRetry, handler);
         LinkResult? result = null;
@@ -186,6 +186,7 @@ public sealed class Scenario
             _violations.Add($"robustness: a sync cycle of {d.Name} threw {e.GetType().Name} (not a ClientException): {e.Message}");
         }
         Step($"{d.Name}: sync{(faults ? "" : " (clean)")}{(d.Offline ? " while offline" : "")} -> {outcome}");
+        foreach (var back in d.Cursor.Drain()) _violations.Add($"log replay: {d.Name}'s {back} (step {_steps.Count})");
         CheckNoTornFile(d);
         return result;
     }

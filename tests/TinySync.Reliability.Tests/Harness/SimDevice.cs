@@ -26,6 +26,7 @@ public sealed class SimDevice : IDisposable
     public Link Link { get; set; } = null!;
     public bool Offline { get; set; }
     public LogPageCache LogPages { get; } = new();
+    public CursorWatch Cursor { get; } = new();
 
     /// <summary>The socket pool outlives engine instances (like the OS's), so restarts leave stale pooled connections.</summary>
     public SocketsHttpHandler Sockets { get; } = new() { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30), MaxConnectionsPerServer = 16 };
