@@ -23,6 +23,7 @@ public sealed class ScenarioTests(ServerFixture fixture, ITestOutputHelper outpu
         {
             for (var seed = settings.SeedStart; sw.Elapsed < soak; seed++)
             {
+                if (!settings.Includes(seed)) continue;
                 var r = await Scenario.RunAsync(seed, fixture.Host);
                 results.Add(r);
                 if (!r.Ok) output.WriteLine(r.Report());
@@ -31,8 +32,9 @@ public sealed class ScenarioTests(ServerFixture fixture, ITestOutputHelper outpu
         }
         else
         {
-            for (var seed = settings.SeedStart; seed < settings.SeedStart + settings.Scenarios; seed++)
+            for (var seed = settings.SeedStart; results.Count < settings.Scenarios; seed++)
             {
+                if (!settings.Includes(seed)) continue;
                 var r = await Scenario.RunAsync(seed, fixture.Host);
                 results.Add(r);
                 if (!r.Ok) output.WriteLine(r.Report());

@@ -17,6 +17,12 @@ public sealed record FaultProfile(string Name)
     public double DiskFull { get; init; }
     public double PermissionDenied { get; init; }
     public double RestartInFlight { get; init; }
+    /// <summary>
+    /// Chance that the user edits the folder while its sync runs: during the scan (at a directory listing), before the
+    /// uploads (at the missing-chunks query) or between a commit's answer and the index update. Never between a
+    /// download's last check and its rename, the window decision 0405 accepts.
+    /// </summary>
+    public double MidCycleEdit { get; init; }
     /// <summary>Chance that a scenario step restarts the server (between cycles).</summary>
     public double RestartStep { get; init; }
 
@@ -27,7 +33,7 @@ public sealed record FaultProfile(string Name)
         DropRequest = 0.05, DropResponse = 0.06, Duplicate = 0.06, Delay = 0.05, ResetMidBody = 0.10, StaleLogPage = 0.25,
     };
 
-    public static readonly FaultProfile Crashes = new("crash") { Crash = 0.03, CrashAfterCommit = 0.3 };
+    public static readonly FaultProfile Crashes = new("crash") { Crash = 0.03, CrashAfterCommit = 0.3, MidCycleEdit = 0.15 };
 
     public static readonly FaultProfile Disk = new("disk") { DiskFull = 0.10, PermissionDenied = 0.06 };
 

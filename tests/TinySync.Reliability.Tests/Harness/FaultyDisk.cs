@@ -7,7 +7,8 @@ namespace TinySync.Reliability.Tests.Harness;
 /// The engine's file-system seam with faults: disk full (ENOSPC) and permission denied on writes, and the client
 /// process dying at any call (mid-download included: a write to the temporary file). One instance per sync cycle.
 /// </summary>
-public sealed class FaultyDisk(IFileSystem inner, string root, FaultProfile profile, FaultDice? dice, FaultCounts counts, CrashSwitch crash) : IFileSystem
+public sealed class FaultyDisk(IFileSystem inner, string root, FaultProfile profile, FaultDice? dice, FaultCounts counts, CrashSwitch crash,
+    Action? userEdit = null) : IFileSystem
 {
     string Key(string op, string path)
     {
@@ -47,6 +48,7 @@ public sealed class FaultyDisk(IFileSystem inner, string root, FaultProfile prof
     public IEnumerable<string> List(string directory)
     {
         Enter("list", directory, crashWeight: 0.1);
+        if (dice is not null && userEdit is not null && dice.Roll("user_edit", Key("list", directory), profile.MidCycleEdit)) userEdit();
         return inner.List(directory);
     }
 

@@ -11,7 +11,7 @@ namespace TinySync.Reliability.Tests.Harness;
 /// One instance per sync cycle; the socket handler underneath is shared.
 /// </summary>
 public sealed partial class FaultyHandler(HttpMessageHandler inner, FaultProfile profile, FaultDice? dice, FaultCounts counts,
-    LogPageCache logPages, Func<Task> restartServer, CrashSwitch crash, CursorWatch cursor) : DelegatingHandler(inner)
+    LogPageCache logPages, Func<Task> restartServer, CrashSwitch crash, CursorWatch cursor, Action? userEdit = null) : DelegatingHandler(inner)
 {
     /// <summary>The device is offline: every request fails as if the network were down.</summary>
     public bool Offline { get; init; }
@@ -55,6 +55,11 @@ public sealed partial class FaultyHandler(HttpMessageHandler inner, FaultProfile
             counts.Add("delay");
             await Task.Delay(1 + dice.Int("delay_ms", key, 40), ct);
         }
+        if (userEdit is not null && request.Method == HttpMethod.Post && path.EndsWith("/chunks/missing", StringComparison.Ordinal)
+            && dice.Roll("user_edit", key, profile.MidCycleEdit))
+        {
+            userEdit(); // the user saves a file after the scan, before the upload reads it
+        }
         if (dice.Roll("drop_request", key, profile.DropRequest))
         {
             counts.Add("drop_request");
@@ -94,6 +99,10 @@ public sealed partial class FaultyHandler(HttpMessageHandler inner, FaultProfile
             counts.Add("drop_response");
             response.Dispose();
             throw new HttpRequestException("injected: connection reset after the server answered");
+        }
+        if (isOps && userEdit is not null && dice.Roll("user_edit_after_commit", key, profile.MidCycleEdit))
+        {
+            userEdit(); // between the server's commit and the engine's index update
         }
         if (isOps && dice.Roll("crash_after_commit", key, profile.CrashAfterCommit))
         {

@@ -50,6 +50,8 @@ public sealed class Scenario
     readonly List<string> _violations = [];
     readonly FaultCounts _faults = new();
     readonly List<SimDevice> _devices = [];
+    readonly UserOps _midCycleOps;
+    readonly Lock _midCycleLock = new();
     int _cycles;
     Guid _vault;
 
@@ -59,6 +61,8 @@ public sealed class Scenario
         _server = server;
         _profile = profile ?? FaultProfile.For(seed);
         _rng = new Random(seed);
+        // its own stream, so scenarios without mid-cycle edits draw exactly what they drew before these existed
+        _midCycleOps = new UserOps(new Random(unchecked(seed * 31 + 7)), _ledger);
     }
 
     public static async Task<ScenarioResult> RunAsync(int seed, ServerHost server, FaultProfile? profile = null)
@@ -81,7 +85,10 @@ public sealed class Scenario
         return new ScenarioResult(seed, s._profile, s._steps, s._violations, s._faults, s._cycles, sw.Elapsed);
     }
 
-    void Step(string text) => _steps.Add($"{_steps.Count + 1,3}. {text}");
+    void Step(string text)
+    {
+        lock (_steps) _steps.Add($"{_steps.Count + 1,3}. {text}");
+    }
 
     async Task RunCoreAsync(string root)
     {
@@ -161,8 +168,18 @@ public sealed class Scenario
         _cycles++;
         var dice = faults ? new FaultDice(_seed, d.Index, _cycles) : null;
         var crash = new CrashSwitch();
-        var handler = new FaultyHandler(d.Sockets, _profile, dice, _faults, d.LogPages, _server.RestartAsync, crash, d.Cursor) { Offline = d.Offline };
-        var disk = new FaultyDisk(RealFileSystem.Instance, d.Folder, _profile, dice, _faults, crash);
+        void UserEdit()
+        {
+            lock (_midCycleLock)
+            {
+                var what = _midCycleOps.Apply(d);
+                if (what is null) return;
+                _faults.Add("user_edit_mid_cycle");
+                Step($"{d.Name}: {what} (while {d.Name}'s sync runs)");
+            }
+        }
+        var handler = new FaultyHandler(d.Sockets, _profile, dice, _faults, d.LogPages, _server.RestartAsync, crash, d.Cursor, UserEdit) { Offline = d.Offline };
+        var disk = new FaultyDisk(RealFileSystem.Instance, d.Folder, _profile, dice, _faults, crash, UserEdit);
         using var api = new DeviceApiClient(_server.Url, d.Identity.Token, faults ? FaultyRetry : CleanRetry, handler);
         LinkResult? result = null;
         string outcome;
