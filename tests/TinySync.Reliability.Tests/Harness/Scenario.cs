@@ -41,6 +41,12 @@ public sealed class Scenario
     static readonly RetryPolicy FaultyRetry = new(6, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(80));
     static readonly RetryPolicy CleanRetry = new(8, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(500));
 
+    /// <summary>
+    /// <c>TINYSYNC_SAME_SIZE_REWRITES=1</c> adds in-place same-size rewrites to the user's operations (exploration
+    /// only: it changes what every seed does, and it is not in the CI set; see docs/reliability.md).
+    /// </summary>
+    static readonly bool SameSizeRewrites = Environment.GetEnvironmentVariable("TINYSYNC_SAME_SIZE_REWRITES") == "1";
+
     readonly int _seed;
     readonly ServerHost _server;
     readonly FaultProfile _profile;
@@ -103,7 +109,7 @@ public sealed class Scenario
             d.Link = d.State.AddLink(_vault, null, "default", d.Folder);
             _devices.Add(d);
         }
-        var ops = new UserOps(_rng, _ledger);
+        var ops = new UserOps(_rng, _ledger, SameSizeRewrites);
         var steps = _rng.Next(20, 41);
         for (var i = 0; i < steps; i++)
         {

@@ -9,7 +9,7 @@ namespace TinySync.Reliability.Tests.Harness;
 /// case-only renames, a file becoming a directory and back. Names come from a small pool so devices collide often.
 /// Never two names that differ only in case side by side on one device (a case-insensitive user).
 /// </summary>
-public sealed class UserOps(Random rng, Ledger ledger)
+public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = false)
 {
     static readonly string[] FileNames = ["a.txt", "b.txt", "c.bin", "notes.md", "e"];
     static readonly string[] DirNames = ["d1", "d2", "docs", "x"];
@@ -27,9 +27,10 @@ public sealed class UserOps(Random rng, Ledger ledger)
     public string? Apply(SimDevice d)
     {
         var (files, dirs) = Listing(d.Folder);
-        var total = Kinds.Sum(k => k.Weight);
+        var kinds = sameSizeRewrites ? [.. Kinds, ("rewrite", 10)] : Kinds;
+        var total = kinds.Sum(k => k.Weight);
         var pick = rng.Next(total);
-        var kind = Kinds.First(k => (pick -= k.Weight) < 0).Kind;
+        var kind = kinds.First(k => (pick -= k.Weight) < 0).Kind;
         return kind switch
         {
             "create" => Create(d, dirs),
@@ -45,6 +46,7 @@ public sealed class UserOps(Random rng, Ledger ledger)
             "case" => files.Count + dirs.Count == 0 ? null : CaseRename(d, Pick([.. files, .. dirs])),
             "file2dir" => files.Count == 0 ? null : FileToDir(d, Pick(files)),
             "dir2file" => dirs.Count == 0 ? null : DirToFile(d, Pick(dirs)),
+            "rewrite" => files.Count == 0 ? null : Rewrite(d, Pick(files)),
             _ => null,
         };
     }
@@ -129,6 +131,21 @@ public sealed class UserOps(Random rng, Ledger ledger)
     {
         Supersede(d, rel, "overwrote");
         return Write(d, rel, NewContent(d), "modify");
+    }
+
+    /// <summary>New bytes, same size, same inode: only the mtime tells the scanner (a fast editor's save).</summary>
+    string? Rewrite(SimDevice d, string rel)
+    {
+        var old = File.ReadAllBytes(Abs(d, rel));
+        if (old.Length < 12) return null;
+        Supersede(d, rel, "rewrote");
+        var header = Encoding.UTF8.GetBytes($"r{++_writes}:");
+        var content = old.ToArray();
+        header.CopyTo(content, 0);
+        rng.NextBytes(content.AsSpan(header.Length, Math.Min(8, content.Length - header.Length)));
+        ledger.Wrote(content, $"{d.Name} rewrite {rel}");
+        using (var s = new FileStream(Abs(d, rel), FileMode.Open)) s.Write(content);
+        return $"rewrite {rel} in place, same size ({content.Length} B, {Ledger.Hash(content)[..8]})";
     }
 
     string Append(SimDevice d, string rel)
