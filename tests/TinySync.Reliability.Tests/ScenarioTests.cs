@@ -47,6 +47,30 @@ public sealed class ScenarioTests(ServerFixture fixture, ITestOutputHelper outpu
         Assert.True(failed.Count == 0, summary + "\n" + string.Join("\n", failed.Take(3).Select(r => r.Report())));
     }
 
+    /// <summary>
+    /// The coarse-clock world (1 s modification times, same-size in-place rewrites) on a fixed set of seeds: a file
+    /// rewritten within the timestamp tick of the scan that recorded it must still be seen as changed.
+    /// </summary>
+    [Fact]
+    public async Task Seeded_scenarios_on_a_coarse_clock_file_system_keep_every_invariant()
+    {
+        var results = new List<ScenarioResult>();
+        var sw = Stopwatch.StartNew();
+        for (var seed = CoarseClockFirstSeed; seed < CoarseClockFirstSeed + CoarseClockScenarios; seed++)
+        {
+            var r = await Scenario.RunAsync(seed, fixture.Host, options: ScenarioOptions.CoarseClock);
+            results.Add(r);
+            if (!r.Ok) output.WriteLine(r.Report());
+        }
+        var summary = Summary(results, sw.Elapsed);
+        output.WriteLine(summary);
+        var failed = results.Where(r => !r.Ok).ToList();
+        Assert.True(failed.Count == 0, summary + "\n" + string.Join("\n", failed.Take(3).Select(r => r.Report())));
+    }
+
+    const int CoarseClockFirstSeed = 9000;
+    const int CoarseClockScenarios = 24;
+
     /// <summary>Scenarios run, by profile, faults injected by kind, failing seeds.</summary>
     public static string Summary(IReadOnlyList<ScenarioResult> results, TimeSpan elapsed)
     {

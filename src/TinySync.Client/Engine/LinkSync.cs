@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using TinySync.Client.Api;
 using TinySync.Client.FileSystem;
 using TinySync.Client.Index;
@@ -28,6 +29,8 @@ public sealed class LinkSync : IDisposable
     const int OpsBatchSize = 500;
     const int MissingBatchSize = 1000;
     const int TransferParallelism = 16;
+    const string ScanStartedKey = "scan_started_ns";
+    const long RacyWindowNs = 2_000_000_000;
 
     readonly Link _link;
     readonly IDeviceApi _api;
@@ -200,7 +203,14 @@ public sealed class LinkSync : IDisposable
     (Plan, ScanResult) PlanRound()
     {
         var previous = _index.LoadLocal();
-        var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None);
+        // Records whose mtime is within the coarsest timestamp granularity (FAT: 2 s) of the previous scan's start are
+        // hashed again: the file may have changed since without its size or mtime changing. The file system's clock
+        // is the wall clock, so this is not _clock (which tests may fake for conflict names).
+        var started = DateTimeOffset.UtcNow;
+        var trustBefore = long.TryParse(_index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var last)
+            ? last - RacyWindowNs : long.MaxValue;
+        var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None, trustBefore);
+        _index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
         using (var batch = _index.Begin())
         {
             foreach (var (path, l) in scan.Local)

@@ -43,9 +43,17 @@ public sealed class ScanResult
 /// </summary>
 public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats stats)
 {
-    /// <summary>Scans <paramref name="root"/> against the previous local tree.</summary>
-    public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct)
+    long _trustBeforeNs = long.MaxValue;
+
+    /// <summary>
+    /// Scans <paramref name="root"/> against the previous local tree. A previous record is trusted on size, mtime and
+    /// inode only if its mtime lies before <paramref name="trustMtimeBeforeNs"/>: a file written in the same timestamp
+    /// tick as the scan that recorded it can change again without its size or mtime changing ("racily clean", as git
+    /// calls it), so such files are hashed again.
+    /// </summary>
+    public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long trustMtimeBeforeNs = long.MaxValue)
     {
+        _trustBeforeNs = trustMtimeBeforeNs;
         var result = new ScanResult();
         var ignore = IgnoreRules.Load(root);
         var toHash = new List<(string Rel, string Abs, FileStat Stat)>();
@@ -119,7 +127,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
                 continue;
             }
             if (previous.TryGetValue(rel, out var prev) && prev.Kind == ItemKind.File && prev.Size == st.Size
-                && prev.MtimeNs == st.MtimeNs && prev.Inode == st.Inode && prev.Executable == st.Executable)
+                && prev.MtimeNs == st.MtimeNs && prev.Inode == st.Inode && prev.Executable == st.Executable && prev.MtimeNs < _trustBeforeNs)
             {
                 result.Local[rel] = prev;
                 continue;

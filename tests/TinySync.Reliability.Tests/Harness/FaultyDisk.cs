@@ -39,10 +39,14 @@ public sealed class FaultyDisk(IFileSystem inner, string root, FaultProfile prof
         return new IOException($"injected: no space left on device : '{path}'", 28);
     }
 
+    /// <summary>When set, the engine sees modification times rounded down to this many ns (FAT, HFS+, jiffy clocks).</summary>
+    public long CoarseMtimeNs { get; init; }
+
     public FileStat Stat(string path)
     {
         Enter("stat", path, crashWeight: 0.1);
-        return inner.Stat(path);
+        var st = inner.Stat(path);
+        return CoarseMtimeNs > 0 ? st with { MtimeNs = st.MtimeNs - st.MtimeNs % CoarseMtimeNs } : st;
     }
 
     public IEnumerable<string> List(string directory)

@@ -8,18 +8,42 @@ using TinySync.Core.Contracts;
 
 namespace TinySync.Reliability.Tests.Harness;
 
+/// <summary>
+/// Variations of the world that change what every seed does, so they are chosen per run, not per seed:
+/// same-size in-place rewrites among the user's operations, and a file system whose modification times are coarse
+/// (rounded down to <c>CoarseMtimeMs</c>, like FAT's 2 s or HFS+'s 1 s). From <c>TINYSYNC_SAME_SIZE_REWRITES=1</c>
+/// and <c>TINYSYNC_COARSE_MTIME_MS=N</c>.
+/// </summary>
+public sealed record ScenarioOptions(bool SameSizeRewrites = false, long CoarseMtimeMs = 0)
+{
+    public static readonly ScenarioOptions Default = new();
+
+    /// <summary>The coarse-clock world: 1 s timestamps and same-size rewrites.</summary>
+    public static readonly ScenarioOptions CoarseClock = new(SameSizeRewrites: true, CoarseMtimeMs: 1000);
+
+    public static ScenarioOptions FromEnvironment() => new(
+        Environment.GetEnvironmentVariable("TINYSYNC_SAME_SIZE_REWRITES") == "1",
+        long.TryParse(Environment.GetEnvironmentVariable("TINYSYNC_COARSE_MTIME_MS"), out var ms) ? ms : 0);
+
+    public string EnvPrefix => (SameSizeRewrites ? "TINYSYNC_SAME_SIZE_REWRITES=1 " : "") + (CoarseMtimeMs > 0 ? $"TINYSYNC_COARSE_MTIME_MS={CoarseMtimeMs} " : "");
+
+    public override string ToString() => (SameSizeRewrites ? " +same-size-rewrites" : "") + (CoarseMtimeMs > 0 ? $" +mtime-{CoarseMtimeMs}ms" : "");
+}
+
 /// <summary>The outcome of one scenario: its seed and profile, the numbered steps, the violations, the faults injected.</summary>
 public sealed record ScenarioResult(int Seed, FaultProfile Profile, IReadOnlyList<string> Steps, IReadOnlyList<string> Violations,
     FaultCounts Faults, int Cycles, TimeSpan Elapsed)
 {
     public bool Ok => Violations.Count == 0;
 
+    public ScenarioOptions Options { get; init; } = ScenarioOptions.Default;
+
     /// <summary>Everything needed to reproduce a failure: seed, profile, violations, the steps, the replay command.</summary>
     public string Report()
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"scenario seed={Seed} profile={Profile} ({Cycles} sync cycles, {Elapsed.TotalSeconds:0.0} s)");
-        sb.AppendLine($"replay: TINYSYNC_SEED={Seed} dotnet test tests/TinySync.Reliability.Tests -c Release --filter Seeded_scenarios");
+        sb.AppendLine($"scenario seed={Seed} profile={Profile}{Options} ({Cycles} sync cycles, {Elapsed.TotalSeconds:0.0} s)");
+        sb.AppendLine($"replay: {Options.EnvPrefix}TINYSYNC_SEED={Seed} dotnet test tests/TinySync.Reliability.Tests -c Release --filter Seeded_scenarios_keep");
         foreach (var v in Violations) sb.AppendLine("VIOLATION: " + v);
         sb.AppendLine("faults: " + (Faults.Total == 0 ? "none" : Faults.ToString()));
         sb.AppendLine("steps:");
@@ -41,12 +65,7 @@ public sealed class Scenario
     static readonly RetryPolicy FaultyRetry = new(6, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(80));
     static readonly RetryPolicy CleanRetry = new(8, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(500));
 
-    /// <summary>
-    /// <c>TINYSYNC_SAME_SIZE_REWRITES=1</c> adds in-place same-size rewrites to the user's operations (exploration
-    /// only: it changes what every seed does, and it is not in the CI set; see docs/reliability.md).
-    /// </summary>
-    static readonly bool SameSizeRewrites = Environment.GetEnvironmentVariable("TINYSYNC_SAME_SIZE_REWRITES") == "1";
-
+    readonly ScenarioOptions _options;
     readonly int _seed;
     readonly ServerHost _server;
     readonly FaultProfile _profile;
@@ -61,8 +80,9 @@ public sealed class Scenario
     int _cycles;
     Guid _vault;
 
-    Scenario(int seed, ServerHost server, FaultProfile? profile)
+    Scenario(int seed, ServerHost server, FaultProfile? profile, ScenarioOptions? options)
     {
+        _options = options ?? ScenarioOptions.FromEnvironment();
         _seed = seed;
         _server = server;
         _profile = profile ?? FaultProfile.For(seed);
@@ -71,9 +91,9 @@ public sealed class Scenario
         _midCycleOps = new UserOps(new Random(unchecked(seed * 31 + 7)), _ledger);
     }
 
-    public static async Task<ScenarioResult> RunAsync(int seed, ServerHost server, FaultProfile? profile = null)
+    public static async Task<ScenarioResult> RunAsync(int seed, ServerHost server, FaultProfile? profile = null, ScenarioOptions? options = null)
     {
-        var s = new Scenario(seed, server, profile);
+        var s = new Scenario(seed, server, profile, options);
         var sw = Stopwatch.StartNew();
         using var dir = new TempDir($"tinysync-rel-{seed}");
         try
@@ -88,7 +108,7 @@ public sealed class Scenario
         {
             foreach (var d in s._devices) d.Dispose();
         }
-        return new ScenarioResult(seed, s._profile, s._steps, s._violations, s._faults, s._cycles, sw.Elapsed);
+        return new ScenarioResult(seed, s._profile, s._steps, s._violations, s._faults, s._cycles, sw.Elapsed) { Options = s._options };
     }
 
     void Step(string text)
@@ -109,7 +129,7 @@ public sealed class Scenario
             d.Link = d.State.AddLink(_vault, null, "default", d.Folder);
             _devices.Add(d);
         }
-        var ops = new UserOps(_rng, _ledger, SameSizeRewrites);
+        var ops = new UserOps(_rng, _ledger, _options.SameSizeRewrites);
         var steps = _rng.Next(20, 41);
         for (var i = 0; i < steps; i++)
         {
@@ -185,7 +205,7 @@ public sealed class Scenario
             }
         }
         var handler = new FaultyHandler(d.Sockets, _profile, dice, _faults, d.LogPages, _server.RestartAsync, crash, d.Cursor, UserEdit) { Offline = d.Offline };
-        var disk = new FaultyDisk(RealFileSystem.Instance, d.Folder, _profile, dice, _faults, crash, UserEdit);
+        var disk = new FaultyDisk(RealFileSystem.Instance, d.Folder, _profile, dice, _faults, crash, UserEdit) { CoarseMtimeNs = _options.CoarseMtimeMs * 1_000_000 };
         using var api = new DeviceApiClient(_server.Url, d.Identity.Token, faults ? FaultyRetry : CleanRetry, handler);
         LinkResult? result = null;
         string outcome;
@@ -264,7 +284,11 @@ public sealed class Scenario
             }
             var diffs = server.Keys.Union(local.Keys).Where(p => server.GetValueOrDefault(p) != local.GetValueOrDefault(p))
                 .Select(p => $"{p}: server {Short(server.GetValueOrDefault(p))}, {d.Name} {Short(local.GetValueOrDefault(p))}").ToList();
-            if (diffs.Count > 0) _violations.Add($"convergence: {d.Name}'s folder differs from the server: {string.Join("; ", diffs.Take(8))}");
+            if (diffs.Count > 0)
+            {
+                _violations.Add($"convergence: {d.Name}'s folder differs from the server: {string.Join("; ", diffs.Take(8))}"
+                    + $" (its last warnings: {string.Join(" / ", d.RecentMessages.TakeLast(5))})");
+            }
         }
 
         // no data loss: every content that no device destroyed after seeing it exists somewhere
