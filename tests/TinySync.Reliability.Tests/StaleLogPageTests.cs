@@ -40,6 +40,32 @@ public sealed class StaleLogPageTests(ServerFixture fixture) : IClassFixture<Ser
         File.ReadAllText(Path.Combine(b.Link.Directory, "y.txt")).ShouldBe("y");
     }
 
+    [Fact]
+    public async Task A_conflict_while_the_log_view_is_behind_never_loses_the_file_moved_meanwhile()
+    {
+        // reliability seed 100537: B's put of notes.md conflicted (C had moved it to c.bin), B dropped notes.md from its
+        // remote tree, and the replayed move then had nothing to move: B never got c.bin, yet reported "converged"
+        var server = fixture.Host.Server;
+        using var dir = new TempDir("tinysync-rel-behind");
+        var vault = (await server.CreateVaultAsync("behind")).VaultId;
+        var b = await DeviceAsync(server, vault, dir, "B");
+        var c = await DeviceAsync(server, vault, dir, "C");
+        (await SyncAsync(b)).Converged.ShouldBeTrue();
+        var recorder = new StaleLog(Api(b));
+        File.WriteAllText(Path.Combine(c.Link.Directory, "notes.md"), "v1");
+        (await SyncAsync(c)).Converged.ShouldBeTrue();
+        (await SyncAsync(b, recorder)).Converged.ShouldBeTrue();
+        File.Move(Path.Combine(c.Link.Directory, "notes.md"), Path.Combine(c.Link.Directory, "c.bin"));
+        (await SyncAsync(c)).Converged.ShouldBeTrue();
+
+        File.AppendAllText(Path.Combine(b.Link.Directory, "notes.md"), " and B's edit");
+        recorder.StaleOnce = true; // B's first pull sees nothing new: it commits against the old view and conflicts
+        await SyncAsync(b, recorder);
+        (await SyncAsync(b, recorder)).Converged.ShouldBeTrue();
+        File.ReadAllText(Path.Combine(b.Link.Directory, "c.bin")).ShouldBe("v1");
+        File.ReadAllText(Path.Combine(b.Link.Directory, "notes.md")).ShouldBe("v1 and B's edit");
+    }
+
     static async Task<(ClientIdentity Identity, Link Link, StateDirectory State)> DeviceAsync(TestServer server, Guid vault, TempDir dir, string name)
     {
         var reg = await server.RegisterAsync(name);
@@ -65,11 +91,17 @@ public sealed class StaleLogPageTests(ServerFixture fixture) : IClassFixture<Ser
     {
         public List<LogPage> Pages { get; } = [];
         public bool ServeStale { get; set; }
+        public bool StaleOnce { get; set; }
         public Guid DeviceId => inner.DeviceId;
 
         public async Task<LogPage> GetLogAsync(Guid vault, long after, int limit, CancellationToken ct)
         {
             if (ServeStale) return Pages[0];
+            if (StaleOnce)
+            {
+                StaleOnce = false;
+                return Pages[^1];
+            }
             var page = await inner.GetLogAsync(vault, after, limit, ct);
             if (page.Entries.Count > 0) Pages.Add(page);
             return page;

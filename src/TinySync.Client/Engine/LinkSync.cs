@@ -499,9 +499,9 @@ public sealed class LinkSync : IDisposable
                         }
                         break;
                     case OpStatus.Conflict:
-                        // The server moved on: learn its current state; the next round re-plans against it.
-                        if (result.Current is { } current) model.Upsert(ItemState.From(current) with { });
-                        else model.RemoveSubtree(op.Path, long.MaxValue);
+                        // The server moved on. The remote tree is left as it is: the next round's pull replays the rows
+                        // that changed the item, in order. Guessing from the answer (dropping the item, or setting its
+                        // current version) made a later replayed move of the old item a no-op: its new path was lost.
                         break;
                     default:
                         var code = result.Code ?? "rejected";
