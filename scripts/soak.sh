@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Soak the sync engine: randomized three-device scenarios with injected faults, for a fixed time
 # (docs/reliability.md). Every failure prints its seed; replay one with
-#   TINYSYNC_SEED=<seed> dotnet test tests/TinySync.Reliability.Tests -c Release --filter Seeded_scenarios
+#   TINYSYNC_SEED=<seed> dotnet test tests/TinySync.Reliability.Tests -c Release --filter Seeded_scenarios_keep
 #
 # Usage: scripts/soak.sh [MINUTES=30] [FIRST_SEED=random]
 #   The summary (scenarios, faults by kind, failing seeds with their steps) goes to artifacts/soak-<time>.txt,

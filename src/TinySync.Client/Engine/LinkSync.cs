@@ -30,7 +30,6 @@ public sealed class LinkSync : IDisposable
     const int MissingBatchSize = 1000;
     const int TransferParallelism = 16;
     const string ScanStartedKey = "scan_started_ns";
-    const long RacyWindowNs = 2_000_000_000;
 
     readonly Link _link;
     readonly IDeviceApi _api;
@@ -203,13 +202,12 @@ public sealed class LinkSync : IDisposable
     (Plan, ScanResult) PlanRound()
     {
         var previous = _index.LoadLocal();
-        // Records whose mtime is within the coarsest timestamp granularity (FAT: 2 s) of the previous scan's start are
-        // hashed again: the file may have changed since without its size or mtime changing. The file system's clock
-        // is the wall clock, so this is not _clock (which tests may fake for conflict names).
+        // Records whose mtime is within a timestamp tick of the previous scan's start are hashed again (Scanner.IsRacy):
+        // the file may have changed since without its size or mtime changing. The file system's clock is the wall
+        // clock, so this is not _clock (which tests may fake for conflict names).
         var started = DateTimeOffset.UtcNow;
-        var trustBefore = long.TryParse(_index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var last)
-            ? last - RacyWindowNs : long.MaxValue;
-        var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None, trustBefore);
+        var last = long.TryParse(_index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
+        var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None, last);
         _index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
         using (var batch = _index.Begin())
         {

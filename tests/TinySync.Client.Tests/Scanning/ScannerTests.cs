@@ -50,9 +50,10 @@ public sealed class ScannerTests : IDisposable
         var recordedNs = first.Local["a.txt"].MtimeNs;
 
         scanner.Scan(_root, first.Local, default).Local["a.txt"].Hashes.ShouldBe([ChunkHash.Compute("hello"u8)]); // trusted: missed
-        var racy = scanner.Scan(_root, first.Local, default, trustMtimeBeforeNs: recordedNs);
+        // whole-second mtimes come from a coarse clock: within 2 s of the recording scan's start, hash again
+        var racy = scanner.Scan(_root, first.Local, default, previousScanStartNs: recordedNs + 1_500_000_000);
         racy.Local["a.txt"].Hashes.ShouldBe([ChunkHash.Compute("jello"u8)]);
-        scanner.Scan(_root, first.Local, default, trustMtimeBeforeNs: recordedNs + 1).Local["a.txt"].Hashes.ShouldBe([ChunkHash.Compute("hello"u8)]);
+        scanner.Scan(_root, first.Local, default, previousScanStartNs: recordedNs + 2_000_000_001).Local["a.txt"].Hashes.ShouldBe([ChunkHash.Compute("hello"u8)]);
         stats.FilesHashed.ShouldBe(2);
     }
 
