@@ -17,6 +17,10 @@ using TinySync.Server.Hosting;
 // Peers from the same run and the same Kestrel: a plain static-file download (Results.File) and a plain upload
 // endpoint that writes the body to a file with fsync, without hashing or a database.
 
+// Optional first argument: the phases to run, comma-separated (commit, store, log, chunks); all by default.
+var only = args.Length > 0 && !args[0].StartsWith('-') ? args[0].Split(',') : null;
+bool Run(string phase) => only is null || only.Contains(phase);
+
 var dataDir = Path.Combine(Path.GetTempPath(), $"tinysync-bench-sync-{Guid.NewGuid():N}");
 var staticDir = Path.Combine(dataDir, "static");
 Directory.CreateDirectory(staticDir);
@@ -71,7 +75,7 @@ try
         await http.GetByteArrayAsync($"{v}/log?after=0&limit=10000");
         await http.GetFromJsonAsync<LogPage>($"{v}/log?after=0&limit=10000", TinySyncJson.Options);
     }
-    for (var i = 0; i < 8; i++)
+    for (var i = 0; i < (Run("chunks") ? 8 : 0); i++)
     {
         var b = new byte[FastCdc.DefaultMaxSize];
         new Random(-1 - i).NextBytes(b);
@@ -84,7 +88,7 @@ try
     }
 
     // ---- committed ops/s ------------------------------------------------------------------------------------
-    foreach (var (batch, total) in new[] { (1, 2_000), (100, 20_000), (1000, 50_000) })
+    if (Run("commit")) foreach (var (batch, total) in new[] { (1, 2_000), (100, 20_000), (1000, 50_000) })
     {
         var dir = $"b{batch}";
         await Commit(http, v, [new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Path = dir, Base = 0 }]);
@@ -105,6 +109,7 @@ try
     }
 
     // The same rules without HTTP and JSON: IStore.CommitAsync directly, batches of 1000.
+    if (Run("store"))
     {
         var store = app.Services.GetRequiredService<TinySync.Server.Storage.IStore>();
         await Commit(http, v, [new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Path = "direct", Base = 0 }]);
@@ -127,6 +132,7 @@ try
     }
 
     // ---- log rows read/s --------------------------------------------------------------------------------------
+    if (Run("log"))
     {
         long rows = 0;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -165,6 +171,7 @@ try
     }
 
     // ---- chunk upload/download MB/s beside plain Kestrel peers -------------------------------------------------
+    if (Run("chunks"))
     {
         const int Count = 48;
         var size = FastCdc.DefaultMaxSize;

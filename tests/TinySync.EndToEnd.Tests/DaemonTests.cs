@@ -54,6 +54,53 @@ public sealed class DaemonTests
     }
 
     [Fact]
+    public async Task After_a_server_restart_the_daemon_reconnects_its_stream_and_is_woken_by_hints_again()
+    {
+        await using var c = await Cluster.StartAsync();
+        using var stop = new CancellationTokenSource();
+        // No rescan and no polling within the test's time: B can learn of A's commit only through a hint on a
+        // re-established stream (or the catch-up that follows a reconnection).
+        var quiet = new DaemonOptions { Rescan = TimeSpan.FromHours(1), PollWhileDisconnected = TimeSpan.FromHours(1) };
+        var messagesB = new RecordingObserver();
+        var daemonA = new SyncDaemon(c.A.State, c.A.Identity, NullObserver.Instance, quiet).RunAsync(stop.Token);
+        var daemonB = new SyncDaemon(c.B.State, c.B.Identity, messagesB, quiet).RunAsync(stop.Token);
+        try
+        {
+            c.A.Write("before.txt", "before the restart");
+            await WaitForAsync(() => Has(c.B, "before.txt", "before the restart"), TimeSpan.FromSeconds(20), "the first edit on B");
+
+            await c.Server.StopAsync();
+            await WaitForAsync(() => messagesB.Contains("change stream"), TimeSpan.FromSeconds(20), "B noticing the stream is gone");
+            await c.Server.StartAgainAsync();
+
+            c.A.Write("after.txt", "after the restart");
+            await WaitForAsync(() => Has(c.B, "after.txt", "after the restart"), TimeSpan.FromSeconds(30), "the edit after the restart on B");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(daemonA, daemonB);
+        }
+    }
+
+    sealed class RecordingObserver : ISyncObserver
+    {
+        readonly List<string> _messages = [];
+
+        public bool Contains(string fragment)
+        {
+            lock (_messages) return _messages.Any(m => m.Contains(fragment, StringComparison.Ordinal));
+        }
+
+        public void Message(MessageLevel level, string text)
+        {
+            lock (_messages) _messages.Add(text);
+        }
+
+        public void Progress(string phase, long done, long total) { }
+    }
+
+    [Fact]
     public async Task The_daemon_stops_with_a_clear_message_when_the_device_is_revoked()
     {
         await using var c = await Cluster.StartAsync(1);

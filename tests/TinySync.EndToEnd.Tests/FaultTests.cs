@@ -1,6 +1,9 @@
+using System.Net.Http.Json;
 using TinySync.Client.Api;
 using TinySync.Client.FileSystem;
 using TinySync.Client.State;
+using TinySync.Core.Contracts;
+using TinySync.Core.Json;
 
 namespace TinySync.EndToEnd.Tests;
 
@@ -167,5 +170,41 @@ public sealed class FaultTests
         c.A.Exists("bad\\name.txt").ShouldBeTrue();
         await c.B.SyncConvergedAsync();
         c.B.Read("ok.txt").ShouldBe("ok");
+    }
+
+    [Fact]
+    public async Task A_file_the_server_refuses_by_policy_is_kept_locally_reported_and_sent_once_it_complies()
+    {
+        await using var c = await Cluster.StartAsync();
+        // The client knows nothing of this limit: the refusal comes from the server's per-op policy check.
+        using (var admin = c.Server.Admin())
+        {
+            var ns = c.Vault.Containers.Single(x => x.Name == "default").Namespace;
+            (await admin.PutAsJsonAsync($"v1/vaults/{c.Vault.VaultId}/containers/default",
+                new ContainerRequest(ns, new ContainerPolicy(MaxFileBytes: 16)), TinySyncJson.Options)).EnsureSuccessStatusCode();
+        }
+        c.A.Write("small.txt", "fits");
+        c.A.Write("big.txt", new string('x', 17));
+        var r = await c.A.SyncAsync();
+        r.Converged.ShouldBeTrue(string.Join("; ", r.Pending));
+        c.A.Messages.ShouldContain(m => m.Contains("the server refused big.txt", StringComparison.Ordinal) && m.Contains("kept locally", StringComparison.Ordinal));
+        c.A.Read("big.txt").ShouldBe(new string('x', 17));
+
+        // not retried while unchanged: a second cycle sends nothing and warns no more
+        var committedBefore = c.A.Stats.OpsCommitted;
+        var warningsBefore = c.A.Messages.Count(m => m.Contains("refused big.txt", StringComparison.Ordinal));
+        (await c.A.SyncAsync()).Converged.ShouldBeTrue();
+        c.A.Stats.OpsCommitted.ShouldBe(committedBefore);
+        c.A.Messages.Count(m => m.Contains("refused big.txt", StringComparison.Ordinal)).ShouldBe(warningsBefore);
+
+        await c.B.SyncConvergedAsync();
+        c.B.Read("small.txt").ShouldBe("fits");
+        c.B.Exists("big.txt").ShouldBeFalse();
+
+        // once the file complies it is sent like any other edit
+        c.A.Write("big.txt", "now it fits");
+        await c.A.SyncConvergedAsync();
+        await c.B.SyncConvergedAsync();
+        c.B.Read("big.txt").ShouldBe("now it fits");
     }
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using TinySync.Client.State;
+using TinySync.Core.Chunking;
 using TinySync.Core.Contracts;
 using TinySync.Core.Identity;
 using TinySync.Core.Json;
@@ -106,6 +107,83 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
     {
         return await SendAndReadAsync(() => new HttpRequestMessage(HttpMethod.Get, $"v1/vaults/{vault}/chunks/{hash}"),
             response => response.Content.ReadAsByteArrayAsync(ct), ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool> PutChunksAsync(Guid vault, IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Bytes)> chunks, CancellationToken ct)
+    {
+        if (_noBatchRoutes) return false;
+        try
+        {
+            using var _ = await SendRawAsync(() => new HttpRequestMessage(HttpMethod.Post, $"v1/vaults/{vault}/chunks/batch") { Content = new FramedChunksContent(chunks) },
+                ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (ApiProblemException e) when (IsMissingRoute(e))
+        {
+            _noBatchRoutes = true;
+            return false;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<(string Hash, byte[] Bytes)>?> FetchChunksAsync(Guid vault, IReadOnlyList<string> hashes, CancellationToken ct)
+    {
+        if (_noBatchRoutes) return null;
+        byte[] body;
+        try
+        {
+            body = await SendAndReadAsync(() => JsonRequest(HttpMethod.Post, $"v1/vaults/{vault}/chunks/fetch", new ChunkFetchRequest(hashes)),
+                response => response.Content.ReadAsByteArrayAsync(ct), ct).ConfigureAwait(false);
+        }
+        catch (ApiProblemException e) when (IsMissingRoute(e))
+        {
+            _noBatchRoutes = true;
+            return null;
+        }
+        if (!ChunkFrames.TryParse(body, int.MaxValue, int.MaxValue, out var frames, out var error))
+        {
+            throw new ServerUnavailableException($"the server at {Server} sent a damaged chunk batch ({error.Detail}); it will be retried");
+        }
+        return [.. frames.Select(f => (f.Hash, f.Content.ToArray()))];
+    }
+
+    // An older server answers a route it does not know with 404 (no problem code of ours) or 405 (the path matches
+    // the single-chunk route's template); "vault_not_found" and "chunk_not_found" are real answers, not a missing route.
+    static bool IsMissingRoute(ApiProblemException e) =>
+        e.Status is 405 || (e.Status is 404 && e.ProblemCode is not (ProblemCodes.VaultNotFound or ProblemCodes.ChunkNotFound));
+
+    volatile bool _noBatchRoutes;
+
+    /// <summary>Frames chunks straight from their buffers into the request stream (no contiguous copy).</summary>
+    sealed class FramedChunksContent : HttpContent
+    {
+        readonly IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Bytes)> _chunks;
+
+        public FramedChunksContent(IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Bytes)> chunks)
+        {
+            _chunks = chunks;
+            Headers.ContentType = new MediaTypeHeaderValue(ChunkFrames.MediaType);
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            var header = new byte[ChunkFrames.HeaderLength];
+            foreach (var (hash, bytes) in _chunks)
+            {
+                ChunkFrames.WriteHeader(header, hash, bytes.Length);
+                await stream.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _chunks.Sum(c => (long)ChunkFrames.FrameLength(c.Bytes.Length));
+            return true;
+        }
     }
 
     /// <inheritdoc/>

@@ -30,6 +30,14 @@ public sealed class LinkSync : IDisposable
     const int MissingBatchSize = 1000;
     const int TransferParallelism = 16;
     const string ScanStartedKey = "scan_started_ns";
+    const int UploadBatchBytes = 4 * 1024 * 1024;
+    const int UploadBatchChunks = 256;
+    const int BatchesInFlight = 4;
+    const long SmallFileBytes = 1024 * 1024;
+    const int DownloadGroupFiles = 64;
+    const long DownloadGroupBytes = 8 * 1024 * 1024;
+    const int GroupsInFlight = 4;
+    const int FsyncParallelism = 8;
 
     readonly Link _link;
     readonly IDeviceApi _api;
@@ -41,6 +49,8 @@ public sealed class LinkSync : IDisposable
     readonly TimeProvider _clock;
     readonly List<string> _pending = [];
     readonly Lock _indexLock = new();
+    long _heapPeak; // managed heap sampled after each commit batch (verbose diagnostics)
+
 
     void Pending(string line)
     {
@@ -100,7 +110,8 @@ public sealed class LinkSync : IDisposable
             await PullAsync(ct).ConfigureAwait(false);
             var pulled = sw.ElapsedMilliseconds;
             var (plan, scan) = PlanRound();
-            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s)");
+            BatchGarbage.Release();
+            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s), managed heap {GC.GetTotalMemory(false) >> 20} MiB");
             if (plan.IsEmpty)
             {
                 foreach (var u in scan.Unknown) Pending($"skipped {u} (unreadable or changing); will retry");
@@ -108,7 +119,7 @@ public sealed class LinkSync : IDisposable
             }
             sw.Restart();
             await ExecuteAsync(plan, scan, ct).ConfigureAwait(false);
-            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: executed in {sw.ElapsedMilliseconds} ms");
+            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: executed in {sw.ElapsedMilliseconds} ms, managed heap {GC.GetTotalMemory(false) >> 20} MiB (most {Interlocked.Read(ref _heapPeak) >> 20} MiB seen between commits)");
         }
         return new LinkResult(false, maxRounds, _pending.Count > 0 ? [.. _pending] : ["still changing after the maximum number of rounds; run sync again"]);
     }
@@ -193,6 +204,7 @@ public sealed class LinkSync : IDisposable
                 batch.SetCursor(after);
                 batch.Commit();
             }
+            BatchGarbage.Release();
             if (!page.HasMore || !advanced) break;
         }
     }
@@ -201,7 +213,9 @@ public sealed class LinkSync : IDisposable
 
     (Plan, ScanResult) PlanRound()
     {
-        var previous = _index.LoadLocal();
+        // The remote tree first: the base and the local tree share its objects and strings where they are equal.
+        var remote = _index.LoadRemote();
+        var previous = _index.LoadLocal(remote);
         // Records whose mtime is within a timestamp tick of the previous scan's start are hashed again (Scanner.IsRacy):
         // the file may have changed since without its size or mtime changing. The file system's clock is the wall
         // clock, so this is not _clock (which tests may fake for conflict names).
@@ -209,6 +223,7 @@ public sealed class LinkSync : IDisposable
         var last = long.TryParse(_index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
         var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None, last);
         _index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
+        BatchGarbage.Release();
         using (var batch = _index.Begin())
         {
             foreach (var (path, l) in scan.Local)
@@ -221,7 +236,7 @@ public sealed class LinkSync : IDisposable
             }
             batch.Commit();
         }
-        var plan = Planner.Make(new Planner.Input(_index.LoadRemote(), _index.LoadBase(), scan, previous, _index.LoadRejected(),
+        var plan = Planner.Make(new Planner.Input(remote, _index.LoadBase(remote), scan, previous, _index.LoadRejected(),
             _deviceName, _clock.GetUtcNow()));
         return (plan, scan);
     }
@@ -292,52 +307,26 @@ public sealed class LinkSync : IDisposable
     async Task UploadAsync(Plan plan, CancellationToken ct)
     {
         var puts = plan.Of<UploadPut>().ToList();
-        var ready = new HashSet<string>(StringComparer.Ordinal); // puts whose chunks are all on the server
-        if (puts.Count > 0)
-        {
-            var needed = puts.SelectMany(p => p.Local.Hashes).Distinct(StringComparer.Ordinal).ToList();
-            var missing = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = 0; i < needed.Count; i += MissingBatchSize)
-            {
-                var slice = needed.GetRange(i, Math.Min(MissingBatchSize, needed.Count - i));
-                foreach (var h in await _api.MissingChunksAsync(_link.VaultId, slice, ct).ConfigureAwait(false)) missing.Add(h);
-            }
-            var total = puts.Sum(p => p.Local.Chunks.Where(c => missing.Contains(c.Hash)).Sum(c => (long)c.Length));
-            long done = 0;
-            var claimed = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
-            using var gate = new SemaphoreSlim(TransferParallelism);
-            await Parallel.ForEachAsync(puts, new ParallelOptions { MaxDegreeOfParallelism = TransferParallelism, CancellationToken = ct }, async (put, token) =>
-            {
-                if (!put.Local.Chunks.Any(c => missing.Contains(c.Hash)))
-                {
-                    if (StillSame(put)) lock (ready) ready.Add(put.Path);
-                    return;
-                }
-                if (await UploadChunksAsync(put, missing, claimed, gate, n => _observer.Progress("upload", Interlocked.Add(ref done, n), total), token).ConfigureAwait(false)
-                    && StillSame(put))
-                {
-                    lock (ready) ready.Add(put.Path);
-                }
-            }).ConfigureAwait(false);
-        }
+        var models = new CommitModels(_index);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var committedOps = 0;
 
-        // Ops in dependency order: new directories parent-first, moves, files, file deletes deepest-first.
-        var ops = new List<(Op Op, SyncAction Action)>();
-        foreach (var m in plan.Of<UploadMkdir>().OrderBy(m => Depth(m.Path))) ops.Add((NewOp(OpKind.Mkdir, m.Path, m.Base), m));
-        foreach (var m in plan.Of<UploadMove>()) ops.Add((NewOp(OpKind.Move, m.Path, m.Base) with { NewPath = m.NewPath }, m));
-        foreach (var p in puts.Where(p => ready.Contains(p.Path)))
-        {
-            ops.Add((NewOp(OpKind.Put, p.Path, p.Base) with
-            {
-                Size = p.Local.Size, Chunks = p.Local.Hashes, Executable = p.Local.Executable,
-                Mtime = DateTimeOffset.FromUnixTimeMilliseconds(p.Local.MtimeNs / 1_000_000),
-            }, p));
-        }
+        // Ops in dependency order: new directories parent-first and moves (they need no chunks, so they go at once),
+        // then files as their chunks become durable on the server (pipelined with the upload), file deletes
+        // deepest-first, directory deletes last.
+        var early = new List<(Op Op, SyncAction Action)>();
+        foreach (var m in plan.Of<UploadMkdir>().OrderBy(m => Depth(m.Path))) early.Add((NewOp(OpKind.Mkdir, m.Path, m.Base), m));
+        foreach (var m in plan.Of<UploadMove>()) early.Add((NewOp(OpKind.Move, m.Path, m.Base) with { NewPath = m.NewPath }, m));
+        await CommitAsync(early, models, ct).ConfigureAwait(false);
+        committedOps += early.Count;
+
+        if (puts.Count > 0) committedOps += await UploadPutsAsync(puts, models, ct).ConfigureAwait(false);
+
         var deletes = plan.Of<UploadDelete>().OrderByDescending(d => Depth(d.Path)).ToList();
-        foreach (var d in deletes.Where(d => d.Kind == ItemKind.File)) ops.Add((NewOp(OpKind.Delete, d.Path, d.Base), d));
-        var chunksDone = System.Diagnostics.Stopwatch.GetTimestamp();
-        await CommitAsync(ops, ct).ConfigureAwait(false);
-        if (ops.Count > 0) _observer.Message(MessageLevel.Info, $"{Root}: committed {ops.Count} op(s) in {System.Diagnostics.Stopwatch.GetElapsedTime(chunksDone).TotalMilliseconds:0} ms");
+        var fileDeletes = deletes.Where(d => d.Kind == ItemKind.File).Select(d => (NewOp(OpKind.Delete, d.Path, d.Base), (SyncAction)d)).ToList();
+        await CommitAsync(fileDeletes, models, ct).ConfigureAwait(false);
+        committedOps += fileDeletes.Count;
+        if (committedOps > 0) _observer.Message(MessageLevel.Info, $"{Root}: uploaded and committed {committedOps} op(s) in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
 
         // Directory deletes last, and only for directories with nothing left under them on the server: a concurrent
         // edit inside survives (edit beats delete).
@@ -353,8 +342,152 @@ public sealed class LinkSync : IDisposable
                 if (blocked) continue;
                 dirOps.Add((NewOp(OpKind.Delete, d.Path, d.Base), d));
             }
-            await CommitAsync(dirOps, ct).ConfigureAwait(false);
+            await CommitAsync(dirOps, models, ct).ConfigureAwait(false);
         }
+    }
+
+    Op PutOp(UploadPut p) => NewOp(OpKind.Put, p.Path, p.Base) with
+    {
+        Size = p.Local.Size, Chunks = p.Local.Hashes, Executable = p.Local.Executable,
+        Mtime = DateTimeOffset.FromUnixTimeMilliseconds(p.Local.MtimeNs / 1_000_000),
+    };
+
+    /// <summary>
+    /// Sends the missing chunks of <paramref name="puts"/> in framed batches (several in flight; each batch is
+    /// durable on the server when its request returns) and commits every put as soon as all the chunks it needs are
+    /// durable and its file is still exactly what was hashed. Returns the number of put ops committed.
+    /// </summary>
+    async Task<int> UploadPutsAsync(List<UploadPut> puts, CommitModels models, CancellationToken ct)
+    {
+        var needed = puts.SelectMany(p => p.Local.Chunks).Select(c => c.Hash).Distinct(StringComparer.Ordinal).ToList();
+        var missing = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < needed.Count; i += MissingBatchSize)
+        {
+            var slice = needed.GetRange(i, Math.Min(MissingBatchSize, needed.Count - i));
+            foreach (var h in await _api.MissingChunksAsync(_link.VaultId, slice, ct).ConfigureAwait(false)) missing.Add(h);
+        }
+
+        // Which puts wait for which missing chunk; a put is ready when its count reaches zero. Most chunks belong to
+        // one file: the first waiter sits in a plain map, further ones (shared content) in a second one.
+        var waiting = new int[puts.Count];
+        var firstWaiter = new Dictionary<string, int>(StringComparer.Ordinal);
+        var moreWaiters = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        long total = 0;
+        for (var i = 0; i < puts.Count; i++)
+        {
+            foreach (var c in puts[i].Local.Chunks)
+            {
+                if (!missing.Contains(c.Hash)) continue;
+                if (firstWaiter.TryAdd(c.Hash, i))
+                {
+                    total += c.Length;
+                }
+                else
+                {
+                    if (!moreWaiters.TryGetValue(c.Hash, out var list)) moreWaiters[c.Hash] = list = [];
+                    if (firstWaiter[c.Hash] == i || (list.Count > 0 && list[^1] == i)) continue; // the same chunk twice in one file
+                    list.Add(i);
+                }
+                waiting[i]++;
+            }
+        }
+        var ready = System.Threading.Channels.Channel.CreateUnbounded<int>(new() { SingleReader = true });
+        var gone = new bool[puts.Count]; // torn or unreadable: not committed this round
+        for (var i = 0; i < puts.Count; i++)
+        {
+            if (waiting[i] == 0) ready.Writer.TryWrite(i);
+        }
+
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var committed = 0;
+        var committer = Task.Run(async () =>
+        {
+            try
+            {
+                var batch = new List<(Op, SyncAction)>(OpsBatchSize);
+                await foreach (var i in ready.Reader.ReadAllAsync(failed.Token).ConfigureAwait(false))
+                {
+                    if (!StillSame(puts[i])) continue;
+                    batch.Add((PutOp(puts[i]), puts[i]));
+                    if (batch.Count >= OpsBatchSize)
+                    {
+                        await CommitAsync(batch, models, failed.Token).ConfigureAwait(false);
+                        committed += batch.Count;
+                        batch = new List<(Op, SyncAction)>(OpsBatchSize);
+                    }
+                }
+                if (batch.Count > 0)
+                {
+                    await CommitAsync(batch, models, failed.Token).ConfigureAwait(false);
+                    committed += batch.Count;
+                }
+            }
+            catch
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }, CancellationToken.None);
+
+        long done = 0;
+        var sender = new BatchSender(this, failed.Token, sent =>
+        {
+            var now = new List<int>();
+            lock (waiting)
+            {
+                foreach (var (hash, length) in sent)
+                {
+                    Interlocked.Add(ref done, length);
+                    if (!firstWaiter.TryGetValue(hash, out var first)) continue;
+                    if (--waiting[first] == 0 && !gone[first]) now.Add(first);
+                    if (!moreWaiters.TryGetValue(hash, out var list)) continue;
+                    foreach (var i in list)
+                    {
+                        if (--waiting[i] == 0 && !gone[i]) now.Add(i);
+                    }
+                }
+            }
+            foreach (var i in now) ready.Writer.TryWrite(i);
+            _observer.Progress("upload", Interlocked.Read(ref done), total);
+        });
+        Exception? failure = null;
+        try
+        {
+            var claimed = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+            await Parallel.ForEachAsync(Enumerable.Range(0, puts.Count).Where(i => waiting[i] > 0),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount), CancellationToken = failed.Token }, async (i, token) =>
+                {
+                    if (!await ReadChunksAsync(puts[i], missing, claimed, sender, token).ConfigureAwait(false))
+                    {
+                        lock (waiting) gone[i] = true;
+                    }
+                }).ConfigureAwait(false);
+            await sender.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        try
+        {
+            await sender.DrainAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure ??= e;
+        }
+        ready.Writer.TryComplete();
+        try
+        {
+            await committer.ConfigureAwait(false); // commits what became ready, even when the upload failed half-way
+        }
+        catch (Exception e) when (failure is not null && e is OperationCanceledException) { }
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        for (var i = 0; i < puts.Count; i++)
+        {
+            if (waiting[i] > 0 && !gone[i]) Pending($"{puts[i].Path}: shares a chunk with a file that changed while uploading; will retry");
+        }
+        return committed;
     }
 
     bool StillSame(UploadPut put)
@@ -365,15 +498,13 @@ public sealed class LinkSync : IDisposable
         return false;
     }
 
-    async Task<bool> UploadChunksAsync(UploadPut put, HashSet<string> missing, ConcurrentDictionary<string, byte> claimed,
-        SemaphoreSlim gate, Action<long> progress, CancellationToken ct)
+    /// <summary>
+    /// Reads the missing chunks of one file that no other file has claimed, by offset (known from the scan), verifies
+    /// each one's SHA-256 and hands it to the sender. False when the file changed since the scan (the check fails) or
+    /// cannot be read: it is rescanned, never committed torn.
+    /// </summary>
+    async Task<bool> ReadChunksAsync(UploadPut put, HashSet<string> missing, ConcurrentDictionary<string, byte> claimed, BatchSender sender, CancellationToken ct)
     {
-        // Read only the missing chunks, by offset (known from the scan), and verify each one's SHA-256 before it is
-        // sent: a file that changed since the scan fails the check (or the size/mtime/inode check before the
-        // commit) and is rescanned, never committed torn.
-        var inflight = new List<Task>();
-        var torn = false;
-        var holding = false;
         try
         {
             using var stream = _fs.OpenRead(Abs(put.Path));
@@ -383,59 +514,129 @@ public sealed class LinkSync : IDisposable
                 var at = offset;
                 offset += c.Length;
                 if (!missing.Contains(c.Hash) || !claimed.TryAdd(c.Hash, 0)) continue;
-                await gate.WaitAsync(ct).ConfigureAwait(false); // bounds memory too: at most N chunk buffers exist
-                holding = true;
                 var buffer = ArrayPool<byte>.Shared.Rent(c.Length);
                 stream.Seek(at, SeekOrigin.Begin);
                 var read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, c.Length), c.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
                 if (read != c.Length || !ChunkHash.Matches(buffer.AsSpan(0, c.Length), c.Hash))
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
-                    gate.Release();
-                    holding = false;
                     claimed.TryRemove(c.Hash, out _);
-                    torn = true;
-                    break;
+                    Pending($"{put.Path} changed while uploading; it will be rescanned");
+                    return false;
                 }
-                var hash = c.Hash;
-                var length = c.Length;
-                holding = false; // the task below releases the slot
-                inflight.Add(Task.Run(async () =>
-                {
-                    try
-                    {
-                        await _api.PutChunkAsync(_link.VaultId, hash, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
-                        _stats.Uploaded(length);
-                        progress(length);
-                    }
-                    catch
-                    {
-                        claimed.TryRemove(hash, out _);
-                        throw;
-                    }
-                    finally
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        gate.Release();
-                    }
-                }, ct));
+                await sender.AddAsync(c.Hash, buffer, c.Length).ConfigureAwait(false);
             }
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (holding) gate.Release();
-            await Task.WhenAll(inflight).ConfigureAwait(false);
             _observer.Message(MessageLevel.Warning, $"cannot read {Abs(put.Path)} ({e.Message}); skipped, will retry");
             Pending($"{put.Path} unreadable; will retry");
             return false;
         }
-        await Task.WhenAll(inflight).ConfigureAwait(false);
-        if (torn)
+    }
+
+    /// <summary>
+    /// Groups chunks into framed batches of about <see cref="UploadBatchBytes"/> and sends them, at most
+    /// <see cref="BatchesInFlight"/> at a time (which also bounds the buffers held). Falls back to one PUT per chunk
+    /// when the server has no batch route.
+    /// </summary>
+    sealed class BatchSender(LinkSync owner, CancellationToken ct, Action<List<(string Hash, int Length)>> onSent)
+    {
+        readonly SemaphoreSlim _slots = new(BatchesInFlight);
+        readonly List<Task> _inflight = [];
+        List<(string Hash, byte[] Buffer, int Length)> _current = [];
+        long _currentBytes;
+
+        public async Task AddAsync(string hash, byte[] buffer, int length)
         {
-            Pending($"{put.Path} changed while uploading; it will be rescanned");
-            return false;
+            List<(string, byte[], int)>? full = null;
+            lock (_inflight)
+            {
+                _current.Add((hash, buffer, length));
+                _currentBytes += length;
+                if (_currentBytes >= UploadBatchBytes || _current.Count >= UploadBatchChunks)
+                {
+                    full = _current;
+                    _current = [];
+                    _currentBytes = 0;
+                }
+            }
+            if (full is not null) await SendAsync(full).ConfigureAwait(false);
         }
-        return true;
+
+        public async Task FlushAsync()
+        {
+            List<(string, byte[], int)> rest;
+            lock (_inflight)
+            {
+                rest = _current;
+                _current = [];
+                _currentBytes = 0;
+            }
+            if (rest.Count > 0) await SendAsync(rest).ConfigureAwait(false);
+        }
+
+        public async Task DrainAsync()
+        {
+            Task[] all;
+            lock (_inflight) all = [.. _inflight];
+            try
+            {
+                await Task.WhenAll(all).ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_inflight)
+                {
+                    foreach (var (_, buffer, _) in _current) ArrayPool<byte>.Shared.Return(buffer);
+                    _current = [];
+                }
+            }
+        }
+
+        async Task SendAsync(List<(string Hash, byte[] Buffer, int Length)> batch)
+        {
+            try
+            {
+                await _slots.WaitAsync(ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                foreach (var (_, buffer, _) in batch) ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
+            var task = Task.Run(async () =>
+            {
+                try
+                {
+                    var chunks = batch.Select(b => (b.Hash, (ReadOnlyMemory<byte>)b.Buffer.AsMemory(0, b.Length))).ToList();
+                    if (!await owner._api.PutChunksAsync(owner._link.VaultId, chunks, ct).ConfigureAwait(false))
+                    {
+                        await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = TransferParallelism, CancellationToken = ct },
+                            async (c, token) => await owner._api.PutChunkAsync(owner._link.VaultId, c.Hash, c.Item2, token).ConfigureAwait(false)).ConfigureAwait(false);
+                    }
+                    foreach (var b in batch) owner._stats.Uploaded(b.Length);
+                    onSent([.. batch.Select(b => (b.Hash, b.Length))]);
+                }
+                finally
+                {
+                    foreach (var (_, buffer, _) in batch) ArrayPool<byte>.Shared.Return(buffer);
+                    _slots.Release();
+                }
+            }, CancellationToken.None);
+            lock (_inflight) _inflight.Add(task);
+        }
+    }
+
+    /// <summary>The remote and base trees as commits update them, loaded once per upload phase (not per batch).</summary>
+    sealed class CommitModels(LinkIndex index)
+    {
+        RemoteTreeModel? _remote, _base;
+
+        public RemoteTreeModel Remote => _remote ??= new RemoteTreeModel(index.LoadRemote());
+
+        public RemoteTreeModel Base => _base ??= new RemoteTreeModel(index.LoadBase(Remote.Items));
     }
 
     Op NewOp(OpKind kind, string path, long @base) =>
@@ -443,12 +644,12 @@ public sealed class LinkSync : IDisposable
 
     static int Depth(string path) => path.Count(c => c == '/');
 
-    async Task CommitAsync(List<(Op Op, SyncAction Action)> ops, CancellationToken ct)
+    async Task CommitAsync(List<(Op Op, SyncAction Action)> ops, CommitModels models, CancellationToken ct)
     {
         if (ops.Count == 0) return;
         // the trees are loaded once per phase (not per batch): 100,000 ops must not re-read 100,000 rows 200 times
-        var model = new RemoteTreeModel(_index.LoadRemote());
-        var baseModel = new RemoteTreeModel(_index.LoadBase());
+        var model = models.Remote;
+        var baseModel = models.Base;
         for (var i = 0; i < ops.Count; i += OpsBatchSize)
         {
             var slice = ops.GetRange(i, Math.Min(OpsBatchSize, ops.Count - i));
@@ -522,6 +723,9 @@ public sealed class LinkSync : IDisposable
                 }
             }
             _stats.Committed(committed);
+            BatchGarbage.Release();
+            var heap = GC.GetTotalMemory(false);
+            if (heap > Interlocked.Read(ref _heapPeak)) Interlocked.Exchange(ref _heapPeak, heap);
             using var batch = _index.Begin();
             foreach (var p in model.Dirty)
             {
@@ -616,10 +820,229 @@ public sealed class LinkSync : IDisposable
         plan.Actions.RemoveAll(a => a is LocalDelete ld && renamedAway.Contains(ld.Path));
 
         long total = downloads.Sum(d => d.Remote.Size), done = 0;
-        await Parallel.ForEachAsync(downloads, new ParallelOptions { MaxDegreeOfParallelism = TransferParallelism, CancellationToken = ct }, async (d, token) =>
+        void Progress(long n) => _observer.Progress("download", Interlocked.Add(ref done, n), total);
+        // Small files in groups (one fetch request, one durability barrier, one index transaction per group); large
+        // files one by one, their chunks fetched singly (16 in flight).
+        var groups = new List<List<Download>>();
+        List<Download>? group = null;
+        long groupBytes = 0;
+        foreach (var d in downloads.Where(d => d.Remote.Size <= SmallFileBytes))
         {
-            await DownloadAsync(d, sources, n => _observer.Progress("download", Interlocked.Add(ref done, n), total), token).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+            if (group is null || group.Count >= DownloadGroupFiles || groupBytes + d.Remote.Size > DownloadGroupBytes)
+            {
+                groups.Add(group = []);
+                groupBytes = 0;
+            }
+            group.Add(d);
+            groupBytes += d.Remote.Size;
+        }
+        var large = downloads.Where(d => d.Remote.Size > SmallFileBytes).ToList();
+        await Task.WhenAll(
+            Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = GroupsInFlight, CancellationToken = ct },
+                async (g, token) => await DownloadGroupAsync(g, sources, Progress, token).ConfigureAwait(false)),
+            Parallel.ForEachAsync(large, new ParallelOptions { MaxDegreeOfParallelism = TransferParallelism, CancellationToken = ct },
+                async (d, token) => await DownloadAsync(d, sources, Progress, token).ConfigureAwait(false))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Downloads a group of small files: their chunks come from local files when possible, the rest in framed fetch
+    /// requests (verified here, one by one). Each file is assembled in its own temp file; then all temp files are made
+    /// durable together (one barrier: the fsyncs run side by side so the file system can commit them at once), and
+    /// only then is each renamed over its target — if the target is still what was scanned (decision 0405, 0409).
+    /// </summary>
+    async Task DownloadGroupAsync(List<Download> group, Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources,
+        Action<long> progress, CancellationToken ct)
+    {
+        var bytesOf = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var fetch = new List<string>();
+        var asked = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var d in group)
+        {
+            foreach (var hash in d.Remote.Chunks)
+            {
+                if (bytesOf.ContainsKey(hash) || asked.Contains(hash)) continue;
+                if (ReadLocalChunk(hash, sources) is { } local)
+                {
+                    bytesOf[hash] = local;
+                    _stats.Reused();
+                }
+                else
+                {
+                    asked.Add(hash);
+                    fetch.Add(hash);
+                }
+            }
+        }
+        try
+        {
+            while (fetch.Count > 0)
+            {
+                var got = await _api.FetchChunksAsync(_link.VaultId, fetch, ct).ConfigureAwait(false);
+                if (got is null)
+                {
+                    // an older server without the fetch route: one GET per chunk
+                    foreach (var hash in fetch) bytesOf[hash] = await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
+                    break;
+                }
+                var progressed = false;
+                foreach (var (hash, bytes) in got)
+                {
+                    if (!asked.Contains(hash) || bytesOf.ContainsKey(hash)) continue;
+                    bytesOf[hash] = ChunkHash.Matches(bytes, hash) ? bytes : await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
+                    if (ReferenceEquals(bytesOf[hash], bytes)) _stats.Downloaded(bytes.Length);
+                    progressed = true;
+                }
+                if (!progressed) throw new IOException("the server answered a chunk fetch with none of the chunks asked for");
+                fetch = fetch.Where(h => !bytesOf.ContainsKey(h)).ToList();
+            }
+        }
+        catch (IOException e)
+        {
+            foreach (var d in group) DownloadFailed(d, null, e);
+            return;
+        }
+
+        var written = new List<(Download D, string Temp, Stream? Output, List<ChunkRef> Refs)>(group.Count);
+        try
+        {
+            foreach (var d in group)
+            {
+                var target = Abs(d.Path);
+                var dir = Path.GetDirectoryName(target)!;
+                var temp = Path.Combine(dir, IgnoreRules.TempPrefix + Guid.NewGuid().ToString("N")[..12]);
+                Stream? output = null;
+                try
+                {
+                    if (_fs.Stat(dir).Kind == EntryKind.Missing) _fs.CreateDirectory(dir);
+                    output = _fs.CreateNew(temp);
+                    var refs = new List<ChunkRef>(d.Remote.Chunks.Count);
+                    foreach (var hash in d.Remote.Chunks)
+                    {
+                        var bytes = bytesOf[hash];
+                        await output.WriteAsync(bytes, ct).ConfigureAwait(false);
+                        refs.Add(new ChunkRef(hash, bytes.Length));
+                    }
+                    if (output.Length != d.Remote.Size) throw new IOException($"size mismatch: expected {d.Remote.Size} bytes, assembled {output.Length}");
+                    written.Add((d, temp, output, refs));
+                    output = null;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    if (output is not null) await output.DisposeAsync().ConfigureAwait(false);
+                    DownloadFailed(d, temp, e);
+                }
+            }
+
+            // The barrier: every temp file durable before any rename.
+            var durable = new bool[written.Count];
+            Parallel.For(0, written.Count, new ParallelOptions { MaxDegreeOfParallelism = FsyncParallelism, CancellationToken = ct }, i =>
+            {
+                try
+                {
+                    _fs.Flush(written[i].Output!);
+                    durable[i] = true;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    lock (durable) DownloadFailed(written[i].D, null, e);
+                }
+            });
+            for (var i = 0; i < written.Count; i++)
+            {
+                await written[i].Output!.DisposeAsync().ConfigureAwait(false);
+                written[i] = written[i] with { Output = null };
+            }
+
+            var placed = new List<(Download D, FileStat St, List<ChunkRef> Refs)>(written.Count);
+            for (var i = 0; i < written.Count; i++)
+            {
+                var (d, temp, _, refs) = written[i];
+                if (!durable[i])
+                {
+                    TryDelete(temp);
+                    continue;
+                }
+                try
+                {
+                    _fs.SetExecutable(temp, d.Remote.Executable);
+                    if (d.Remote.Mtime is { } m) _fs.SetMtime(temp, m);
+                    var target = Abs(d.Path);
+                    var now = _fs.Stat(target);
+                    var unchanged = d.Expected is null ? now.Kind == EntryKind.Missing : now.SameAs(StatOf(d.Expected));
+                    if (!unchanged)
+                    {
+                        TryDelete(temp);
+                        Pending($"{d.Path} changed locally during the download; will retry");
+                        continue;
+                    }
+                    _fs.Rename(temp, target, overwrite: true);
+                    placed.Add((d, _fs.Stat(target), refs));
+                    progress(d.Remote.Size);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    DownloadFailed(d, temp, e);
+                }
+            }
+            if (placed.Count == 0) return;
+            // The renames must be durable before the index says the new versions are on disk: were a rename lost to
+            // a power cut while the index kept the new base, the old bytes would look like a local edit and be
+            // uploaded over the newer version.
+            try
+            {
+                foreach (var dir in placed.Select(p => Path.GetDirectoryName(Abs(p.D.Path))!).Distinct(StringComparer.Ordinal)) _fs.FlushDirectory(dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not recorded: the next cycle finds the new bytes in place and settles them against the server.
+                _observer.Message(MessageLevel.Warning, $"cannot make {placed.Count} downloaded file(s) durable ({e.Message}); will retry");
+                Pending($"{placed.Count} downloaded file(s) not yet durable; will retry");
+                return;
+            }
+            lock (_indexLock)
+            {
+                using var batch = _index.Begin();
+                foreach (var (d, st, refs) in placed)
+                {
+                    batch.PutLocal(new LocalState
+                    {
+                        Path = d.Path, Kind = ItemKind.File, Size = st.Size, MtimeNs = st.MtimeNs, Inode = st.Inode, Executable = st.Executable, Chunks = refs,
+                    });
+                    batch.PutBase(d.Remote);
+                }
+                batch.Commit();
+            }
+            BatchGarbage.Release();
+        }
+        finally
+        {
+            foreach (var w in written)
+            {
+                if (w.Output is null) continue;
+                await w.Output.DisposeAsync().ConfigureAwait(false);
+                TryDelete(w.Temp);
+            }
+        }
+    }
+
+    void DownloadFailed(Download d, string? temp, Exception e)
+    {
+        if (temp is not null) TryDelete(temp);
+        var what = IsDiskFull(e) ? "the disk is full" : e.Message;
+        _observer.Message(MessageLevel.Warning, $"cannot download {d.Path} ({what}); nothing was replaced, will retry");
+        Pending($"{d.Path}: download failed ({what})");
+    }
+
+    async Task<byte[]> GetChunkVerifiedAsync(string hash, CancellationToken ct)
+    {
+        var bytes = await _api.GetChunkAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
+        if (!ChunkHash.Matches(bytes, hash))
+        {
+            bytes = await _api.GetChunkAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
+            if (!ChunkHash.Matches(bytes, hash)) throw new IOException($"chunk {hash[..12]}… arrived corrupted twice");
+        }
+        _stats.Downloaded(bytes.Length);
+        return bytes;
     }
 
     bool TryLocalRename(LocalDelete src, Download d)
@@ -696,6 +1119,7 @@ public sealed class LinkSync : IDisposable
                 return;
             }
             _fs.Rename(temp, target, overwrite: true);
+            _fs.FlushDirectory(Path.GetDirectoryName(target)!); // durable before the index records it (see above)
             var st = _fs.Stat(target);
             lock (_indexLock)
             {

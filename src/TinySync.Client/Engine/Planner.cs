@@ -41,8 +41,8 @@ public static class Planner
         var paths = new HashSet<string>(input.Remote.Keys, StringComparer.Ordinal);
         paths.UnionWith(input.Base.Keys);
         paths.UnionWith(local.Keys);
-        var takenNames = new HashSet<string>(paths, StringComparer.Ordinal);
-        bool Taken(string p) => takenNames.Contains(p) || remoteKeys.ContainsKey(VaultPath.Key(p));
+        var takenNames = new HashSet<string>(StringComparer.Ordinal); // conflict names chosen this round (paths holds the rest)
+        bool Taken(string p) => paths.Contains(p) || takenNames.Contains(p) || remoteKeys.ContainsKey(VaultPath.Key(p));
 
         foreach (var path in paths.OrderBy(p => p, StringComparer.Ordinal))
         {

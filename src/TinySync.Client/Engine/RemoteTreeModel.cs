@@ -12,19 +12,18 @@ namespace TinySync.Client.Engine;
 /// </summary>
 public sealed class RemoteTreeModel
 {
-    readonly Dictionary<string, string> _byKey = new(StringComparer.Ordinal);
-    readonly SortedSet<string> _keys = new(StringComparer.Ordinal); // range queries for subtrees
+    readonly Dictionary<string, string> _byKey;
+    SortedSet<string>? _keys; // range queries for subtrees: built on the first move or delete (puts never need it)
 
     /// <summary>Wraps a tree loaded from the index.</summary>
     public RemoteTreeModel(Dictionary<string, ItemState> items)
     {
         Items = items;
-        foreach (var p in items.Keys)
-        {
-            _byKey[VaultPath.Key(p)] = p;
-            _keys.Add(VaultPath.Key(p));
-        }
+        _byKey = new Dictionary<string, string>(items.Count, StringComparer.Ordinal);
+        foreach (var p in items.Keys) _byKey[VaultPath.Key(p)] = p;
     }
+
+    SortedSet<string> Keys => _keys ??= new SortedSet<string>(_byKey.Keys, StringComparer.Ordinal);
 
     /// <summary>The items by exact path.</summary>
     public Dictionary<string, ItemState> Items { get; }
@@ -35,8 +34,9 @@ public sealed class RemoteTreeModel
     void Set(ItemState item)
     {
         Items[item.Path] = item;
-        _byKey[VaultPath.Key(item.Path)] = item.Path;
-        _keys.Add(VaultPath.Key(item.Path));
+        var key = VaultPath.Key(item.Path);
+        _byKey[key] = item.Path;
+        _keys?.Add(key);
         Dirty.Add(item.Path);
     }
 
@@ -47,7 +47,7 @@ public sealed class RemoteTreeModel
         if (_byKey.TryGetValue(key, out var p) && string.Equals(p, path, StringComparison.Ordinal))
         {
             _byKey.Remove(key);
-            _keys.Remove(key);
+            _keys?.Remove(key);
         }
         Dirty.Add(path);
     }
@@ -127,7 +127,7 @@ public sealed class RemoteTreeModel
         var result = new List<string>();
         if (_byKey.TryGetValue(key, out var exact)) result.Add(exact);
         // keys under K are K/..., which sort between "K/" and "K0" ('0' follows '/')
-        foreach (var k in _keys.GetViewBetween(key + "/", key + "0"))
+        foreach (var k in Keys.GetViewBetween(key + "/", key + "0"))
         {
             if (k.Length > key.Length && k[key.Length] == '/' && _byKey.TryGetValue(k, out var p)) result.Add(p);
         }

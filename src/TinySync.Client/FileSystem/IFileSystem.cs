@@ -53,6 +53,12 @@ public interface IFileSystem
     /// <summary>Atomically renames, replacing the target if <paramref name="overwrite"/>.</summary>
     void Rename(string from, string to, bool overwrite);
 
+    /// <summary>
+    /// Makes a directory's entries durable (fsync of the directory), so renames into it survive a power loss before
+    /// the index records them. The default does nothing, for file systems without the notion.
+    /// </summary>
+    void FlushDirectory(string directory) { }
+
     /// <summary>Deletes a file; no error when it is already gone.</summary>
     void DeleteFile(string path);
 

@@ -51,6 +51,31 @@ public sealed partial class RealFileSystem : IFileSystem
         return new FileStat(kind, kind == EntryKind.File ? size : 0, mtimeSec * 1_000_000_000 + mtimeNsec, ino, (mode & 0x40) != 0);
     }
 
+    /// <inheritdoc/>
+    public void FlushDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows()) return; // NTFS journals the rename itself; directories cannot be flushed
+        var fd = open(directory, 0 /* O_RDONLY */);
+        if (fd < 0) throw new IOException($"cannot open {directory} to make its entries durable (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (fsync(fd) != 0) throw new IOException($"cannot make the entries of {directory} durable (errno {Marshal.GetLastPInvokeError()})");
+        }
+        finally
+        {
+            _ = close(fd);
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fsync(int fd);
+
+    [LibraryImport("libc")]
+    private static partial int close(int fd);
+
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int statx(int dirfd, string path, int flags, int mask, byte* buffer);
 

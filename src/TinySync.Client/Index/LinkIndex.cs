@@ -131,12 +131,16 @@ public sealed class LinkIndex : IDisposable
     // ---- loads ----
 
     /// <summary>The remote tree.</summary>
-    public Dictionary<string, ItemState> LoadRemote() => LoadItems("remote");
+    public Dictionary<string, ItemState> LoadRemote() => LoadItems("remote", null);
 
-    /// <summary>The synced base.</summary>
-    public Dictionary<string, ItemState> LoadBase() => LoadItems("base");
+    /// <summary>
+    /// The synced base. With <paramref name="shareWith"/> (the remote tree), a row equal to the remote item at the
+    /// same path reuses that (immutable) object instead of a copy: in a synced folder base and remote are mostly
+    /// equal, and this halves what the two trees hold in memory.
+    /// </summary>
+    public Dictionary<string, ItemState> LoadBase(IReadOnlyDictionary<string, ItemState>? shareWith = null) => LoadItems("base", shareWith);
 
-    Dictionary<string, ItemState> LoadItems(string table)
+    Dictionary<string, ItemState> LoadItems(string table, IReadOnlyDictionary<string, ItemState>? shareWith)
     {
         var result = new Dictionary<string, ItemState>(StringComparer.Ordinal);
         using var cmd = _db.CreateCommand();
@@ -145,22 +149,52 @@ public sealed class LinkIndex : IDisposable
         while (r.Read())
         {
             var path = r.GetString(0);
+            var kind = (ItemKind)r.GetInt32(1);
+            var version = r.GetInt64(2);
+            var size = r.GetInt64(3);
+            var chunks = r.GetString(4);
+            var exec = r.GetInt32(5) != 0;
+            DateTimeOffset? mtime = r.IsDBNull(6) ? null : DateTimeOffset.Parse(r.GetString(6), CultureInfo.InvariantCulture);
+            if (shareWith is not null && shareWith.TryGetValue(path, out var twin))
+            {
+                if (twin.Kind == kind && twin.Version == version && twin.Size == size && twin.Executable == exec && twin.Mtime == mtime
+                    && SameHashes(chunks, twin.Chunks))
+                {
+                    result[twin.Path] = twin;
+                    continue;
+                }
+                path = twin.Path;
+            }
             result[path] = new ItemState
             {
-                Path = path,
-                Kind = (ItemKind)r.GetInt32(1),
-                Version = r.GetInt64(2),
-                Size = r.GetInt64(3),
-                Chunks = SplitHashes(r.GetString(4)),
-                Executable = r.GetInt32(5) != 0,
-                Mtime = r.IsDBNull(6) ? null : DateTimeOffset.Parse(r.GetString(6), CultureInfo.InvariantCulture),
+                Path = path, Kind = kind, Version = version, Size = size, Chunks = SplitHashes(chunks), Executable = exec, Mtime = mtime,
             };
         }
         return result;
     }
 
-    /// <summary>The local tree (what the scanner last saw).</summary>
-    public Dictionary<string, LocalState> LoadLocal()
+    // "h1,h2,..." against a list, without allocating.
+    static bool SameHashes(string joined, IReadOnlyList<string> hashes)
+    {
+        var rest = joined.AsSpan();
+        for (var i = 0; i < hashes.Count; i++)
+        {
+            if (i > 0)
+            {
+                if (rest.Length == 0 || rest[0] != ',') return false;
+                rest = rest[1..];
+            }
+            if (!rest.StartsWith(hashes[i], StringComparison.Ordinal)) return false;
+            rest = rest[hashes[i].Length..];
+        }
+        return rest.Length == 0;
+    }
+
+    /// <summary>
+    /// The local tree (what the scanner last saw). With <paramref name="shareWith"/> (the remote tree), path and
+    /// chunk-hash strings equal to the remote item's are shared instead of copied.
+    /// </summary>
+    public Dictionary<string, LocalState> LoadLocal(IReadOnlyDictionary<string, ItemState>? shareWith = null)
     {
         var result = new Dictionary<string, LocalState>(StringComparer.Ordinal);
         using var cmd = _db.CreateCommand();
@@ -169,6 +203,12 @@ public sealed class LinkIndex : IDisposable
         while (r.Read())
         {
             var path = r.GetString(0);
+            IReadOnlyList<string>? hashes = null;
+            if (shareWith is not null && shareWith.TryGetValue(path, out var twin))
+            {
+                path = twin.Path;
+                hashes = twin.Chunks;
+            }
             result[path] = new LocalState
             {
                 Path = path,
@@ -177,7 +217,7 @@ public sealed class LinkIndex : IDisposable
                 MtimeNs = r.GetInt64(3),
                 Inode = unchecked((ulong)r.GetInt64(4)),
                 Executable = r.GetInt32(5) != 0,
-                Chunks = SplitChunkRefs(r.GetString(6)),
+                Chunks = SplitChunkRefs(r.GetString(6), hashes),
             };
         }
         return result;
@@ -211,12 +251,27 @@ public sealed class LinkIndex : IDisposable
             _tx = tx;
         }
 
+        // One prepared command per statement for the whole batch (a 100,000-row batch must not compile 100,000
+        // statements); parameters are set by name on each use.
+        readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
         SqliteCommand Command(string sql)
         {
+            if (_commands.TryGetValue(sql, out var cached))
+            {
+                return cached;
+            }
             var cmd = _index._db.CreateCommand();
             cmd.Transaction = _tx;
             cmd.CommandText = sql;
+            _commands[sql] = cmd;
             return cmd;
+        }
+
+        static void Set(SqliteCommand cmd, string name, object value)
+        {
+            if (cmd.Parameters.Contains(name)) cmd.Parameters[name].Value = value;
+            else cmd.Parameters.AddWithValue(name, value);
         }
 
         /// <summary>Upserts into the remote tree.</summary>
@@ -236,38 +291,38 @@ public sealed class LinkIndex : IDisposable
 
         void PutItem(string table, ItemState item)
         {
-            using var cmd = Command($"INSERT OR REPLACE INTO {table}(path, kind, version, size, chunks, exec, mtime) VALUES ($p, $k, $v, $s, $c, $e, $m)");
-            cmd.Parameters.AddWithValue("$p", item.Path);
-            cmd.Parameters.AddWithValue("$k", (int)item.Kind);
-            cmd.Parameters.AddWithValue("$v", item.Version);
-            cmd.Parameters.AddWithValue("$s", item.Size);
-            cmd.Parameters.AddWithValue("$c", string.Join(',', item.Chunks));
-            cmd.Parameters.AddWithValue("$e", item.Executable ? 1 : 0);
-            cmd.Parameters.AddWithValue("$m", item.Mtime is { } m ? m.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value);
+            var cmd = Command($"INSERT OR REPLACE INTO {table}(path, kind, version, size, chunks, exec, mtime) VALUES ($p, $k, $v, $s, $c, $e, $m)");
+            Set(cmd, "$p", item.Path);
+            Set(cmd, "$k", (int)item.Kind);
+            Set(cmd, "$v", item.Version);
+            Set(cmd, "$s", item.Size);
+            Set(cmd, "$c", string.Join(',', item.Chunks));
+            Set(cmd, "$e", item.Executable ? 1 : 0);
+            Set(cmd, "$m", item.Mtime is { } m ? m.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value);
             cmd.ExecuteNonQuery();
         }
 
         /// <summary>Upserts into the local tree.</summary>
         public void PutLocal(LocalState item)
         {
-            using var cmd = Command("INSERT OR REPLACE INTO local(path, kind, size, mtime_ns, inode, exec, chunks) VALUES ($p, $k, $s, $m, $i, $e, $c)");
-            cmd.Parameters.AddWithValue("$p", item.Path);
-            cmd.Parameters.AddWithValue("$k", (int)item.Kind);
-            cmd.Parameters.AddWithValue("$s", item.Size);
-            cmd.Parameters.AddWithValue("$m", item.MtimeNs);
-            cmd.Parameters.AddWithValue("$i", unchecked((long)item.Inode));
-            cmd.Parameters.AddWithValue("$e", item.Executable ? 1 : 0);
-            cmd.Parameters.AddWithValue("$c", string.Join(',', item.Chunks.Select(c => c.Hash + ":" + c.Length.ToString(CultureInfo.InvariantCulture))));
+            var cmd = Command("INSERT OR REPLACE INTO local(path, kind, size, mtime_ns, inode, exec, chunks) VALUES ($p, $k, $s, $m, $i, $e, $c)");
+            Set(cmd, "$p", item.Path);
+            Set(cmd, "$k", (int)item.Kind);
+            Set(cmd, "$s", item.Size);
+            Set(cmd, "$m", item.MtimeNs);
+            Set(cmd, "$i", unchecked((long)item.Inode));
+            Set(cmd, "$e", item.Executable ? 1 : 0);
+            Set(cmd, "$c", string.Join(',', item.Chunks.Select(c => c.Hash + ":" + c.Length.ToString(CultureInfo.InvariantCulture))));
             cmd.ExecuteNonQuery();
         }
 
         /// <summary>Records a path the server rejected (not retried until its content changes).</summary>
         public void PutRejected(string path, string signature, string reason)
         {
-            using var cmd = Command("INSERT OR REPLACE INTO rejected(path, signature, reason) VALUES ($p, $s, $r)");
-            cmd.Parameters.AddWithValue("$p", path);
-            cmd.Parameters.AddWithValue("$s", signature);
-            cmd.Parameters.AddWithValue("$r", reason);
+            var cmd = Command("INSERT OR REPLACE INTO rejected(path, signature, reason) VALUES ($p, $s, $r)");
+            Set(cmd, "$p", path);
+            Set(cmd, "$s", signature);
+            Set(cmd, "$r", reason);
             cmd.ExecuteNonQuery();
         }
 
@@ -276,16 +331,16 @@ public sealed class LinkIndex : IDisposable
 
         void Delete(string table, string path)
         {
-            using var cmd = Command($"DELETE FROM {table} WHERE path = $p");
-            cmd.Parameters.AddWithValue("$p", path);
+            var cmd = Command($"DELETE FROM {table} WHERE path = $p");
+            Set(cmd, "$p", path);
             cmd.ExecuteNonQuery();
         }
 
         /// <summary>Sets the log cursor.</summary>
         public void SetCursor(long cursor)
         {
-            using var cmd = Command("INSERT INTO meta(key, value) VALUES ('cursor', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-            cmd.Parameters.AddWithValue("$v", cursor.ToString(CultureInfo.InvariantCulture));
+            var cmd = Command("INSERT INTO meta(key, value) VALUES ('cursor', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+            Set(cmd, "$v", cursor.ToString(CultureInfo.InvariantCulture));
             cmd.ExecuteNonQuery();
         }
 
@@ -293,20 +348,32 @@ public sealed class LinkIndex : IDisposable
         public void Commit() => _tx.Commit();
 
         /// <inheritdoc/>
-        public void Dispose() => _tx.Dispose();
+        public void Dispose()
+        {
+            foreach (var cmd in _commands.Values) cmd.Dispose();
+            _tx.Dispose();
+        }
     }
 
     static IReadOnlyList<string> SplitHashes(string s) => s.Length == 0 ? [] : s.Split(',');
 
-    static IReadOnlyList<ChunkRef> SplitChunkRefs(string s)
+    // "hash:len,hash:len"; a hash equal to the one at the same position of `share` reuses that string.
+    static IReadOnlyList<ChunkRef> SplitChunkRefs(string s, IReadOnlyList<string>? share = null)
     {
         if (s.Length == 0) return [];
-        var parts = s.Split(',');
-        var result = new ChunkRef[parts.Length];
-        for (var i = 0; i < parts.Length; i++)
+        var count = 1;
+        foreach (var ch in s) if (ch == ',') count++;
+        var result = new ChunkRef[count];
+        var rest = s.AsSpan();
+        for (var i = 0; i < count; i++)
         {
-            var colon = parts[i].IndexOf(':', StringComparison.Ordinal);
-            result[i] = new ChunkRef(parts[i][..colon], int.Parse(parts[i].AsSpan(colon + 1), CultureInfo.InvariantCulture));
+            var comma = rest.IndexOf(',');
+            var part = comma < 0 ? rest : rest[..comma];
+            var colon = part.IndexOf(':');
+            var hashSpan = part[..colon];
+            var hash = share is not null && i < share.Count && hashSpan.SequenceEqual(share[i]) ? share[i] : hashSpan.ToString();
+            result[i] = new ChunkRef(hash, int.Parse(part[(colon + 1)..], CultureInfo.InvariantCulture));
+            rest = comma < 0 ? [] : rest[(comma + 1)..];
         }
         return result;
     }

@@ -43,6 +43,7 @@ public sealed class ScanResult
 /// </summary>
 public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats stats)
 {
+    int _ticks; // entries seen, for BatchGarbage
     long _previousScanStartNs = long.MinValue;
 
     /// <summary>
@@ -67,6 +68,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             {
                 var state = HashStable(f.Rel, f.Abs, f.Stat, result);
                 if (state is not null) hashed.Add(state);
+                BatchGarbage.Tick(ref _ticks);
                 observer.Progress("scan", Interlocked.Add(ref done, f.Stat.Size), total);
             });
             foreach (var s in hashed) result.Local[s.Path] = s;
@@ -107,6 +109,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             var rel = VaultPath.Combine(dirRel, name);
             var abs = Path.Combine(dirAbs, rawName);
             if (IgnoreRules.IsBuiltIn(name)) continue;
+            BatchGarbage.Tick(ref _ticks);
             FileStat st;
             try
             {

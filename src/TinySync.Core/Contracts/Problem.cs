@@ -45,6 +45,7 @@ public static class ProblemCodes
     public const string ChunkHashMismatch = "chunk_hash_mismatch";
     public const string InvalidHash = "invalid_hash";
     public const string BatchTooLarge = "batch_too_large";
+    public const string MalformedBatch = "malformed_batch";
     public const string CursorAhead = "cursor_ahead";
     public const string ContainerNotFound = "container_not_found";
     public const string InvalidPath = "invalid_path";

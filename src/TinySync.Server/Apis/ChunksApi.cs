@@ -1,9 +1,12 @@
+using System.Buffers;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.Features;
 using TinySync.Core.Chunking;
 using TinySync.Core.Contracts;
 using TinySync.Server.Auth;
 using TinySync.Server.Blobs;
 using TinySync.Server.Http;
+using TinySync.Server.Observability;
 using TinySync.Server.Storage;
 
 namespace TinySync.Server.Apis;
@@ -51,64 +54,174 @@ public static class ChunksApi
         if (!ChunkHash.IsValid(hash)) return InvalidHash(hash);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxChunkBytes;
         if (http.Request.ContentLength > MaxChunkBytes) return TooLarge();
-        byte[] data;
+        // One pass over the body: each block is hashed as it arrives (while the client is still sending the next),
+        // into a pooled buffer instead of a fresh 4 MiB array per request (decision 0310).
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxChunkBytes);
         try
         {
-            data = await ReadBodyAsync(http.Request, ct);
+            int length;
+            byte[] digest;
+            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            {
+                try
+                {
+                    length = await ReadBodyAsync(http.Request, buffer, sha, ct);
+                }
+                catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    return TooLarge();
+                }
+                catch (EndOfStreamException)
+                {
+                    return Problems.BadRequest(ProblemCodes.InvalidArgument, "the body ended before Content-Length bytes; upload the chunk again");
+                }
+                if (length > MaxChunkBytes) return TooLarge();
+                digest = sha.GetHashAndReset();
+            }
+            var actual = ChunkHash.ToHex(digest);
+            if (!string.Equals(actual, hash, StringComparison.Ordinal))
+            {
+                return Problems.BadRequest(ProblemCodes.ChunkHashMismatch,
+                    $"the body ({length} bytes) hashes to {actual}, not {hash}; nothing was stored, upload the chunk again");
+            }
+            var created = await store.RegisterChunkAsync(http.VaultId(), hash, buffer.AsMemory(0, length), blobs, clock.GetUtcNow(), ct);
+            return created ? TypedResults.StatusCode(StatusCodes.Status201Created) : TypedResults.Ok();
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        finally
         {
-            return TooLarge();
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-        catch (EndOfStreamException)
-        {
-            return Problems.BadRequest(ProblemCodes.InvalidArgument, "the body ended before Content-Length bytes; upload the chunk again");
-        }
-        if (!ChunkHash.Matches(data, hash))
-        {
-            return Problems.BadRequest(ProblemCodes.ChunkHashMismatch,
-                $"the body ({data.Length} bytes) hashes to {ChunkHash.Compute(data)}, not {hash}; nothing was stored, upload the chunk again");
-        }
-        var created = await store.RegisterChunkAsync(http.VaultId(), hash, data, blobs, clock.GetUtcNow(), ct);
-        return created ? TypedResults.StatusCode(StatusCodes.Status201Created) : TypedResults.Ok();
     }
 
-    static async Task<IResult> Download(string hash, HttpContext http, IStore store, IChunkStore blobs, CancellationToken ct)
+    /// <summary>Bytes a download reads, hashes and sends at a time.</summary>
+    const int DownloadBlock = 256 * 1024;
+
+    static async Task<IResult> Download(string hash, HttpContext http, IStore store, IChunkStore blobs, ILogger<ChunkRoutes> log, CancellationToken ct)
     {
         if (!ChunkHash.IsValid(hash)) return InvalidHash(hash);
         var vaultId = http.VaultId();
         if (!await store.HoldsChunkAsync(vaultId, hash, ct))
             return Problems.NotFound(ProblemCodes.ChunkNotFound, $"this vault holds no chunk {hash}; upload it first");
-        byte[]? data;
+        Stream? stream;
         try
         {
-            data = await blobs.GetAsync(hash, ct);
+            stream = await blobs.OpenReadAsync(hash, ct);
         }
         catch (ChunkCorruptedException)
         {
-            return Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.ChunkCorrupted,
-                $"the stored copy of chunk {hash} is damaged and will not be served; the operator must restore the chunk store from backup (a device that still has the file can upload the chunk again)");
+            return await QuarantinedAsync(blobs, hash, log);
         }
-        if (data is null)
+        if (stream is null) return Unavailable(hash);
+        await using (stream)
         {
-            return Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.ChunkUnavailable,
-                $"chunk {hash} is registered to this vault but missing from the chunk store; the operator must restore the chunk store from backup");
+            // Verify while streaming (decision 0310): blocks are hashed as they are sent, and the last block is held
+            // back until the whole chunk has hashed to its address. A damaged chunk of one block is answered with
+            // a 500 problem, never with its bytes; a longer one has its response aborted before the last block,
+            // so the client receives fewer bytes than Content-Length announced and can never take it as complete.
+            var length = stream.Length;
+            if (length > MaxChunkBytes) return await QuarantinedAsync(blobs, hash, log); // no chunk is longer: the file is not what was stored
+            var buffer = ArrayPool<byte>.Shared.Rent(DownloadBlock);
+            try
+            {
+                using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                long sent = 0;
+                var started = false;
+                while (true)
+                {
+                    var want = (int)Math.Min(DownloadBlock, length - sent);
+                    var got = want == 0 ? 0 : await ReadBlockAsync(stream, buffer.AsMemory(0, want), ct);
+                    sha.AppendData(buffer, 0, got);
+                    var last = got < want || sent + got == length;
+                    if (last)
+                    {
+                        // Bytes beyond the announced length also mean the file changed under us.
+                        var extra = got == want && await stream.ReadAsync(new byte[1], ct) > 0;
+                        if (got < want || extra || !string.Equals(ChunkHash.ToHex(sha.GetHashAndReset()), hash, StringComparison.Ordinal))
+                        {
+                            if (!started) return await QuarantinedAsync(blobs, hash, log);
+                            Log.ChunkCorruptedMidResponse(log, hash, sent);
+                            await QuarantinedAsync(blobs, hash, log); // before the client learns of the failure
+                            http.Abort();
+                            return Results.Empty;
+                        }
+                    }
+                    if (!started)
+                    {
+                        started = true;
+                        http.Response.StatusCode = StatusCodes.Status200OK;
+                        http.Response.ContentType = "application/octet-stream";
+                        http.Response.ContentLength = length;
+                    }
+                    if (got > 0) await http.Response.Body.WriteAsync(buffer.AsMemory(0, got), ct);
+                    sent += got;
+                    if (last) return Results.Empty;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
-        return TypedResults.Bytes(data, "application/octet-stream");
     }
 
-    static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    static async Task<int> ReadBlockAsync(Stream stream, Memory<byte> block, CancellationToken ct)
     {
-        if (request.ContentLength is { } length)
+        var filled = 0;
+        while (filled < block.Length)
         {
-            var exact = new byte[length];
-            await request.Body.ReadExactlyAsync(exact, ct);
-            // a body longer than announced is a protocol error Kestrel reports; shorter throws EndOfStream
-            return exact;
+            var n = await stream.ReadAsync(block[filled..], ct);
+            if (n == 0) break;
+            filled += n;
         }
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, ct);
-        return buffer.ToArray();
+        return filled;
+    }
+
+    /// <summary>
+    /// A stored chunk failed verification: it is moved aside (never served, kept for the operator), so that the next
+    /// upload of the same bytes by any device that still has them stores a good copy again.
+    /// </summary>
+    internal static async Task<IResult> QuarantinedAsync(IChunkStore blobs, string hash, ILogger log)
+    {
+        try
+        {
+            await blobs.QuarantineAsync(hash, CancellationToken.None);
+            Log.ChunkQuarantined(log, hash);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ChunkStoreUnavailableException)
+        {
+            Log.ChunkQuarantineFailed(log, hash, e.Message);
+        }
+        return Corrupted(hash);
+    }
+
+    static IResult Corrupted(string hash) =>
+        Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.ChunkCorrupted,
+            $"the stored copy of chunk {hash} is damaged and will not be served; it was moved to the chunk store's quarantine. A device that still has the file can upload the chunk again; otherwise the operator must restore it from backup");
+
+    static IResult Unavailable(string hash) =>
+        Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.ChunkUnavailable,
+            $"chunk {hash} is registered to this vault but missing from the chunk store; the operator must restore the chunk store from backup");
+
+    /// <summary>Reads the body into <paramref name="buffer"/>, hashing as it goes; returns its length (more than the largest chunk when it is too long).</summary>
+    static async Task<int> ReadBodyAsync(HttpRequest request, byte[] buffer, IncrementalHash sha, CancellationToken ct)
+    {
+        var filled = 0;
+        while (true)
+        {
+            if (filled == MaxChunkBytes)
+            {
+                // Kestrel enforces the limit when it could still be set; otherwise one more byte says "too long".
+                var probe = new byte[1];
+                return await request.Body.ReadAsync(probe, ct) > 0 ? MaxChunkBytes + 1 : filled;
+            }
+            var n = await request.Body.ReadAsync(buffer.AsMemory(filled, MaxChunkBytes - filled), ct);
+            if (n == 0) break;
+            sha.AppendData(buffer, filled, n);
+            filled += n;
+        }
+        // A body longer than announced is a protocol error Kestrel reports; shorter throws EndOfStream.
+        if (request.ContentLength is { } announced && filled < announced) throw new EndOfStreamException();
+        return filled;
     }
 
     static IResult InvalidHash(string hash) =>
@@ -118,3 +231,6 @@ public static class ChunksApi
         Problems.Of(StatusCodes.Status413PayloadTooLarge, ProblemCodes.ChunkTooLarge,
             $"a chunk is at most {MaxChunkBytes} bytes (the FastCDC maximum); cut the file with the standard chunker");
 }
+
+/// <summary>Log category of the chunk routes.</summary>
+public sealed class ChunkRoutes;

@@ -59,14 +59,17 @@ public static class SyncApi
             return Problems.BadRequest(ProblemCodes.InvalidArgument, "after must be a non-negative integer: the last seq you applied (0 for the start)");
         if (!TryPage(limit, out var n, out var problem)) return problem!;
         var vaultId = http.VaultId();
-        var page = await store.ReadLogAsync(vaultId, from, n, ct);
-        if (page is null) return VaultAccess.NotFound(vaultId);
-        if (from > page.Head)
+        // Written straight from the database reader to the response (decision 0309); nothing is written when the
+        // vault is unknown or the cursor is ahead, so those still answer with a problem.
+        http.Response.ContentType = "application/json; charset=utf-8";
+        var head = await store.WriteLogJsonAsync(vaultId, from, n, http.Response.BodyWriter, ct);
+        if (head is null) return VaultAccess.NotFound(vaultId);
+        if (from > head)
         {
             return Problems.BadRequest(ProblemCodes.CursorAhead,
-                $"after={from} is beyond this vault's head ({page.Head}): the server does not know that state; forget the local cursor and bootstrap again from GET /v1/vaults/{vaultId}/tree");
+                $"after={from} is beyond this vault's head ({head}): the server does not know that state; forget the local cursor and bootstrap again from GET /v1/vaults/{vaultId}/tree");
         }
-        return TypedResults.Ok(page);
+        return Results.Empty;
     }
 
     static async Task<IResult> ReadTree(string? container, string? cursor, string? limit, HttpContext http, IStore store, CancellationToken ct)

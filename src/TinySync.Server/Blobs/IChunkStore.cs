@@ -21,13 +21,37 @@ public interface IChunkStore
     Task PutAsync(string hash, ReadOnlyMemory<byte> content, CancellationToken ct);
 
     /// <summary>
+    /// Stores many chunks with one durability barrier for all of them: when the task completes, every chunk is
+    /// stored atomically and durably, exactly as if <see cref="PutAsync"/> had been called for each (the caller has
+    /// verified every hash; existing chunks are skipped). On failure some chunks may be stored and others not —
+    /// each one whole or absent, never partial.
+    /// </summary>
+    Task PutManyAsync(IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, CancellationToken ct);
+
+    /// <summary>
     /// Reads a whole chunk, verified against its hash; null when absent. Throws <see cref="ChunkCorruptedException"/>
     /// when the stored bytes do not match (the chunk is never served).
     /// </summary>
     Task<byte[]?> GetAsync(string hash, CancellationToken ct);
 
+    /// <summary>
+    /// Opens a stored chunk for streaming, NOT verified: the caller hashes what it reads and must treat a mismatch as
+    /// <see cref="ChunkCorruptedException"/> would be treated (never hand the bytes on as good). Null when absent.
+    /// The default reads the whole chunk through <see cref="GetAsync"/> (verified, then verified again by the caller);
+    /// stores that can stream override it.
+    /// </summary>
+    async Task<Stream?> OpenReadAsync(string hash, CancellationToken ct) =>
+        await GetAsync(hash, ct).ConfigureAwait(false) is { } data ? new MemoryStream(data, writable: false) : null;
+
     /// <summary>Deletes a chunk (garbage collection); absent is success.</summary>
     Task DeleteAsync(string hash, CancellationToken ct);
+
+    /// <summary>
+    /// Moves a chunk whose stored bytes failed verification out of the way (kept for the operator under a
+    /// <c>quarantine/</c> name, never served), so the next upload of the chunk stores a good copy instead of being
+    /// skipped as "already stored". Absent is success.
+    /// </summary>
+    Task QuarantineAsync(string hash, CancellationToken ct);
 }
 
 /// <summary>Stored bytes did not match their address: storage corruption, never served to a client.</summary>

@@ -141,6 +141,12 @@ public sealed class S3ChunkStore : IChunkStore, IDisposable
     }, ct);
 
     /// <inheritdoc />
+    /// <remarks>S3 has no multi-object PUT: one PUT per chunk, a few at a time. Each is durable when S3 answers.</remarks>
+    public Task PutManyAsync(IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, CancellationToken ct) =>
+        Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+            async (c, token) => await PutAsync(c.Hash, c.Content, token).ConfigureAwait(false));
+
+    /// <inheritdoc />
     public Task<byte[]?> GetAsync(string hash, CancellationToken ct) => RunAsync<byte[]?>(async token =>
     {
         GetObjectResponse response;
@@ -167,6 +173,22 @@ public sealed class S3ChunkStore : IChunkStore, IDisposable
     public Task DeleteAsync(string hash, CancellationToken ct) => RunAsync(async token =>
     {
         await _s3.DeleteObjectAsync(Bucket, KeyOf(hash), token).ConfigureAwait(false); // absent is success in S3
+        return true;
+    }, ct);
+
+    /// <inheritdoc />
+    public Task QuarantineAsync(string hash, CancellationToken ct) => RunAsync(async token =>
+    {
+        var quarantined = (Prefix.Length == 0 ? "" : Prefix + "/") + $"quarantine/{hash}.{DateTime.UtcNow:yyyyMMddTHHmmssfffZ}";
+        try
+        {
+            await _s3.CopyObjectAsync(Bucket, KeyOf(hash), Bucket, quarantined, token).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return true;
+        }
+        await _s3.DeleteObjectAsync(Bucket, KeyOf(hash), token).ConfigureAwait(false);
         return true;
     }, ct);
 

@@ -114,6 +114,7 @@ public static class TinySyncServer
         app.MapAuditApi();
         app.MapSyncApi();
         app.MapChunksApi();
+        app.MapChunkBatchApi();
         app.MapStreamApi();
         return app;
     }

@@ -99,6 +99,15 @@ public interface IStore
     Task<LogPage?> ReadLogAsync(Guid vaultId, long after, int limit, CancellationToken ct);
 
     /// <summary>
+    /// The same page as <see cref="ReadLogAsync"/>, written as its wire JSON (a <see cref="LogPage"/>, the bytes
+    /// JsonSerializer would write with the wire options) straight from the database reader into
+    /// <paramref name="output"/>, flushing as it goes. Returns the head; null for an unknown vault. Writes nothing
+    /// when the vault is unknown or <paramref name="after"/> is beyond the head, so the caller can still answer
+    /// with a problem.
+    /// </summary>
+    Task<long?> WriteLogJsonAsync(Guid vaultId, long after, int limit, System.IO.Pipelines.PipeWriter output, CancellationToken ct);
+
+    /// <summary>
     /// A page of the live items of a container ordered by path key, after <paramref name="afterKey"/>, with the head
     /// read before the items (the items reflect at least that seq). Null when the container does not exist.
     /// </summary>
@@ -122,6 +131,14 @@ public interface IStore
     /// registration commits (so garbage collection cannot remove them underneath). True when newly registered.
     /// </summary>
     Task<bool> RegisterChunkAsync(Guid vaultId, string hash, ReadOnlyMemory<byte> content, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>
+    /// <see cref="RegisterChunkAsync"/> for many verified chunks at once: their bytes go to <paramref name="blobs"/>
+    /// with one durability barrier (<see cref="IChunkStore.PutManyAsync"/>), then all are registered in one
+    /// transaction. Returns how many were newly registered. On failure none of the registrations is committed
+    /// (some bytes may be stored, unregistered, for the collector).
+    /// </summary>
+    Task<int> RegisterChunksAsync(Guid vaultId, IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
 
     // ---- Vault sync: history retention -----------------------------------------------------------------------
     /// <summary>

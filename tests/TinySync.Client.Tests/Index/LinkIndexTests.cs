@@ -32,6 +32,46 @@ public sealed class LinkIndexTests : IDisposable
     }
 
     [Fact]
+    public void Base_and_local_share_the_remote_trees_equal_objects_and_strings_and_keep_their_own_values()
+    {
+        var mtime = new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
+        using var index = LinkIndex.Open(_dir);
+        using (var b = index.Begin())
+        {
+            // one statement prepared once per batch: a null then a non-null mtime, and several rows, must all land
+            b.PutRemote(new ItemState { Path = "same", Kind = ItemKind.File, Version = 3, Size = 5, Chunks = ["h1", "h2"], Mtime = null });
+            b.PutRemote(new ItemState { Path = "differs", Kind = ItemKind.File, Version = 4, Size = 6, Chunks = ["h3"], Mtime = mtime });
+            b.PutRemote(new ItemState { Path = "prefix", Kind = ItemKind.File, Version = 5, Size = 2, Chunks = ["h1"] });
+            b.PutBase(new ItemState { Path = "same", Kind = ItemKind.File, Version = 3, Size = 5, Chunks = ["h1", "h2"], Mtime = null });
+            b.PutBase(new ItemState { Path = "differs", Kind = ItemKind.File, Version = 2, Size = 6, Chunks = ["h3"], Mtime = mtime });
+            b.PutBase(new ItemState { Path = "prefix", Kind = ItemKind.File, Version = 5, Size = 2, Chunks = ["h1", "h2"] });
+            b.PutLocal(new LocalState { Path = "same", Kind = ItemKind.File, Size = 5, Chunks = [new ChunkRef("h1", 2), new ChunkRef("h2", 3)] });
+            b.PutLocal(new LocalState { Path = "differs", Kind = ItemKind.File, Size = 7, Chunks = [new ChunkRef("h9", 7)] });
+            b.Commit();
+        }
+        var remote = index.LoadRemote();
+        var @base = index.LoadBase(remote);
+        @base["same"].ShouldBeSameAs(remote["same"]);
+        @base["differs"].ShouldNotBeSameAs(remote["differs"]);
+        @base["differs"].Version.ShouldBe(2);
+        @base["differs"].Mtime.ShouldBe(mtime);
+        @base["prefix"].ShouldNotBeSameAs(remote["prefix"], "one more chunk is not the same content");
+        @base["prefix"].Chunks.ShouldBe(["h1", "h2"]);
+        foreach (var (path, plain) in index.LoadBase())
+        {
+            plain.SameContent(@base[path]).ShouldBeTrue(path);
+            (plain.Version, plain.Mtime).ShouldBe((@base[path].Version, @base[path].Mtime), path);
+        }
+
+        var local = index.LoadLocal(remote);
+        local["same"].Chunks.ShouldBe([new ChunkRef("h1", 2), new ChunkRef("h2", 3)]);
+        local["same"].Chunks[0].Hash.ShouldBeSameAs(remote["same"].Chunks[0]);
+        local["same"].Path.ShouldBeSameAs(remote["same"].Path);
+        local["differs"].Chunks.ShouldBe([new ChunkRef("h9", 7)]);
+        local["differs"].Size.ShouldBe(7);
+    }
+
+    [Fact]
     public void A_corrupted_file_is_moved_aside_and_a_fresh_index_starts()
     {
         File.WriteAllText(Path.Combine(_dir, "index.db"), new string('x', 5000));

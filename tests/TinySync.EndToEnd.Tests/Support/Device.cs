@@ -22,6 +22,8 @@ public sealed class Device : IDisposable
     public Link Link { get; private set; } = null!;
     public SyncStats Stats { get; } = new();
     public IFileSystem FileSystem { get; set; } = RealFileSystem.Instance;
+    /// <summary>When set, the engine's HTTP goes through this handler (to count or refuse requests).</summary>
+    public HttpMessageHandler? Handler { get; set; }
     public IReadOnlyList<string> Messages { get { lock (_messages) return [.. _messages]; } }
 
     public static async Task<Device> CreateAsync(TestServer server, Guid vault, string name)
@@ -49,7 +51,7 @@ public sealed class Device : IDisposable
 
     public LinkSync Engine(RetryPolicy? retry = null)
     {
-        var api = new DeviceApiClient(Identity.Server, Identity.Token, retry ?? new RetryPolicy(3, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200)));
+        var api = new DeviceApiClient(Identity.Server, Identity.Token, retry ?? new RetryPolicy(3, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200)), Handler);
         return new LinkSync(Link, State.LinkStateDirectory(Link), api, Name, FileSystem, new Observer(this), Stats);
     }
 

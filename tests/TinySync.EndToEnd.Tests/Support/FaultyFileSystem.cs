@@ -11,6 +11,14 @@ public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
     /// <summary>Paths (file names) that fail to open for reading with "permission denied".</summary>
     public HashSet<string> Unreadable { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>When set, every fsync fails (an I/O error on the durability barrier).</summary>
+    public bool FlushFails { get; set; }
+
+    int _flushes;
+
+    /// <summary>fsyncs attempted.</summary>
+    public int Flushes => Volatile.Read(ref _flushes);
+
     /// <summary>Called after a file was opened for reading (to modify it "while it is uploaded").</summary>
     public Action<string>? AfterOpenRead { get; set; }
 
@@ -31,8 +39,32 @@ public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
         return DiskFullAfterBytes is { } limit ? new LimitedStream(s, limit) : s;
     }
 
-    public void Flush(Stream stream) => inner.Flush(stream is LimitedStream l ? l.Inner : stream);
-    public void Rename(string from, string to, bool overwrite) => inner.Rename(from, to, overwrite);
+    public void Flush(Stream stream)
+    {
+        Interlocked.Increment(ref _flushes);
+        if (FlushFails) throw new IOException("Input/output error (injected fsync failure)");
+        inner.Flush(stream is LimitedStream l ? l.Inner : stream);
+    }
+    /// <summary>When set, every directory fsync fails.</summary>
+    public bool FlushDirectoryFails { get; set; }
+
+    readonly List<string> _events = [];
+
+    /// <summary>Renames and directory fsyncs in the order they happened ("rename TO", "flushdir DIR").</summary>
+    public IReadOnlyList<string> Events { get { lock (_events) return [.. _events]; } }
+
+    public void Rename(string from, string to, bool overwrite)
+    {
+        inner.Rename(from, to, overwrite);
+        lock (_events) _events.Add("rename " + to);
+    }
+
+    public void FlushDirectory(string directory)
+    {
+        if (FlushDirectoryFails) throw new IOException("Input/output error (injected directory fsync failure)");
+        inner.FlushDirectory(directory);
+        lock (_events) _events.Add("flushdir " + directory);
+    }
     public void DeleteFile(string path) => inner.DeleteFile(path);
     public void CreateDirectory(string path) => inner.CreateDirectory(path);
     public bool DeleteEmptyDirectory(string path) => inner.DeleteEmptyDirectory(path);

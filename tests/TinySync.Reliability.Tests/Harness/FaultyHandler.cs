@@ -70,7 +70,8 @@ public sealed partial class FaultyHandler(HttpMessageHandler inner, FaultProfile
             counts.Add("stale_log_page");
             return Json(stale);
         }
-        if (isChunk && request.Method == HttpMethod.Put && request.Content is not null && dice.Roll("reset_upload", key, profile.ResetMidBody))
+        var isUpload = isChunk && (request.Method == HttpMethod.Put || (request.Method == HttpMethod.Post && path.EndsWith("/chunks/batch", StringComparison.Ordinal)));
+        if (isUpload && request.Content is not null && dice.Roll("reset_upload", key, profile.ResetMidBody))
         {
             counts.Add("reset_mid_upload");
             var body = await request.Content.ReadAsByteArrayAsync(ct);

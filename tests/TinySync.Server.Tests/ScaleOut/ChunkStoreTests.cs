@@ -46,6 +46,26 @@ public abstract class ChunkStoreTests(Backend backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Put_many_stores_every_chunk_once_skips_held_ones_and_leaves_no_temp_files()
+    {
+        var held = Chunk();
+        await _store.PutAsync(held.Hash, held.Bytes, default);
+        var fresh = Enumerable.Range(0, 20).Select(i => Chunk(100 + i * 50)).ToList();
+        var batch = fresh.Select(c => (c.Hash, (ReadOnlyMemory<byte>)c.Bytes)).ToList();
+        batch.Add((held.Hash, held.Bytes));
+        batch.Add((fresh[0].Hash, fresh[0].Bytes)); // a duplicate in the batch
+
+        await _store.PutManyAsync(batch, default);
+        await _store.PutManyAsync(batch, default); // idempotent
+
+        foreach (var (hash, bytes) in fresh.Append(held)) (await _store.GetAsync(hash, default)).ShouldBe(bytes);
+        if (backend == Backend.Sqlite)
+        {
+            Directory.EnumerateFiles(_dir.Sub("chunks"), "*.tmp", SearchOption.AllDirectories).ShouldBeEmpty();
+        }
+    }
+
+    [Fact]
     public async Task Put_get_exists_and_delete_round_trip()
     {
         var (hash, bytes) = Chunk();
@@ -91,6 +111,20 @@ public abstract class ChunkStoreTests(Backend backend) : IAsyncLifetime
 
         var e = await Should.ThrowAsync<ChunkCorruptedException>(() => _store.GetAsync(hash, default));
         e.Hash.ShouldBe(hash);
+
+        // Quarantine moves the damaged copy aside, so the next put stores the good bytes instead of skipping them.
+        await _store.QuarantineAsync(hash, default);
+        (await _store.ExistsAsync(hash, default)).ShouldBeFalse();
+        (await _store.GetAsync(hash, default)).ShouldBeNull();
+        await _store.PutAsync(hash, bytes, default);
+        (await _store.GetAsync(hash, default)).ShouldBe(bytes);
+        await _store.DeleteAsync(hash, default);
+        await _store.QuarantineAsync(hash, default); // absent is success
+        if (_store is LocalChunkStore)
+        {
+            var kept = Directory.GetFiles(Path.Combine(_dir.Sub("chunks"), "quarantine")).ShouldHaveSingleItem();
+            (await File.ReadAllBytesAsync(kept)).ShouldBe(bad, "the damaged bytes are kept for the operator");
+        }
     }
 }
 

@@ -110,8 +110,10 @@ public abstract class ChunksTests(ServerFixture fixture)
         var response = await a.Http.GetAsync($"{a.Base}/chunks/{hash}");
         await response.ShouldBeProblemAsync(500, ProblemCodes.ChunkCorrupted);
 
-        await Server.DeleteStoredChunkAsync(hash);
+        // The damaged copy was moved to quarantine: the chunk is now missing from the store, not served as damaged…
         await (await a.Http.GetAsync($"{a.Base}/chunks/{hash}")).ShouldBeProblemAsync(500, ProblemCodes.ChunkUnavailable);
+        // …and a device that still has the bytes repairs it with a plain upload (before, the upload was skipped as
+        // "already stored" and the damage stayed).
         (await a.PutChunkRawAsync(hash, data)).StatusCode.ShouldBe(HttpStatusCode.OK, "a device can upload it again");
         (await (await a.Http.GetAsync($"{a.Base}/chunks/{hash}")).Content.ReadAsByteArrayAsync()).ShouldBe(data);
     }

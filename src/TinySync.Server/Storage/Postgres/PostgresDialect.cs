@@ -72,6 +72,15 @@ public sealed class PostgresDialect : SqlDialect
     public override Guid ReadId(DbDataReader reader, int ordinal) => reader.GetGuid(ordinal);
 
     /// <inheritdoc />
+    public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    /// <inheritdoc />
+    public override object TextList(IReadOnlyCollection<string> values) => values.ToArray();
+
+    /// <inheritdoc />
+    public override object IdList(IReadOnlyCollection<Guid> values) => values.ToArray();
+
+    /// <inheritdoc />
     public override object Time(DateTimeOffset time) => time.UtcDateTime;
 
     /// <inheritdoc />

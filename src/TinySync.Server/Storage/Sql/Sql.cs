@@ -46,7 +46,7 @@ internal static class Sql
         return new Lease(cmd, cache);
     }
 
-    readonly struct Lease(DbCommand command, StatementCache? cache) : IAsyncDisposable
+    internal readonly struct Lease(DbCommand command, StatementCache? cache) : IAsyncDisposable
     {
         public DbCommand Command => command;
 
@@ -87,6 +87,41 @@ internal static class Sql
         await using var lease = Rent(c, tx, sql, ps);
         await using var r = await lease.Command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         return await r.ReadAsync(ct).ConfigureAwait(false) ? map(r) : null;
+    }
+
+    /// <summary>A reader the caller walks and disposes (with the command's lease).</summary>
+    public static async Task<ReaderLease> ReaderAsync(DbConnection c, DbTransaction? tx, string sql, CancellationToken ct, params (string, object?)[] ps)
+    {
+        var lease = Rent(c, tx, sql, ps);
+        try
+        {
+            return new ReaderLease(lease, await lease.Command.ExecuteReaderAsync(ct).ConfigureAwait(false));
+        }
+        catch
+        {
+            await lease.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>An open reader and the command it came from.</summary>
+    internal readonly struct ReaderLease : IAsyncDisposable
+    {
+        readonly Lease _lease;
+
+        internal ReaderLease(Lease lease, DbDataReader reader)
+        {
+            _lease = lease;
+            Reader = reader;
+        }
+
+        public DbDataReader Reader { get; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Reader.DisposeAsync().ConfigureAwait(false);
+            await _lease.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     public static string? NullableString(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);

@@ -35,6 +35,19 @@ public abstract class SqlDialect : IAsyncDisposable
     /// <summary>Reads a UUID column.</summary>
     public abstract Guid ReadId(DbDataReader reader, int ordinal);
 
+    /// <summary>
+    /// SQL that is true when <paramref name="column"/> equals one of the values of a list bound as the single
+    /// parameter <paramref name="parameter"/> (see <see cref="TextList"/> and <see cref="IdList"/>). One parameter
+    /// instead of one per value keeps the statement text fixed, so it is prepared once whatever the list's length.
+    /// </summary>
+    public abstract string InList(string column, string parameter);
+
+    /// <summary>A list of strings as the value of an <see cref="InList"/> parameter.</summary>
+    public abstract object TextList(IReadOnlyCollection<string> values);
+
+    /// <summary>A list of UUIDs as the value of an <see cref="InList"/> parameter.</summary>
+    public abstract object IdList(IReadOnlyCollection<Guid> values);
+
     /// <summary>A point in time as a parameter value.</summary>
     public abstract object Time(DateTimeOffset time);
 

@@ -10,7 +10,11 @@ namespace TinySync.Server.Storage.Sql;
 
 /// <summary>
 /// One batch inside its write transaction: the rules of SPEC §5 applied op by op, in order. Statements are prepared
-/// once per batch and reused, which is what makes large batches cheap.
+/// once per batch and reused, which is what makes large batches cheap. Reads are batched up front (the items every
+/// op names, in one statement per container) and the rows a put or mkdir writes are buffered and written as
+/// multi-row INSERTs (<see cref="FlushAsync"/>): a 1,000-put batch runs about 380 statements instead of about 4,000
+/// (decision 0308). No read misses a buffered write: every item the batch wrote is in its item cache, and the buffer
+/// is flushed before any statement that reads or changes items in the database (a cache miss, a delete, a move).
 /// </summary>
 internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, Guid deviceId, DateTimeOffset now, long head) : IAsyncDisposable
 {
@@ -21,6 +25,11 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     readonly Dictionary<(string Container, string Key), Item?> _items = [];
     readonly Dictionary<string, long?> _chunkSizes = new(StringComparer.Ordinal);
     readonly Dictionary<Guid, long> _committed = [];
+    // Rows written by this batch and not yet sent to the database: the items by key (a later op on the same key
+    // replaces the row, so one multi-row upsert never touches a row twice, which PostgreSQL refuses), the log rows
+    // in seq order (each also gives an idempotency key).
+    readonly Dictionary<(string Container, string Key), ItemRow> _pendingItems = [];
+    readonly List<LogRow> _pendingLog = [];
     readonly object _vault = dialect.Id(vaultId);
     readonly object _device = dialect.Id(deviceId);
     readonly object _now = dialect.Time(now);
@@ -36,22 +45,45 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
         foreach (var (name, policy) in rows) _containers[name] = policy;
     }
 
-    /// <summary>Reads which ops of the batch this device already committed (one query per 500 op ids).</summary>
+    /// <summary>Reads which ops of the batch this device already committed (one statement).</summary>
     public async Task LoadCommittedAsync(IReadOnlyList<Op> ops, CancellationToken ct)
     {
         var ids = ops.Select(o => o.OpId).Distinct().ToList();
-        for (var i = 0; i < ids.Count; i += 500)
+        if (ids.Count == 0) return;
+        var cmd = Command($"SELECT op_id, seq FROM idempotency_keys WHERE vault_id = @v AND device_id = @d AND {dialect.InList("op_id", "@o")}",
+            ("@v", _vault), ("@d", _device), ("@o", dialect.IdList(ids)));
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) _committed[dialect.ReadId(r, 0)] = r.GetInt64(1);
+    }
+
+    /// <summary>
+    /// Reads, in one statement per container, every item the ops will look at first: each op's path and its parent
+    /// (and a move's target and its parent). Absent items are cached as absent. Ops already committed are skipped.
+    /// </summary>
+    public async Task PrefetchItemsAsync(IReadOnlyList<Op> ops, CancellationToken ct)
+    {
+        var wanted = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        void Want(string container, string path)
         {
-            var part = ids.Skip(i).Take(500).ToList();
-            var ps = new List<(string, object?)> { ("@v", _vault), ("@d", _device) };
-            ps.AddRange(part.Select((id, j) => ($"@o{j}", (object?)dialect.Id(id))));
-            var names = string.Join(", ", part.Select((_, j) => $"@o{j}"));
-            foreach (var (opId, seq) in await Sql.ListAsync(w.Connection, w.Transaction,
-                $"SELECT op_id, seq FROM idempotency_keys WHERE vault_id = @v AND device_id = @d AND op_id IN ({names})",
-                r => (dialect.ReadId(r, 0), r.GetInt64(1)), ct, [.. ps]).ConfigureAwait(false))
-            {
-                _committed[opId] = seq;
-            }
+            if (!wanted.TryGetValue(container, out var keys)) wanted[container] = keys = new HashSet<string>(StringComparer.Ordinal);
+            keys.Add(VaultPath.Key(path));
+            if (VaultPath.Parent(path) is { } parent) keys.Add(VaultPath.Key(parent));
+        }
+        foreach (var op in ops)
+        {
+            if (_committed.ContainsKey(op.OpId) || op.Container is null || !_containers.ContainsKey(op.Container)) continue;
+            if (!VaultPath.TryValidate(op.Path, out _)) continue;
+            Want(op.Container, op.Path);
+            if (op.Kind == OpKind.Move && op.NewPath is not null && VaultPath.TryValidate(op.NewPath, out _)) Want(op.Container, op.NewPath);
+        }
+        foreach (var (container, keys) in wanted)
+        {
+            foreach (var key in keys) _items[(container, key)] = null;
+            var cmd = Command(
+                $"SELECT path_key, path, kind, version, size, chunks, executable, mtime FROM items WHERE vault_id = @v AND container = @c AND {dialect.InList("path_key", "@k")}",
+                ("@v", _vault), ("@c", container), ("@k", dialect.TextList(keys)));
+            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) _items[(container, r.GetString(0))] = ItemRows.Read(dialect, r, 1);
         }
     }
 
@@ -147,15 +179,7 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
         var chunks = ChunkList.Format(op.Chunks!);
         var mtime = op.Mtime is { } m ? dialect.Time(m) : null;
         var executable = op.Executable ?? false;
-        await ExecuteAsync(
-            """
-            INSERT INTO items (vault_id, container, path_key, path, kind, version, size, chunks, executable, mtime)
-            VALUES (@v, @c, @k, @p, 'file', @s, @size, @chunks, @x, @m)
-            ON CONFLICT (vault_id, container, path_key) DO UPDATE SET path = excluded.path, kind = excluded.kind,
-                version = excluded.version, size = excluded.size, chunks = excluded.chunks, executable = excluded.executable, mtime = excluded.mtime
-            """, ct,
-            ("@v", _vault), ("@c", op.Container), ("@k", key), ("@p", path), ("@s", seq), ("@size", op.Size), ("@chunks", chunks),
-            ("@x", executable), ("@m", mtime)).ConfigureAwait(false);
+        _pendingItems[(op.Container, key)] = new ItemRow(op.Container, key, path, "file", seq, op.Size, chunks, executable, mtime);
         _items[(op.Container, key)] = new Item
         {
             Path = path, Kind = ItemKind.File, Version = seq, Size = op.Size, Chunks = op.Chunks, Executable = executable,
@@ -176,13 +200,9 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
         // children's paths start with, changes through a move.
         if (current is not null) path = current.Path;
         var seq = ++Head;
-        await ExecuteAsync(
-            """
-            INSERT INTO items (vault_id, container, path_key, path, kind, version, size, chunks, executable, mtime)
-            VALUES (@v, @c, @k, @p, 'dir', @s, NULL, NULL, NULL, NULL)
-            ON CONFLICT (vault_id, container, path_key) DO UPDATE SET version = excluded.version
-            """, ct,
-            ("@v", _vault), ("@c", op.Container), ("@k", key), ("@p", path), ("@s", seq)).ConfigureAwait(false);
+        // Written as a whole row like a put's: over a live directory the row only changes its version (a directory
+        // row holds no size, chunks, executable or mtime, and path is the stored spelling).
+        _pendingItems[(op.Container, key)] = new ItemRow(op.Container, key, path, "dir", seq, null, null, null, null);
         _items[(op.Container, key)] = new Item { Path = path, Kind = ItemKind.Dir, Version = seq };
         await LogAsync(op, seq, path, key, null, null, null, null, null, null, ct).ConfigureAwait(false);
         return Committed(op, seq);
@@ -190,6 +210,7 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
 
     async Task<OpResult> DeleteAsync(Op op, string key, Item current, CancellationToken ct)
     {
+        await FlushItemsAsync(ct).ConfigureAwait(false);
         var seq = ++Head;
         // The item and, for a directory, its whole subtree: keys 'K/' <= key < 'K0' ('0' follows '/').
         await ExecuteAsync(
@@ -213,6 +234,7 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
         var (newPath, parentProblem) = await CanonicalPathAsync(op, op.Container, op.NewPath!, ct).ConfigureAwait(false);
         if (parentProblem is not null) return parentProblem;
 
+        await FlushItemsAsync(ct).ConfigureAwait(false);
         var seq = ++Head;
         // One statement renames the whole subtree; every moved item takes the move's seq as its version, so later
         // ops based on what the client saw in the log match. Children's paths start with the directory's stored
@@ -250,6 +272,7 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     async Task<Item?> GetItemAsync(string container, string key, CancellationToken ct)
     {
         if (_items.TryGetValue((container, key), out var cached)) return cached;
+        await FlushItemsAsync(ct).ConfigureAwait(false); // (never needed while the cache holds every pending row; cheap when empty)
         var cmd = Command(
             "SELECT path, kind, version, size, chunks, executable, mtime FROM items WHERE vault_id = @v AND container = @c AND path_key = @k",
             ("@v", _vault), ("@c", container), ("@k", key));
@@ -266,21 +289,128 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     async Task LogAsync(Op op, long seq, string path, string key, string? newPath, string? newKey, long? size, string? chunks,
         bool? executable, object? mtime, CancellationToken ct)
     {
-        var opId = dialect.Id(op.OpId);
-        await ExecuteAsync(
-            """
-            INSERT INTO change_log (vault_id, seq, op_id, device_id, kind, container, path, path_key, new_path, new_path_key,
-                size, chunks, executable, mtime, committed_at)
-            VALUES (@v, @s, @o, @d, @kind, @c, @p, @k, @np, @nk, @size, @chunks, @x, @m, @t)
-            """, ct,
-            ("@v", _vault), ("@s", seq), ("@o", opId), ("@d", _device), ("@kind", ItemRows.KindName(op.Kind)), ("@c", op.Container),
-            ("@p", path), ("@k", key), ("@np", newPath), ("@nk", newKey), ("@size", size), ("@chunks", chunks), ("@x", executable),
-            ("@m", mtime), ("@t", _now)).ConfigureAwait(false);
-        await ExecuteAsync(
-            "INSERT INTO idempotency_keys (vault_id, device_id, op_id, seq, result) VALUES (@v, @d, @o, @s, @r)", ct,
-            ("@v", _vault), ("@d", _device), ("@o", opId), ("@s", seq),
-            ("@r", string.Create(CultureInfo.InvariantCulture, $$"""{"status":"committed","seq":{{seq}}}"""))).ConfigureAwait(false);
+        _pendingLog.Add(new LogRow(seq, dialect.Id(op.OpId), ItemRows.KindName(op.Kind), op.Container, path, key, newPath, newKey, size, chunks, executable, mtime));
         _committed[op.OpId] = seq;
+        if (_pendingLog.Count >= LogFlushRows) await FlushLogAsync(ct).ConfigureAwait(false);
+    }
+
+    // Rows per multi-row INSERT, largest first; a remainder goes in smaller statements, so only these few statement
+    // texts are ever prepared. Kept small: Microsoft.Data.Sqlite binds each parameter by name, a linear search in
+    // SQLite, so a statement's binding cost grows with the square of its parameters (a profile with 32-row
+    // statements spent more in strncmp than the statements saved). Values every row shares (vault, device, commit
+    // time) are bound once per statement.
+    static readonly int[] RowGroups = [8, 1];
+    const int LogFlushRows = 256;
+
+    /// <summary>Writes every buffered row. Called before the batch's transaction commits.</summary>
+    public async Task FlushAsync(CancellationToken ct)
+    {
+        await FlushItemsAsync(ct).ConfigureAwait(false);
+        await FlushLogAsync(ct).ConfigureAwait(false);
+    }
+
+    // Row templates: '#' is the row's number in the statement; @v, @d and @t are shared by all rows.
+    static readonly RowsSql ItemsSql = new("items", "vault_id, container, path_key, path, kind, version, size, chunks, executable, mtime",
+        "(@v, @c#, @k#, @p#, @n#, @s#, @z#, @h#, @x#, @m#)",
+        """
+         ON CONFLICT (vault_id, container, path_key) DO UPDATE SET path = excluded.path, kind = excluded.kind,
+            version = excluded.version, size = excluded.size, chunks = excluded.chunks, executable = excluded.executable, mtime = excluded.mtime
+        """, ["c", "k", "p", "n", "s", "z", "h", "x", "m"]);
+
+    static readonly RowsSql LogSql = new("change_log",
+        "vault_id, seq, op_id, device_id, kind, container, path, path_key, new_path, new_path_key, size, chunks, executable, mtime, committed_at",
+        "(@v, @s#, @o#, @d, @n#, @c#, @p#, @k#, @q#, @j#, @z#, @h#, @x#, @m#, @t)", "", ["s", "o", "n", "c", "p", "k", "q", "j", "z", "h", "x", "m"]);
+
+    // The stored result of a committed op is always {"status":"committed","seq":N}: built by the database from the seq.
+    static readonly RowsSql KeysSql = new("idempotency_keys", "vault_id, device_id, op_id, seq, result",
+        """(@v, @d, @o#, @s#, '{"status":"committed","seq":' || @s# || '}')""", "", ["o", "s"]);
+
+    async Task FlushItemsAsync(CancellationToken ct)
+    {
+        if (_pendingItems.Count == 0) return;
+        var rows = _pendingItems.Values.ToList();
+        _pendingItems.Clear();
+        await InsertRowsAsync(ItemsSql, rows, (row, ps, at) =>
+        {
+            ps[at] = row.Container; ps[at + 1] = row.Key; ps[at + 2] = row.Path; ps[at + 3] = row.Kind; ps[at + 4] = row.Version;
+            ps[at + 5] = row.Size; ps[at + 6] = row.Chunks; ps[at + 7] = row.Executable; ps[at + 8] = row.Mtime;
+        }, ct).ConfigureAwait(false);
+    }
+
+    async Task FlushLogAsync(CancellationToken ct)
+    {
+        if (_pendingLog.Count == 0) return;
+        var rows = _pendingLog.ToList();
+        _pendingLog.Clear();
+        await InsertRowsAsync(LogSql, rows, (row, ps, at) =>
+        {
+            ps[at] = row.Seq; ps[at + 1] = row.OpId; ps[at + 2] = row.Kind; ps[at + 3] = row.Container; ps[at + 4] = row.Path;
+            ps[at + 5] = row.Key; ps[at + 6] = row.NewPath; ps[at + 7] = row.NewKey; ps[at + 8] = row.Size; ps[at + 9] = row.Chunks;
+            ps[at + 10] = row.Executable; ps[at + 11] = row.Mtime;
+        }, ct).ConfigureAwait(false);
+        await InsertRowsAsync(KeysSql, rows, (row, ps, at) =>
+        {
+            ps[at] = row.OpId; ps[at + 1] = row.Seq;
+        }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>INSERTs <paramref name="rows"/> in statements of <see cref="RowGroups"/> rows each, in order.</summary>
+    async Task InsertRowsAsync<T>(RowsSql table, List<T> rows, Action<T, object?[], int> fill, CancellationToken ct)
+    {
+        var done = 0;
+        var width = table.RowParameters.Length;
+        foreach (var group in RowGroups)
+        {
+            for (; rows.Count - done >= group; done += group)
+            {
+                var (sql, names) = table.For(group);
+                var values = new object?[names.Length];
+                var shared = 0;
+                foreach (var name in names)
+                {
+                    if (name.Length != 2) break; // the shared ones come first: @v, @d, @t
+                    values[shared++] = name[1] switch { 'v' => _vault, 'd' => _device, _ => _now };
+                }
+                for (var i = 0; i < group; i++) fill(rows[done + i], values, shared + i * width);
+                if (!_commands.TryGetValue(sql, out var cmd))
+                {
+                    cmd = w.Connection.CreateCommand();
+                    cmd.CommandText = sql;
+                    cmd.Transaction = w.Transaction;
+                    foreach (var name in names)
+                    {
+                        var p = cmd.CreateParameter();
+                        p.ParameterName = name;
+                        cmd.Parameters.Add(p);
+                    }
+                    _commands[sql] = cmd;
+                }
+                for (var i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
+                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>A multi-row INSERT: its statement text and parameter names for a given number of rows.</summary>
+    sealed class RowsSql(string table, string columns, string rowTemplate, string suffix, string[] rowParameters)
+    {
+        readonly System.Collections.Concurrent.ConcurrentDictionary<int, (string Sql, string[] Names)> _texts = new();
+
+        public string[] RowParameters => rowParameters;
+
+        /// <summary>The statement for <paramref name="rows"/> rows; parameter names: the shared ones, then row by row.</summary>
+        public (string Sql, string[] Names) For(int rows) => _texts.GetOrAdd(rows, n =>
+        {
+            var sb = new StringBuilder().Append(CultureInfo.InvariantCulture, $"INSERT INTO {table} ({columns}) VALUES ");
+            for (var r = 0; r < n; r++) sb.Append(r == 0 ? "" : ", ").Append(rowTemplate.Replace("#", r.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
+            var names = new List<string>();
+            foreach (var shared in new[] { "@v", "@d", "@t" })
+            {
+                if (rowTemplate.Contains(shared + ",", StringComparison.Ordinal) || rowTemplate.Contains(shared + ")", StringComparison.Ordinal)) names.Add(shared);
+            }
+            for (var r = 0; r < n; r++) names.AddRange(rowParameters.Select(p => string.Create(CultureInfo.InvariantCulture, $"@{p}{r}")));
+            return (sb.Append(suffix).ToString(), names.ToArray());
+        });
     }
 
     static OpResult Committed(Op op, long seq) => new() { OpId = op.OpId, Status = OpStatus.Committed, Seq = seq };
@@ -308,6 +438,11 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     }
 
     Task<int> ExecuteAsync(string sql, CancellationToken ct, params (string, object?)[] ps) => Command(sql, ps).ExecuteNonQueryAsync(ct);
+
+    sealed record ItemRow(string Container, string Key, string Path, string Kind, long Version, long? Size, string? Chunks, bool? Executable, object? Mtime);
+
+    sealed record LogRow(long Seq, object OpId, string Kind, string Container, string Path, string Key, string? NewPath, string? NewKey,
+        long? Size, string? Chunks, bool? Executable, object? Mtime);
 
     public async ValueTask DisposeAsync()
     {
@@ -363,6 +498,23 @@ internal static class ChunkList
             sb.Append('"').Append(hashes[i]).Append('"');
         }
         return sb.Append(']').ToString();
+    }
+
+    /// <summary>True when <paramref name="json"/> is exactly what <see cref="Format"/> writes (so it is valid JSON as is).</summary>
+    public static bool IsCanonical(string json)
+    {
+        const int Item = ChunkHash.HexLength + 2;
+        if (json.Length < 2 || json[0] != '[' || json[^1] != ']') return false;
+        if (json.Length == 2) return true;
+        if ((json.Length - 1) % (Item + 1) != 0) return false;
+        var n = (json.Length - 1) / (Item + 1);
+        for (var i = 0; i < n; i++)
+        {
+            var at = 1 + i * (Item + 1);
+            if (json[at] != '"' || json[at + Item - 1] != '"' || json[at + Item] != (i == n - 1 ? ']' : ',')) return false;
+            if (!ChunkHash.IsValid(json.AsSpan(at + 1, ChunkHash.HexLength))) return false;
+        }
+        return true;
     }
 
     public static string[] Parse(string json)

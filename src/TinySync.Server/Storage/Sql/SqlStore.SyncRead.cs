@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.IO.Pipelines;
+using System.Text.Json;
 using TinySync.Core.Contracts;
 using TinySync.Core.Paths;
 
@@ -37,6 +39,48 @@ public partial class SqlStore
                 CommittedAt = Dialect.ReadTime(r, 11),
             }, ct, v!, ("@a", after), ("@h", head), ("@l", limit)).ConfigureAwait(false);
         return new LogPage(rows, head, rows.Count > 0 && rows[^1].Seq < head);
+    }
+
+    /// <inheritdoc />
+    public async Task<long?> WriteLogJsonAsync(Guid vaultId, long after, int limit, PipeWriter output, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        await using var c = await ReadAsync(ct).ConfigureAwait(false);
+        var v = ("@v", Dialect.Id(vaultId));
+        var headValue = await Sql.ScalarAsync(c, null, "SELECT head_seq FROM vaults WHERE vault_id = @v", ct, v!).ConfigureAwait(false);
+        if (headValue is null) return null;
+        var head = Convert.ToInt64(headValue, CultureInfo.InvariantCulture);
+        if (after > head) return head;
+        // No LogEntry objects, no chunk-list parse: each row goes from the reader to the writer. The field order,
+        // names and value formats are LogEntry's under the wire options (a test compares the bytes).
+        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        json.WriteStartObject();
+        json.WriteStartArray(LogJson.Entries);
+        var last = after;
+        if (after < head)
+        {
+            await using var rows = await Sql.ReaderAsync(c, null,
+                $"SELECT {LogColumns} FROM change_log WHERE vault_id = @v AND seq > @a AND seq <= @h ORDER BY seq LIMIT @l",
+                ct, v!, ("@a", after), ("@h", head), ("@l", limit)).ConfigureAwait(false);
+            var r = rows.Reader;
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+            {
+                last = r.GetInt64(0);
+                LogJson.WriteRow(json, Dialect, r, last);
+                if (json.BytesPending >= LogJson.FlushBytes)
+                {
+                    json.Flush();
+                    await output.FlushAsync(ct).ConfigureAwait(false);
+                }
+            }
+        }
+        json.WriteEndArray();
+        json.WriteNumber(LogJson.Head, head);
+        json.WriteBoolean(LogJson.HasMore, last > after && last < head);
+        json.WriteEndObject();
+        json.Flush();
+        await output.FlushAsync(ct).ConfigureAwait(false);
+        return head;
     }
 
     /// <inheritdoc />
@@ -91,5 +135,73 @@ public partial class SqlStore
                 Executable = r.IsDBNull(9) ? null : r.GetBoolean(9),
                 Mtime = r.IsDBNull(10) ? null : Dialect.ReadTime(r, 10),
             }, ct, v!, cn!, key!, ("@since", Dialect.Time(since)), ("@live", live ?? -1L)).ConfigureAwait(false);
+    }
+}
+
+/// <summary>Log rows as wire JSON (<see cref="LogEntry"/> under the wire options), written from a reader over <c>LogColumns</c>.</summary>
+internal static class LogJson
+{
+    /// <summary>Bytes buffered before they are handed to the response.</summary>
+    public const int FlushBytes = 64 * 1024;
+
+    public static readonly JsonEncodedText Entries = JsonEncodedText.Encode("entries"), Head = JsonEncodedText.Encode("head"),
+        HasMore = JsonEncodedText.Encode("has_more");
+
+    static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq"), OpId = JsonEncodedText.Encode("op_id"),
+        DeviceId = JsonEncodedText.Encode("device_id"), Kind = JsonEncodedText.Encode("kind"), Container = JsonEncodedText.Encode("container"),
+        Path = JsonEncodedText.Encode("path"), NewPath = JsonEncodedText.Encode("new_path"), Size = JsonEncodedText.Encode("size"),
+        Chunks = JsonEncodedText.Encode("chunks"), Executable = JsonEncodedText.Encode("executable"), Mtime = JsonEncodedText.Encode("mtime"),
+        CommittedAt = JsonEncodedText.Encode("committed_at");
+
+    static readonly JsonEncodedText Put = JsonEncodedText.Encode("put"), Mkdir = JsonEncodedText.Encode("mkdir"),
+        Delete = JsonEncodedText.Encode("delete"), Move = JsonEncodedText.Encode("move");
+
+    /// <summary>Writes one row of (seq, op_id, device_id, kind, container, path, new_path, size, chunks, executable, mtime, committed_at).</summary>
+    public static void WriteRow(Utf8JsonWriter json, SqlDialect dialect, System.Data.Common.DbDataReader r, long seq)
+    {
+        json.WriteStartObject();
+        json.WriteNumber(Seq, seq);
+        json.WriteString(OpId, dialect.ReadId(r, 1));
+        json.WriteString(DeviceId, dialect.ReadId(r, 2));
+        json.WriteString(Kind, r.GetString(3) switch
+        {
+            "put" => Put,
+            "mkdir" => Mkdir,
+            "delete" => Delete,
+            "move" => Move,
+            var other => throw new InvalidDataException($"unknown op kind '{other}' in the change log"),
+        });
+        json.WriteString(Container, r.GetString(4));
+        json.WriteString(Path, r.GetString(5));
+        if (r.IsDBNull(6)) json.WriteNull(NewPath);
+        else json.WriteString(NewPath, r.GetString(6));
+        if (r.IsDBNull(7)) json.WriteNull(Size);
+        else json.WriteNumber(Size, r.GetInt64(7));
+        if (r.IsDBNull(8))
+        {
+            json.WriteNull(Chunks);
+        }
+        else
+        {
+            var list = r.GetString(8);
+            json.WritePropertyName(Chunks);
+            // The column holds what ChunkList.Format wrote: already the wire form, copied as is once checked.
+            if (ChunkList.IsCanonical(list))
+            {
+                json.WriteRawValue(list, skipInputValidation: true);
+            }
+            else
+            {
+                json.WriteStartArray();
+                foreach (var h in ChunkList.Parse(list)) json.WriteStringValue(h);
+                json.WriteEndArray();
+            }
+        }
+        if (r.IsDBNull(9)) json.WriteNull(Executable);
+        else json.WriteBoolean(Executable, r.GetBoolean(9));
+        if (r.IsDBNull(10)) json.WriteNull(Mtime);
+        else json.WriteString(Mtime, dialect.ReadTime(r, 10));
+        json.WriteString(CommittedAt, dialect.ReadTime(r, 11));
+        json.WriteEndObject();
     }
 }
