@@ -105,8 +105,8 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
     /// <inheritdoc/>
     public async Task<byte[]> GetChunkAsync(Guid vault, string hash, CancellationToken ct)
     {
-        using var response = await SendRawAsync(() => new HttpRequestMessage(HttpMethod.Get, $"v1/vaults/{vault}/chunks/{hash}"), ct).ConfigureAwait(false);
-        return await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        return await SendAndReadAsync(() => new HttpRequestMessage(HttpMethod.Get, $"v1/vaults/{vault}/chunks/{hash}"),
+            response => response.Content.ReadAsByteArrayAsync(ct), ct).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -133,9 +133,8 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
         byte[] body;
         try
         {
-            using var response = await SendRawAsync(() => JsonRequest(HttpMethod.Post, $"v1/vaults/{vault}/chunks/fetch", new ChunkFetchRequest(hashes)), ct)
-                .ConfigureAwait(false);
-            body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+            body = await SendAndReadAsync(() => JsonRequest(HttpMethod.Post, $"v1/vaults/{vault}/chunks/fetch", new ChunkFetchRequest(hashes)),
+                response => response.Content.ReadAsByteArrayAsync(ct), ct).ConfigureAwait(false);
         }
         catch (ApiProblemException e) when (IsMissingRoute(e))
         {
@@ -199,9 +198,8 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
     static HttpRequestMessage JsonRequest<T>(HttpMethod method, string uri, T body) =>
         new(method, uri) { Content = JsonContent.Create(body, options: TinySyncJson.Options) };
 
-    async Task<T> SendAsync<T>(Func<HttpRequestMessage> request, CancellationToken ct)
+    Task<T> SendAsync<T>(Func<HttpRequestMessage> request, CancellationToken ct) => SendAndReadAsync(request, async response =>
     {
-        using var response = await SendRawAsync(request, ct).ConfigureAwait(false);
         try
         {
             return await response.Content.ReadFromJsonAsync<T>(TinySyncJson.Options, ct).ConfigureAwait(false)
@@ -211,6 +209,27 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
         {
             throw new ApiProblemException((int)response.StatusCode, "bad_response",
                 $"the server at {Server} sent an answer this client does not understand ({e.Message}); check that client and server versions match");
+        }
+    }, ct);
+
+    /// <summary>
+    /// Sends and reads the answer's body. A connection that breaks off mid-body is retried like one that failed before
+    /// the headers: the request is repeated (reads are idempotent; ops carry op ids the server answers once).
+    /// </summary>
+    async Task<T> SendAndReadAsync<T>(Func<HttpRequestMessage> request, Func<HttpResponseMessage, Task<T>> read, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var response = await SendRawAsync(request, ct).ConfigureAwait(false);
+            try
+            {
+                return await read(response).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsTransient(e, ct))
+            {
+                if (attempt + 1 >= _retry.Attempts) throw new ServerUnavailableException($"the server at {Server} broke off its answer ({Describe(e)}); it will be retried", e);
+                await Task.Delay(_retry.DelayFor(attempt), ct).ConfigureAwait(false);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using TinySync.Client.Api;
 using TinySync.Client.FileSystem;
 using TinySync.Client.Index;
@@ -28,6 +29,7 @@ public sealed class LinkSync : IDisposable
     const int OpsBatchSize = 500;
     const int MissingBatchSize = 1000;
     const int TransferParallelism = 16;
+    const string ScanStartedKey = "scan_started_ns";
     const int UploadBatchBytes = 4 * 1024 * 1024;
     const int UploadBatchChunks = 256;
     const int BatchesInFlight = 4;
@@ -181,8 +183,12 @@ public sealed class LinkSync : IDisposable
             if (page.Entries.Count == 0) break;
             model ??= new RemoteTreeModel(_index.LoadRemote());
             model.Dirty.Clear();
+            var advanced = false;
             foreach (var e in page.Entries)
             {
+                // a duplicated or stale page (a retry, a proxy): never replay what the cursor has passed, never go back
+                if (e.Seq <= after) continue;
+                advanced = true;
                 after = e.Seq;
                 if (!string.Equals(e.Container, _link.Container, StringComparison.Ordinal)) continue;
                 if (e.DeviceId == _api.DeviceId) _stats.Echo(); // our own row: already applied at commit; the model keeps it idempotent
@@ -199,7 +205,7 @@ public sealed class LinkSync : IDisposable
                 batch.Commit();
             }
             BatchGarbage.Release();
-            if (!page.HasMore) break;
+            if (!page.HasMore || !advanced) break;
         }
     }
 
@@ -210,7 +216,13 @@ public sealed class LinkSync : IDisposable
         // The remote tree first: the base and the local tree share its objects and strings where they are equal.
         var remote = _index.LoadRemote();
         var previous = _index.LoadLocal(remote);
-        var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None);
+        // Records whose mtime is within a timestamp tick of the previous scan's start are hashed again (Scanner.IsRacy):
+        // the file may have changed since without its size or mtime changing. The file system's clock is the wall
+        // clock, so this is not _clock (which tests may fake for conflict names).
+        var started = DateTimeOffset.UtcNow;
+        var last = long.TryParse(_index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
+        var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None, last);
+        _index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
         BatchGarbage.Release();
         using (var batch = _index.Begin())
         {
@@ -686,9 +698,9 @@ public sealed class LinkSync : IDisposable
                         }
                         break;
                     case OpStatus.Conflict:
-                        // The server moved on: learn its current state; the next round re-plans against it.
-                        if (result.Current is { } current) model.Upsert(ItemState.From(current) with { });
-                        else model.RemoveSubtree(op.Path, long.MaxValue);
+                        // The server moved on. The remote tree is left as it is: the next round's pull replays the rows
+                        // that changed the item, in order. Guessing from the answer (dropping the item, or setting its
+                        // current version) made a later replayed move of the old item a no-op: its new path was lost.
                         break;
                     default:
                         var code = result.Code ?? "rejected";

@@ -135,15 +135,18 @@ public static class Planner
                 plan.Actions.Add(new ConflictRename(path, name, l, $"'{path}' changed both here and on the server"));
             }
         }
-        KeepDirectoriesWithSurvivors(input, plan);
+        KeepDirectoriesWithSurvivors(input, plan, Taken);
+        KeepRemoteDirectoriesWithSurvivors(input, plan, Taken);
+        MoveCaseClashesAside(input, plan, remoteKeys, Taken);
         return plan;
     }
 
     /// <summary>
     /// A directory the server deleted is not deleted here while something under it survives (an edit or a new file:
-    /// edit beats delete); it is re-created on the server instead.
+    /// edit beats delete); it is re-created on the server instead. When the server has a file at that path now, the
+    /// folder cannot be re-created there: it keeps its contents under a conflict name and the file takes the path.
     /// </summary>
-    static void KeepDirectoriesWithSurvivors(Input input, Plan plan)
+    static void KeepDirectoriesWithSurvivors(Input input, Plan plan, Func<string, bool> taken)
     {
         var dirDeletes = plan.Actions.OfType<LocalDelete>().Where(d => d.Expected.Kind == ItemKind.Dir).ToList();
         if (dirDeletes.Count == 0) return;
@@ -162,7 +165,58 @@ public static class Planner
         {
             if (!keep.Contains(d.Path)) continue;
             var i = plan.Actions.IndexOf(d);
-            plan.Actions[i] = new UploadMkdir(d.Path, 0);
+            if (input.Remote.TryGetValue(d.Path, out var r) && r.Kind != ItemKind.Dir)
+            {
+                var name = ConflictNames.For(d.Path, input.DeviceName, input.Now, taken);
+                plan.Actions[i] = new ConflictRename(d.Path, name, d.Expected, $"'{d.Path}' became a file on the server while this folder holds changes");
+            }
+            else
+            {
+                plan.Actions[i] = new UploadMkdir(d.Path, 0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A folder replaced here by a file is deleted on the server only when nothing new survives in it there (edit
+    /// beats delete). Otherwise the server's folder keeps the path and the local file moves aside under a conflict
+    /// name; deleting the folder could never commit while something lives in it.
+    /// </summary>
+    static void KeepRemoteDirectoriesWithSurvivors(Input input, Plan plan, Func<string, bool> taken)
+    {
+        var flips = plan.Actions.OfType<UploadDelete>()
+            .Where(d => d.Kind == ItemKind.Dir && input.Scan.Local.TryGetValue(d.Path, out var l) && l.Kind == ItemKind.File).ToList();
+        if (flips.Count == 0) return;
+        var deleting = new HashSet<string>(plan.Actions.OfType<UploadDelete>().Select(d => d.Path), StringComparer.Ordinal);
+        foreach (var d in flips)
+        {
+            var survivor = input.Remote.Keys.Any(p => !deleting.Contains(p) && VaultPath.IsSameOrUnder(p, d.Path) && !string.Equals(p, d.Path, StringComparison.Ordinal));
+            if (!survivor) continue;
+            var local = input.Scan.Local[d.Path];
+            plan.Actions[plan.Actions.IndexOf(d)] = new ConflictRename(d.Path, ConflictNames.For(d.Path, input.DeviceName, input.Now, taken), local,
+                $"'{d.Path}' became a file here while its folder on the server got new contents");
+        }
+    }
+
+    /// <summary>
+    /// An item uploaded as new (a folder kept for its survivors, an edit that beat a delete) whose name differs only in
+    /// case from a live remote item would be refused every time: it moves aside under a conflict name, like a new local
+    /// item does. Twins that this plan deletes or moves away are no clash.
+    /// </summary>
+    static void MoveCaseClashesAside(Input input, Plan plan, Dictionary<string, string> remoteKeys, Func<string, bool> taken)
+    {
+        var candidates = plan.Actions.Where(a => a is UploadMkdir { Base: 0 } or UploadPut { Base: 0 }).OrderBy(a => a.Path.Length).ToList();
+        if (candidates.Count == 0) return;
+        var leaving = plan.Actions.Where(a => a is UploadDelete or UploadMove).Select(a => a.Path).ToList();
+        var renamed = plan.Actions.OfType<ConflictRename>().Select(c => c.Path).ToList();
+        foreach (var a in candidates)
+        {
+            if (input.Remote.ContainsKey(a.Path) || !input.Scan.Local.TryGetValue(a.Path, out var local)) continue;
+            if (!remoteKeys.TryGetValue(VaultPath.Key(a.Path), out var twin) || string.Equals(twin, a.Path, StringComparison.Ordinal)) continue;
+            if (leaving.Any(p => VaultPath.IsSameOrUnder(twin, p)) || renamed.Any(p => VaultPath.IsSameOrUnder(a.Path, p))) continue;
+            plan.Actions[plan.Actions.IndexOf(a)] = new ConflictRename(a.Path, ConflictNames.For(a.Path, input.DeviceName, input.Now, taken), local,
+                $"'{a.Path}' clashes with '{twin}' on the server (names differ only in case)");
+            renamed.Add(a.Path);
         }
     }
 
@@ -179,7 +233,9 @@ public static class Planner
         {
             if (local.ContainsKey(path) || input.Scan.IsUnknown(path)) continue;
             if (!input.Remote.TryGetValue(path, out var r) || !r.SameContent(b)) continue;
-            if (!input.PreviousLocal.TryGetValue(path, out var prev)) continue;
+            // the item last seen on disk must be the one the server has: a folder replaced here by a file (not
+            // uploaded yet) must not "move" along with a new file that happens to reuse the file's inode
+            if (!input.PreviousLocal.TryGetValue(path, out var prev) || prev.Kind != r.Kind) continue;
             vanished.Add((path, r, prev));
         }
         if (vanished.Count == 0) return;

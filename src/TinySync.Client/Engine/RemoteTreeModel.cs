@@ -114,7 +114,9 @@ public sealed class RemoteTreeModel
         }
         foreach (var u in updates)
         {
-            if (PathForKey(u.Path) is { } there && Items[there].Version >= seq) continue;
+            // An item already at the target with this very version came from this same move, applied at commit time
+            // from a view that may have been behind; the replayed row carries the source as the server had it.
+            if (PathForKey(u.Path) is { } there && Items[there].Version > seq) continue;
             if (PathForKey(u.Path) is { } stale) Remove(stale);
             Set(u);
         }

@@ -44,10 +44,17 @@ public sealed class ScanResult
 public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats stats)
 {
     int _ticks; // entries seen, for BatchGarbage
+    long _previousScanStartNs = long.MinValue;
 
-    /// <summary>Scans <paramref name="root"/> against the previous local tree.</summary>
-    public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct)
+    /// <summary>
+    /// Scans <paramref name="root"/> against the previous local tree. A previous record is trusted on size, mtime and
+    /// inode only if its mtime lies clearly before <paramref name="previousScanStartNs"/> (when the scan that could
+    /// have recorded it began): a file written in the same timestamp tick as that scan can change again without its
+    /// size or mtime changing ("racily clean", as git calls it), so such files are hashed again.
+    /// </summary>
+    public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue)
     {
+        _previousScanStartNs = previousScanStartNs;
         var result = new ScanResult();
         var ignore = IgnoreRules.Load(root);
         var toHash = new List<(string Rel, string Abs, FileStat Stat)>();
@@ -67,6 +74,18 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             foreach (var s in hashed) result.Local[s.Path] = s;
         }
         return result;
+    }
+
+    /// <summary>
+    /// Whether a recorded mtime is too close to the previous scan's start to prove the file unchanged. Whole-second
+    /// mtimes come from coarse file systems (FAT: 2 s, HFS+: 1 s), so the margin is 2 s; finer ones get 20 ms, which
+    /// covers kernels that stamp files with a jiffy clock.
+    /// </summary>
+    bool IsRacy(long mtimeNs)
+    {
+        if (_previousScanStartNs == long.MinValue) return false;
+        var margin = mtimeNs % 1_000_000_000 == 0 ? 2_000_000_000L : 20_000_000L;
+        return mtimeNs >= _previousScanStartNs - margin;
     }
 
     void Walk(string dirAbs, string? dirRel, IgnoreRules ignore, IReadOnlyDictionary<string, LocalState> previous,
@@ -123,7 +142,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
                 continue;
             }
             if (previous.TryGetValue(rel, out var prev) && prev.Kind == ItemKind.File && prev.Size == st.Size
-                && prev.MtimeNs == st.MtimeNs && prev.Inode == st.Inode && prev.Executable == st.Executable)
+                && prev.MtimeNs == st.MtimeNs && prev.Inode == st.Inode && prev.Executable == st.Executable && !IsRacy(prev.MtimeNs))
             {
                 result.Local[rel] = prev;
                 continue;

@@ -88,6 +88,54 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void A_folder_with_a_new_file_inside_that_became_a_file_on_the_server_moves_aside_under_a_conflict_name()
+    {
+        // reliability seed 52: re-creating the folder could never commit (a file holds the path), so sync never converged
+        var plan = Make([File("d2", 9, "h9")], [Dir("d2", 2), File("d2/b.txt", 3, "h1")], [LocalDir("d2", 7), Local("d2/e", 8, "h1")]);
+        var c = plan.Actions.OfType<ConflictRename>().ShouldHaveSingleItem();
+        c.Path.ShouldBe("d2");
+        c.NewPath.ShouldBe("d2 (conflict from laptop 2026-11-22 100000)");
+        plan.Actions.OfType<UploadMkdir>().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void A_folder_replaced_here_by_a_file_is_never_moved_along_with_a_new_file_reusing_that_files_inode()
+    {
+        // reliability seed 126: the server moved the whole folder d1 (with another device's files) to a.txt
+        var plan = Make([Dir("d1", 2), File("d1/b.txt", 3, "h1")], [Dir("d1", 2)], [Local("a.txt", 5, "h7")], previous: [Local("d1", 5, "h0")]);
+        plan.Actions.OfType<UploadMove>().ShouldBeEmpty();
+        plan.Actions.ShouldContain(a => a is UploadPut && a.Path == "a.txt");
+    }
+
+    [Fact]
+    public void A_file_that_replaced_a_folder_which_got_new_contents_on_the_server_moves_aside()
+    {
+        // reliability seed 173: the folder delete could never commit and the new sub-folder never fit under a file
+        var plan = Make([Dir("docs", 2), Dir("docs/docs", 9)], [Dir("docs", 2)], [Local("docs", 5, "h7")]);
+        var c = plan.Actions.OfType<ConflictRename>().ShouldHaveSingleItem();
+        c.Path.ShouldBe("docs");
+        plan.Actions.OfType<UploadDelete>().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void A_file_that_replaced_an_emptied_folder_deletes_the_folder_first()
+    {
+        var plan = Make([Dir("docs", 2), File("docs/a", 3, "h1")], [Dir("docs", 2), File("docs/a", 3, "h1")], [Local("docs", 5, "h7")]);
+        plan.Actions.OfType<ConflictRename>().ShouldBeEmpty();
+        plan.Actions.ShouldContain(a => a is UploadDelete && a.Path == "docs");
+    }
+
+    [Fact]
+    public void A_kept_folder_whose_name_now_differs_only_in_case_from_a_remote_one_moves_aside()
+    {
+        // reliability seed 161: d1 was deleted there and D1 created; the edit inside d1 kept d1, whose mkdir clashed forever
+        var plan = Make([Dir("D1", 10), File("D1/b.txt", 12, "h1")], [Dir("d1", 2), File("d1/b.txt", 3, "h1")], [LocalDir("d1", 7), Local("d1/b.txt", 8, "h2")]);
+        var c = plan.Actions.OfType<ConflictRename>().ShouldHaveSingleItem();
+        c.Path.ShouldBe("d1");
+        plan.Actions.ShouldNotContain(a => a is UploadMkdir && a.Path == "d1");
+    }
+
+    [Fact]
     public void A_rename_is_detected_by_inode_and_sent_as_a_move()
     {
         var plan = Make([File("old", 4, "h1")], [File("old", 4, "h1")], [Local("new", 42, "h1")], previous: [Local("old", 42, "h1")]);

@@ -9,6 +9,30 @@ namespace TinySync.Client.Tests.Engine;
 public sealed class RemoteTreeModelTests
 {
     [Fact]
+    public void A_move_applied_at_commit_from_a_stale_view_is_corrected_when_the_log_replays_it()
+    {
+        // reliability seed 200869: C moved d1 to x while B's edit of d1/notes.md (seq 8) was not pulled yet; C's model
+        // kept the old content at x/notes.md with the move's version, so C's next put overwrote B's edit unseen
+        var model = new RemoteTreeModel(new Dictionary<string, ItemState>(StringComparer.Ordinal)
+        {
+            ["d1"] = new() { Path = "d1", Kind = ItemKind.Dir, Version = 2 },
+            ["d1/notes.md"] = new() { Path = "d1/notes.md", Kind = ItemKind.File, Version = 3, Size = 1, Chunks = ["old"] },
+        });
+        model.Move("d1", "x", 10); // our own commit's result
+        model.Apply(Entry(8, OpKind.Put, "d1/notes.md", chunks: ["b-edit"])); // the pull replays what we had not seen
+        model.Apply(Entry(10, OpKind.Move, "d1", newPath: "x"));
+        model.Items["x/notes.md"].Chunks.ShouldBe(["b-edit"]);
+        model.Items["x/notes.md"].Version.ShouldBe(10);
+        model.Items.Keys.ShouldNotContain("d1/notes.md");
+    }
+
+    static LogEntry Entry(long seq, OpKind kind, string path, string? newPath = null, string[]? chunks = null) => new()
+    {
+        Seq = seq, OpId = Guid.NewGuid(), DeviceId = Guid.Empty, Kind = kind, Container = "default", Path = path, NewPath = newPath,
+        Size = chunks is null ? null : 1, Chunks = chunks, Executable = chunks is null ? null : false, CommittedAt = DateTimeOffset.UnixEpoch,
+    };
+
+    [Fact]
     public void The_incremental_model_agrees_with_the_shared_core_model_on_random_valid_logs()
     {
         var names = new[] { "a", "b", "A", "d", "d/x", "d/y", "e", "e/x", "D/z" };

@@ -35,6 +35,29 @@ public sealed class ScannerTests : IDisposable
     }
 
     [Fact]
+    public void A_same_size_rewrite_within_the_recording_scans_timestamp_tick_is_hashed_again()
+    {
+        // reliability seeds 9006, 9019, 9027 (1 s timestamps): the rewrite kept size, inode and mtime, so it was never seen
+        var path = Path.Combine(_root, "a.txt");
+        var mtime = new DateTime(2026, 11, 22, 10, 0, 0, DateTimeKind.Utc);
+        File.WriteAllText(path, "hello");
+        File.SetLastWriteTimeUtc(path, mtime);
+        var stats = new SyncStats();
+        var scanner = new Scanner(RealFileSystem.Instance, NullObserver.Instance, stats);
+        var first = scanner.Scan(_root, new Dictionary<string, LocalState>(), default);
+        File.WriteAllText(path, "jello");
+        File.SetLastWriteTimeUtc(path, mtime); // what a coarse clock does: the same timestamp as when it was scanned
+        var recordedNs = first.Local["a.txt"].MtimeNs;
+
+        scanner.Scan(_root, first.Local, default).Local["a.txt"].Hashes.ShouldBe([ChunkHash.Compute("hello"u8)]); // trusted: missed
+        // whole-second mtimes come from a coarse clock: within 2 s of the recording scan's start, hash again
+        var racy = scanner.Scan(_root, first.Local, default, previousScanStartNs: recordedNs + 1_500_000_000);
+        racy.Local["a.txt"].Hashes.ShouldBe([ChunkHash.Compute("jello"u8)]);
+        scanner.Scan(_root, first.Local, default, previousScanStartNs: recordedNs + 2_000_000_001).Local["a.txt"].Hashes.ShouldBe([ChunkHash.Compute("hello"u8)]);
+        stats.FilesHashed.ShouldBe(2);
+    }
+
+    [Fact]
     public void Symlinks_are_skipped_with_a_warning_and_the_exec_bit_is_seen()
     {
         var script = Path.Combine(_root, "run.sh");

@@ -1,0 +1,161 @@
+using TinySync.Client.FileSystem;
+using TinySync.Client.Scanning;
+
+namespace TinySync.Reliability.Tests.Harness;
+
+/// <summary>
+/// The engine's file-system seam with faults: disk full (ENOSPC) and permission denied on writes, and the client
+/// process dying at any call (mid-download included: a write to the temporary file). One instance per sync cycle.
+/// </summary>
+public sealed class FaultyDisk(IFileSystem inner, string root, FaultProfile profile, FaultDice? dice, FaultCounts counts, CrashSwitch crash,
+    Action? userEdit = null) : IFileSystem
+{
+    string Key(string op, string path)
+    {
+        var rel = Path.GetRelativePath(root, path).Replace('\\', '/');
+        var name = Path.GetFileName(rel);
+        if (name.StartsWith(IgnoreRules.TempPrefix, StringComparison.Ordinal)) rel = rel[..^name.Length] + "TMP";
+        return op + " " + rel;
+    }
+
+    void Enter(string op, string path, bool write = false, bool canFill = false, double crashWeight = 1)
+    {
+        crash.ThrowIfDead();
+        if (dice is null) return;
+        var key = Key(op, path);
+        // the scanner stats every entry: crashes there are rarer, so cycles also get far enough to die mid-transfer
+        if (dice.Roll("crash", key, profile.Crash * crashWeight)) crash.Die(counts, "crash_in_fs_" + op, key);
+        if (write && dice.Roll("eacces", key, profile.PermissionDenied))
+        {
+            counts.Add("permission_denied");
+            throw new UnauthorizedAccessException($"injected: access to the path '{path}' is denied");
+        }
+        if (canFill && dice.Roll("enospc", key, profile.DiskFull)) throw DiskFull(path);
+    }
+
+    IOException DiskFull(string path)
+    {
+        counts.Add("disk_full");
+        return new IOException($"injected: no space left on device : '{path}'", 28);
+    }
+
+    /// <summary>When set, the engine sees modification times rounded down to this many ns (FAT, HFS+, jiffy clocks).</summary>
+    public long CoarseMtimeNs { get; init; }
+
+    public FileStat Stat(string path)
+    {
+        Enter("stat", path, crashWeight: 0.1);
+        var st = inner.Stat(path);
+        return CoarseMtimeNs > 0 ? st with { MtimeNs = st.MtimeNs - st.MtimeNs % CoarseMtimeNs } : st;
+    }
+
+    public IEnumerable<string> List(string directory)
+    {
+        Enter("list", directory, crashWeight: 0.1);
+        if (dice is not null && userEdit is not null && dice.Roll("user_edit", Key("list", directory), profile.MidCycleEdit)) userEdit();
+        return inner.List(directory);
+    }
+
+    public Stream OpenRead(string path)
+    {
+        Enter("read", path, crashWeight: 0.5);
+        return inner.OpenRead(path);
+    }
+
+    public Stream CreateNew(string path)
+    {
+        Enter("create", path, write: true, canFill: true);
+        var s = inner.CreateNew(path);
+        return dice is null ? s : new FaultyWriteStream(s, this, Key("write", path), path);
+    }
+
+    public void Flush(Stream stream)
+    {
+        crash.ThrowIfDead();
+        inner.Flush(stream is FaultyWriteStream f ? f.Inner : stream);
+    }
+
+    public void Rename(string from, string to, bool overwrite)
+    {
+        Enter("rename", to, write: true);
+        inner.Rename(from, to, overwrite);
+    }
+
+    public void DeleteFile(string path)
+    {
+        Enter("delete", path, write: true);
+        inner.DeleteFile(path);
+    }
+
+    public void CreateDirectory(string path)
+    {
+        Enter("mkdir", path, write: true, canFill: true);
+        inner.CreateDirectory(path);
+    }
+
+    public bool DeleteEmptyDirectory(string path)
+    {
+        Enter("rmdir", path, write: true);
+        return inner.DeleteEmptyDirectory(path);
+    }
+
+    public void SetExecutable(string path, bool executable)
+    {
+        Enter("chmod", path);
+        inner.SetExecutable(path, executable);
+    }
+
+    public void SetMtime(string path, DateTimeOffset mtime)
+    {
+        Enter("utimes", path);
+        inner.SetMtime(path, mtime);
+    }
+
+    void OnWrite(string key, string path)
+    {
+        crash.ThrowIfDead();
+        if (dice is null) return;
+        if (dice.Roll("crash", key, profile.Crash)) crash.Die(counts, "crash_mid_download_write", key);
+        if (dice.Roll("enospc", key, profile.DiskFull)) throw DiskFull(path);
+    }
+
+    sealed class FaultyWriteStream(Stream inner, FaultyDisk disk, string key, string path) : Stream
+    {
+        public Stream Inner => inner;
+        public override bool CanRead => inner.CanRead;
+        public override bool CanSeek => inner.CanSeek;
+        public override bool CanWrite => true;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+        public override void SetLength(long value) => inner.SetLength(value);
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            disk.OnWrite(key, path);
+            inner.Write(buffer, offset, count);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            disk.OnWrite(key, path);
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            disk.OnWrite(key, path);
+            return inner.WriteAsync(buffer, offset, count, cancellationToken);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+
+        public override ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}

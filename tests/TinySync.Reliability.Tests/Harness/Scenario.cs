@@ -1,0 +1,318 @@
+using System.Diagnostics;
+using System.Text;
+using TinySync.Client.Api;
+using TinySync.Client.Engine;
+using TinySync.Client.FileSystem;
+using TinySync.Client.State;
+using TinySync.Core.Contracts;
+
+namespace TinySync.Reliability.Tests.Harness;
+
+/// <summary>
+/// Variations of the world that change what every seed does, so they are chosen per run, not per seed:
+/// same-size in-place rewrites among the user's operations, and a file system whose modification times are coarse
+/// (rounded down to <c>CoarseMtimeMs</c>, like FAT's 2 s or HFS+'s 1 s). From <c>TINYSYNC_SAME_SIZE_REWRITES=1</c>
+/// and <c>TINYSYNC_COARSE_MTIME_MS=N</c>.
+/// </summary>
+public sealed record ScenarioOptions(bool SameSizeRewrites = false, long CoarseMtimeMs = 0)
+{
+    public static readonly ScenarioOptions Default = new();
+
+    /// <summary>The coarse-clock world: 1 s timestamps and same-size rewrites.</summary>
+    public static readonly ScenarioOptions CoarseClock = new(SameSizeRewrites: true, CoarseMtimeMs: 1000);
+
+    public static ScenarioOptions FromEnvironment() => new(
+        Environment.GetEnvironmentVariable("TINYSYNC_SAME_SIZE_REWRITES") == "1",
+        long.TryParse(Environment.GetEnvironmentVariable("TINYSYNC_COARSE_MTIME_MS"), out var ms) ? ms : 0);
+
+    public string EnvPrefix => (SameSizeRewrites ? "TINYSYNC_SAME_SIZE_REWRITES=1 " : "") + (CoarseMtimeMs > 0 ? $"TINYSYNC_COARSE_MTIME_MS={CoarseMtimeMs} " : "");
+
+    public override string ToString() => (SameSizeRewrites ? " +same-size-rewrites" : "") + (CoarseMtimeMs > 0 ? $" +mtime-{CoarseMtimeMs}ms" : "");
+}
+
+/// <summary>The outcome of one scenario: its seed and profile, the numbered steps, the violations, the faults injected.</summary>
+public sealed record ScenarioResult(int Seed, FaultProfile Profile, IReadOnlyList<string> Steps, IReadOnlyList<string> Violations,
+    FaultCounts Faults, int Cycles, TimeSpan Elapsed)
+{
+    public bool Ok => Violations.Count == 0;
+
+    public ScenarioOptions Options { get; init; } = ScenarioOptions.Default;
+
+    /// <summary>Everything needed to reproduce a failure: seed, profile, violations, the steps, the replay command.</summary>
+    public string Report()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"scenario seed={Seed} profile={Profile}{Options} ({Cycles} sync cycles, {Elapsed.TotalSeconds:0.0} s)");
+        sb.AppendLine($"replay: {Options.EnvPrefix}TINYSYNC_SEED={Seed} dotnet test tests/TinySync.Reliability.Tests -c Release --filter Seeded_scenarios_keep");
+        foreach (var v in Violations) sb.AppendLine("VIOLATION: " + v);
+        sb.AppendLine("faults: " + (Faults.Total == 0 ? "none" : Faults.ToString()));
+        sb.AppendLine("steps:");
+        foreach (var s in Steps) sb.AppendLine("  " + s);
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// One seeded scenario: three devices on one vault, random user operations interleaved with sync cycles of random
+/// devices, devices offline for a while, faults from the seed's profile; then all devices online, faults off, sync until
+/// quiet, and the invariants. Everything but thread timing follows from the seed: the harness runs one step at a time.
+/// </summary>
+public sealed class Scenario
+{
+    /// <summary>Final phase: passes over all devices before "not converged" is a violation.</summary>
+    public const int MaxQuietPasses = 10;
+
+    static readonly RetryPolicy FaultyRetry = new(6, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(80));
+    static readonly RetryPolicy CleanRetry = new(8, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(500));
+
+    readonly ScenarioOptions _options;
+    readonly int _seed;
+    readonly ServerHost _server;
+    readonly FaultProfile _profile;
+    readonly Random _rng;
+    readonly Ledger _ledger = new();
+    readonly List<string> _steps = [];
+    readonly List<string> _violations = [];
+    readonly FaultCounts _faults = new();
+    readonly List<SimDevice> _devices = [];
+    readonly UserOps _midCycleOps;
+    readonly Lock _midCycleLock = new();
+    int _cycles;
+    Guid _vault;
+
+    Scenario(int seed, ServerHost server, FaultProfile? profile, ScenarioOptions? options)
+    {
+        _options = options ?? ScenarioOptions.FromEnvironment();
+        _seed = seed;
+        _server = server;
+        _profile = profile ?? FaultProfile.For(seed);
+        _rng = new Random(seed);
+        // its own stream, so scenarios without mid-cycle edits draw exactly what they drew before these existed
+        _midCycleOps = new UserOps(new Random(unchecked(seed * 31 + 7)), _ledger);
+    }
+
+    public static async Task<ScenarioResult> RunAsync(int seed, ServerHost server, FaultProfile? profile = null, ScenarioOptions? options = null)
+    {
+        var s = new Scenario(seed, server, profile, options);
+        var sw = Stopwatch.StartNew();
+        using var dir = new TempDir($"tinysync-rel-{seed}");
+        try
+        {
+            await s.RunCoreAsync(dir.Path);
+        }
+        catch (Exception e)
+        {
+            s._violations.Add($"the harness itself failed: {e}");
+        }
+        finally
+        {
+            foreach (var d in s._devices) d.Dispose();
+        }
+        return new ScenarioResult(seed, s._profile, s._steps, s._violations, s._faults, s._cycles, sw.Elapsed) { Options = s._options };
+    }
+
+    void Step(string text)
+    {
+        lock (_steps) _steps.Add($"{_steps.Count + 1,3}. {text}");
+    }
+
+    async Task RunCoreAsync(string root)
+    {
+        _vault = (await _server.Server.CreateVaultAsync($"rel-{_seed}")).VaultId;
+        foreach (var (name, i) in new[] { "A", "B", "C" }.Select((n, i) => (n, i)))
+        {
+            var d = new SimDevice(i, name, root);
+            var reg = await _server.Server.RegisterAsync("dev" + name);
+            await _server.Server.GrantAsync(reg.DeviceId, _vault);
+            d.Identity = new ClientIdentity { Server = _server.Url, DeviceId = reg.DeviceId, Token = reg.Token, DisplayName = "dev" + name };
+            d.State.SaveIdentity(d.Identity);
+            d.Link = d.State.AddLink(_vault, null, "default", d.Folder);
+            _devices.Add(d);
+        }
+        var ops = new UserOps(_rng, _ledger, _options.SameSizeRewrites);
+        var steps = _rng.Next(20, 41);
+        for (var i = 0; i < steps; i++)
+        {
+            var r = _rng.NextDouble();
+            if (r < _profile.RestartStep)
+            {
+                _faults.Add("server_restart_between_cycles");
+                Step("server restarts");
+                await _server.RestartAsync();
+            }
+            else if (r < 0.52)
+            {
+                var d = _devices[_rng.Next(3)];
+                var what = ops.Apply(d);
+                if (what is not null) Step($"{d.Name}: {what}");
+            }
+            else if (r < 0.92)
+            {
+                // a sync cycle; a duplicated, early or late wake hint is just one more (or one earlier) cycle like this
+                var d = _devices[_rng.Next(3)];
+                if (d.Offline && _rng.Next(4) != 0) continue;
+                await CycleAsync(d, faults: true);
+            }
+            else
+            {
+                var d = _devices[_rng.Next(3)];
+                if (!d.Offline && _devices.Count(x => x.Offline) >= 2) continue;
+                d.Offline = !d.Offline;
+                Step($"{d.Name}: goes {(d.Offline ? "offline" : "online")}");
+            }
+        }
+
+        // Quiet: everyone online, no faults, sync until a whole pass converges and the log head stays put.
+        foreach (var d in _devices) d.Offline = false;
+        Step("all devices online, faults off");
+        var quiet = false;
+        for (var pass = 1; pass <= MaxQuietPasses && !quiet; pass++)
+        {
+            var before = await HeadAsync();
+            var all = true;
+            foreach (var d in _devices) all &= await CycleAsync(d, faults: false) is { Converged: true };
+            quiet = all && await HeadAsync() == before;
+        }
+        if (!quiet)
+        {
+            _violations.Add($"termination: not quiet after {MaxQuietPasses} passes over all devices ({string.Join(" | ", _devices.Select(d => d.Name + ": " + string.Join("; ", d.RecentMessages.TakeLast(3))))})");
+        }
+        await CheckFinalInvariantsAsync();
+    }
+
+    DeviceApiClient CleanApi() => new(_server.Url, _devices[0].Identity.Token, CleanRetry);
+
+    async Task<long> HeadAsync()
+    {
+        using var api = CleanApi();
+        return (await api.GetLogAsync(_vault, 0, 1, CancellationToken.None)).Head;
+    }
+
+    /// <summary>One sync cycle of a fresh engine "process" over the device's persisted state.</summary>
+    async Task<LinkResult?> CycleAsync(SimDevice d, bool faults)
+    {
+        _cycles++;
+        var dice = faults ? new FaultDice(_seed, d.Index, _cycles) : null;
+        var crash = new CrashSwitch();
+        void UserEdit()
+        {
+            lock (_midCycleLock)
+            {
+                var what = _midCycleOps.Apply(d);
+                if (what is null) return;
+                _faults.Add("user_edit_mid_cycle");
+                Step($"{d.Name}: {what} (while {d.Name}'s sync runs)");
+            }
+        }
+        var handler = new FaultyHandler(d.Sockets, _profile, dice, _faults, d.LogPages, _server.RestartAsync, crash, d.Cursor, UserEdit) { Offline = d.Offline };
+        var disk = new FaultyDisk(RealFileSystem.Instance, d.Folder, _profile, dice, _faults, crash, UserEdit) { CoarseMtimeNs = _options.CoarseMtimeMs * 1_000_000 };
+        using var api = new DeviceApiClient(_server.Url, d.Identity.Token, faults ? FaultyRetry : CleanRetry, handler);
+        LinkResult? result = null;
+        string outcome;
+        try
+        {
+            using var engine = new LinkSync(d.Link, d.State.LinkStateDirectory(d.Link), api, d.Identity.DisplayName, disk, d.Observer);
+            result = await engine.SyncAsync(12);
+            outcome = result.Converged ? $"converged in {result.Rounds} round(s)" : $"not converged ({string.Join("; ", result.Pending.Take(3))})";
+        }
+        catch (Exception) when (crash.IsDead)
+        {
+            outcome = $"client killed at {crash.Where}";
+        }
+        catch (ClientException e)
+        {
+            outcome = $"aborted: {e.Code}";
+        }
+        catch (Exception e)
+        {
+            outcome = $"threw {e.GetType().Name}: {e.Message}";
+            _violations.Add($"robustness: a sync cycle of {d.Name} threw {e.GetType().Name} (not a ClientException): {e.Message}");
+        }
+        Step($"{d.Name}: sync{(faults ? "" : " (clean)")}{(d.Offline ? " while offline" : "")} -> {outcome}");
+        foreach (var back in d.Cursor.Drain()) _violations.Add($"log replay: {d.Name}'s {back} (step {_steps.Count})");
+        CheckNoTornFile(d);
+        return result;
+    }
+
+    /// <summary>Every file visible in the folder holds exactly some content a user wrote (the engine's temp files aside).</summary>
+    void CheckNoTornFile(SimDevice d)
+    {
+        foreach (var f in UserOps.Listing(d.Folder).Files)
+        {
+            var hash = Ledger.Hash(File.ReadAllBytes(Path.Combine(d.Folder, f)));
+            if (!_ledger.IsKnown(hash)) _violations.Add($"torn file: {d.Name}:{f} holds content no user wrote ({hash[..12]}) after step {_steps.Count}");
+        }
+    }
+
+    async Task CheckFinalInvariantsAsync()
+    {
+        using var api = CleanApi();
+        // the server's tree, with each file's full content hash
+        var server = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var chunks = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        string? cursor = null;
+        do
+        {
+            var page = await api.GetTreeAsync(_vault, "default", cursor, CancellationToken.None);
+            foreach (var item in page.Entries)
+            {
+                if (item.Kind == ItemKind.Dir)
+                {
+                    server[item.Path] = "dir";
+                    continue;
+                }
+                using var content = new MemoryStream();
+                foreach (var h in item.Chunks ?? [])
+                {
+                    if (!chunks.TryGetValue(h, out var bytes)) chunks[h] = bytes = await api.GetChunkAsync(_vault, h, CancellationToken.None);
+                    content.Write(bytes);
+                }
+                server[item.Path] = Ledger.Hash(content.ToArray());
+            }
+            cursor = page.Next;
+        }
+        while (cursor is not null);
+
+        // convergence: every folder equals the server's tree (temp files included: none may be left)
+        foreach (var d in _devices)
+        {
+            var local = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var e in Directory.EnumerateFileSystemEntries(d.Folder, "*", SearchOption.AllDirectories))
+            {
+                var rel = Path.GetRelativePath(d.Folder, e).Replace('\\', '/');
+                local[rel] = Directory.Exists(e) ? "dir" : Ledger.Hash(File.ReadAllBytes(e));
+            }
+            var diffs = server.Keys.Union(local.Keys).Where(p => server.GetValueOrDefault(p) != local.GetValueOrDefault(p))
+                .Select(p => $"{p}: server {Short(server.GetValueOrDefault(p))}, {d.Name} {Short(local.GetValueOrDefault(p))}").ToList();
+            if (diffs.Count > 0)
+            {
+                _violations.Add($"convergence: {d.Name}'s folder differs from the server: {string.Join("; ", diffs.Take(8))}"
+                    + $" (its last warnings: {string.Join(" / ", d.RecentMessages.TakeLast(5))})");
+            }
+        }
+
+        // no data loss: every content that no device destroyed after seeing it exists somewhere
+        var present = server.Values.ToHashSet(StringComparer.Ordinal);
+        foreach (var (hash, by) in _ledger.MustSurvive())
+        {
+            if (!present.Contains(hash)) _violations.Add($"data loss: content {hash[..8]} ({by}) exists nowhere on the server, and no device that had it destroyed it");
+        }
+
+        // exactly-once: no (device, op id) twice in the log
+        var seen = new HashSet<(Guid, Guid)>();
+        long after = 0;
+        while (true)
+        {
+            var page = await api.GetLogAsync(_vault, after, 1000, CancellationToken.None);
+            foreach (var e in page.Entries)
+            {
+                if (!seen.Add((e.DeviceId, e.OpId))) _violations.Add($"exactly-once: op {e.OpId} of device {e.DeviceId} applied twice (seq {e.Seq})");
+                after = e.Seq;
+            }
+            if (!page.HasMore || page.Entries.Count == 0) break;
+        }
+        Step($"final: server holds {server.Count} item(s), log head {after}; {_ledger.Count} content(s) written");
+    }
+
+    static string Short(string? v) => v is null ? "missing" : v == "dir" ? "dir" : v[..8];
+}

@@ -1,0 +1,57 @@
+using TinySync.Client.Engine;
+using TinySync.Client.State;
+
+namespace TinySync.Reliability.Tests.Harness;
+
+/// <summary>One simulated device: its own state directory (identity, link, index) and folder, nothing else.</summary>
+public sealed class SimDevice : IDisposable
+{
+    readonly Queue<string> _messages = new();
+
+    public SimDevice(int index, string name, string root)
+    {
+        Index = index;
+        Name = name;
+        Home = Path.Combine(root, name, "home");
+        Folder = Path.Combine(root, name, "folder");
+        Directory.CreateDirectory(Folder);
+    }
+
+    public int Index { get; }
+    public string Name { get; }
+    public string Home { get; }
+    public string Folder { get; }
+    public StateDirectory State => new(Home);
+    public ClientIdentity Identity { get; set; } = null!;
+    public Link Link { get; set; } = null!;
+    public bool Offline { get; set; }
+    public LogPageCache LogPages { get; } = new();
+    public CursorWatch Cursor { get; } = new();
+
+    /// <summary>The socket pool outlives engine instances (like the OS's), so restarts leave stale pooled connections.</summary>
+    public SocketsHttpHandler Sockets { get; } = new() { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30), MaxConnectionsPerServer = 16 };
+
+    public IReadOnlyList<string> RecentMessages
+    {
+        get { lock (_messages) return [.. _messages]; }
+    }
+
+    public ISyncObserver Observer => new Recorder(this);
+
+    public void Dispose() => Sockets.Dispose();
+
+    sealed class Recorder(SimDevice d) : ISyncObserver
+    {
+        public void Message(MessageLevel level, string text)
+        {
+            if (level == MessageLevel.Info) return;
+            lock (d._messages)
+            {
+                d._messages.Enqueue($"{level}: {text}");
+                while (d._messages.Count > 20) d._messages.Dequeue();
+            }
+        }
+
+        public void Progress(string phase, long done, long total) { }
+    }
+}
