@@ -81,6 +81,12 @@ public sealed class FaultyDisk(IFileSystem inner, string root, FaultProfile prof
         inner.Rename(from, to, overwrite);
     }
 
+    public void FlushDirectory(string directory)
+    {
+        crash.ThrowIfDead();
+        inner.FlushDirectory(directory);
+    }
+
     public void DeleteFile(string path)
     {
         Enter("delete", path, write: true);
