@@ -6,6 +6,7 @@ using TinySync.Core.Contracts;
 using TinySync.Core.Json;
 using TinySync.Server.Apis;
 using TinySync.Server.Tests.Support;
+using static TinySync.Server.Tests.Support.TestData;
 
 namespace TinySync.Server.Tests.Sync;
 
@@ -17,13 +18,6 @@ public sealed class ChunkBatchTests_Postgres(PostgresServerFixture fixture) : Ch
 public abstract class ChunkBatchTests(ServerFixture fixture)
 {
     TestServer Server => fixture.Server;
-
-    static byte[] Bytes(int length, int seed)
-    {
-        var data = new byte[length];
-        new Random(seed).NextBytes(data);
-        return data;
-    }
 
     static byte[] Frames(params (string Hash, byte[] Data)[] chunks)
     {

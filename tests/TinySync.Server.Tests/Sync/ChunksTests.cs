@@ -6,6 +6,7 @@ using TinySync.Core.Contracts;
 using TinySync.Core.Json;
 using TinySync.Server.Blobs;
 using TinySync.Server.Tests.Support;
+using static TinySync.Server.Tests.Support.TestData;
 
 namespace TinySync.Server.Tests.Sync;
 
@@ -16,13 +17,6 @@ public sealed class ChunksTests_Postgres(PostgresServerFixture fixture) : Chunks
 public abstract class ChunksTests(ServerFixture fixture)
 {
     TestServer Server => fixture.Server;
-
-    static byte[] Bytes(int length, int seed)
-    {
-        var data = new byte[length];
-        new Random(seed).NextBytes(data);
-        return data;
-    }
 
     [Fact]
     public async Task An_upload_is_verified_stored_once_and_downloaded_byte_for_byte()

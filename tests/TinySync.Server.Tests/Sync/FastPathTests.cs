@@ -6,6 +6,7 @@ using TinySync.Core.Contracts;
 using TinySync.Core.Json;
 using TinySync.Server.Storage;
 using TinySync.Server.Tests.Support;
+using static TinySync.Server.Tests.Support.TestData;
 
 namespace TinySync.Server.Tests.Sync;
 
@@ -20,13 +21,6 @@ public sealed class FastPathTests_Postgres(PostgresServerFixture fixture) : Fast
 public abstract class FastPathTests(ServerFixture fixture)
 {
     TestServer Server => fixture.Server;
-
-    static byte[] Bytes(int length, int seed)
-    {
-        var data = new byte[length];
-        new Random(seed).NextBytes(data);
-        return data;
-    }
 
     [Fact]
     public async Task A_batch_that_rewrites_moves_and_deletes_its_own_items_ends_as_if_applied_op_by_op()
