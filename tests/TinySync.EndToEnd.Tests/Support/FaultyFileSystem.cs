@@ -36,14 +36,19 @@ public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
     public Stream CreateNew(string path)
     {
         var s = inner.CreateNew(path);
-        return DiskFullAfterBytes is { } limit ? new LimitedStream(s, limit) : s;
+        return DiskFullAfterBytes is { } limit
+            ? new WriteHookStream(s, (inner, count) =>
+            {
+                if (inner.Length + count > limit) throw new IOException("No space left on device", 28);
+            })
+            : s;
     }
 
     public void Flush(Stream stream)
     {
         Interlocked.Increment(ref _flushes);
         if (FlushFails) throw new IOException("Input/output error (injected fsync failure)");
-        inner.Flush(stream is LimitedStream l ? l.Inner : stream);
+        inner.Flush(stream is WriteHookStream w ? w.Inner : stream);
     }
     /// <summary>When set, every directory fsync fails.</summary>
     public bool FlushDirectoryFails { get; set; }
@@ -70,36 +75,4 @@ public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
     public bool DeleteEmptyDirectory(string path) => inner.DeleteEmptyDirectory(path);
     public void SetExecutable(string path, bool executable) => inner.SetExecutable(path, executable);
     public void SetMtime(string path, DateTimeOffset mtime) => inner.SetMtime(path, mtime);
-
-    sealed class LimitedStream(Stream inner, long limit) : Stream
-    {
-        public Stream Inner => inner;
-        public override bool CanRead => inner.CanRead;
-        public override bool CanSeek => inner.CanSeek;
-        public override bool CanWrite => true;
-        public override long Length => inner.Length;
-        public override long Position { get => inner.Position; set => inner.Position = value; }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
-        public override void SetLength(long value) => inner.SetLength(value);
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            if (inner.Length + count > limit) throw new IOException("No space left on device", 28);
-            inner.Write(buffer, offset, count);
-        }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (inner.Length + buffer.Length > limit) throw new IOException("No space left on device", 28);
-            return inner.WriteAsync(buffer, cancellationToken);
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
-        }
-    }
 }

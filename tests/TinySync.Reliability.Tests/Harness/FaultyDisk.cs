@@ -1,5 +1,6 @@
 using TinySync.Client.FileSystem;
 using TinySync.Client.Scanning;
+using TinySync.EndToEnd.Tests.Support;
 
 namespace TinySync.Reliability.Tests.Harness;
 
@@ -66,13 +67,15 @@ public sealed class FaultyDisk(IFileSystem inner, string root, FaultProfile prof
     {
         Enter("create", path, write: true, canFill: true);
         var s = inner.CreateNew(path);
-        return dice is null ? s : new FaultyWriteStream(s, this, Key("write", path), path);
+        if (dice is null) return s;
+        var key = Key("write", path);
+        return new WriteHookStream(s, (_, _) => OnWrite(key, path));
     }
 
     public void Flush(Stream stream)
     {
         crash.ThrowIfDead();
-        inner.Flush(stream is FaultyWriteStream f ? f.Inner : stream);
+        inner.Flush(stream is WriteHookStream w ? w.Inner : stream);
     }
 
     public void Rename(string from, string to, bool overwrite)
@@ -123,45 +126,5 @@ public sealed class FaultyDisk(IFileSystem inner, string root, FaultProfile prof
         if (dice is null) return;
         if (dice.Roll("crash", key, profile.Crash)) crash.Die(counts, "crash_mid_download_write", key);
         if (dice.Roll("enospc", key, profile.DiskFull)) throw DiskFull(path);
-    }
-
-    sealed class FaultyWriteStream(Stream inner, FaultyDisk disk, string key, string path) : Stream
-    {
-        public Stream Inner => inner;
-        public override bool CanRead => inner.CanRead;
-        public override bool CanSeek => inner.CanSeek;
-        public override bool CanWrite => true;
-        public override long Length => inner.Length;
-        public override long Position { get => inner.Position; set => inner.Position = value; }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
-        public override void SetLength(long value) => inner.SetLength(value);
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            disk.OnWrite(key, path);
-            inner.Write(buffer, offset, count);
-        }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            disk.OnWrite(key, path);
-            return inner.WriteAsync(buffer, cancellationToken);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        {
-            disk.OnWrite(key, path);
-            return inner.WriteAsync(buffer, offset, count, cancellationToken);
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
-        }
-
-        public override ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
