@@ -115,8 +115,7 @@ public static class ChunkBatchApi
             }
             if (data is null)
             {
-                return Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.ChunkUnavailable,
-                    $"chunk {hash} is registered to this vault but missing from the chunk store; the operator must restore the chunk store from backup");
+                return ChunksApi.Unavailable(hash);
             }
             if (parts.Count > 0 && total + ChunkFrames.FrameLength(data.Length) > MaxBatchBytes) break;
             parts.Add((hash, data));

@@ -198,9 +198,9 @@ public static class ChunksApi
         Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.ChunkCorrupted,
             $"the stored copy of chunk {hash} is damaged and will not be served; it was moved to the chunk store's quarantine. A device that still has the file can upload the chunk again; otherwise the operator must restore it from backup");
 
-    static IResult Unavailable(string hash) =>
+    internal static IResult Unavailable(string hash) =>
         Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.ChunkUnavailable,
-            $"chunk {hash} is registered to this vault but missing from the chunk store; the operator must restore the chunk store from backup");
+            $"chunk {hash} is registered to this vault but missing from the chunk store (or in its quarantine); a device that still has the file can upload the chunk again, otherwise the operator must restore it from backup");
 
     /// <summary>Reads the body into <paramref name="buffer"/>, hashing as it goes; returns its length (more than the largest chunk when it is too long).</summary>
     static async Task<int> ReadBodyAsync(HttpRequest request, byte[] buffer, IncrementalHash sha, CancellationToken ct)
