@@ -191,8 +191,9 @@ public sealed class LinkSync : IDisposable
                 advanced = true;
                 after = e.Seq;
                 if (!string.Equals(e.Container, _link.Container, StringComparison.Ordinal)) continue;
-                if (e.DeviceId == _api.DeviceId) _stats.Echo(); // our own row: already applied at commit; the model keeps it idempotent
-                model.Apply(e);
+                var own = e.DeviceId == _api.DeviceId;
+                if (own) _stats.Echo(); // our own row: already applied at commit; the model keeps it idempotent
+                model.Apply(e, foreign: !own);
             }
             using (var batch = _index.Begin())
             {
@@ -205,6 +206,15 @@ public sealed class LinkSync : IDisposable
                 batch.Commit();
             }
             BatchGarbage.Release();
+            if (model.Contradiction is { } c)
+            {
+                // The tree replayed here no longer matches the server's (see RemoteTreeModel.Contradiction): read the
+                // server's tree again rather than plan from a tree that holds items the server does not.
+                _observer.Message(MessageLevel.Warning, $"the remote tree of {Root} disagrees with the server's log (row {c.Seq}: {c.Kind.ToString().ToLowerInvariant()} '{c.Path}'); re-reading the server tree");
+                _index.Bootstrapped = false;
+                await PullAsync(ct).ConfigureAwait(false);
+                return;
+            }
             if (!page.HasMore || !advanced) break;
         }
     }
@@ -329,10 +339,12 @@ public sealed class LinkSync : IDisposable
         if (committedOps > 0) _observer.Message(MessageLevel.Info, $"{Root}: uploaded and committed {committedOps} op(s) in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
 
         // Directory deletes last, and only for directories with nothing left under them on the server: a concurrent
-        // edit inside survives (edit beats delete).
+        // edit inside survives (edit beats delete). What this view may not know yet (stale log pages, a commit racing
+        // ours) the server checks: `seen` = the cursor, through which the view is complete (decision 0712).
         var dirDeletes = deletes.Where(d => d.Kind == ItemKind.Dir).ToList();
         if (dirDeletes.Count > 0)
         {
+            var seen = _index.Cursor;
             var remote = _index.LoadRemote();
             var deleting = dirDeletes.Select(d => d.Path).ToHashSet(StringComparer.Ordinal);
             var dirOps = new List<(Op, SyncAction)>();
@@ -340,7 +352,7 @@ public sealed class LinkSync : IDisposable
             {
                 var blocked = remote.Keys.Any(p => !deleting.Contains(p) && !string.Equals(p, d.Path, StringComparison.Ordinal) && VaultPath.IsSameOrUnder(p, d.Path));
                 if (blocked) continue;
-                dirOps.Add((NewOp(OpKind.Delete, d.Path, d.Base), d));
+                dirOps.Add((NewOp(OpKind.Delete, d.Path, d.Base) with { Seen = seen }, d));
             }
             await CommitAsync(dirOps, models, ct).ConfigureAwait(false);
         }

@@ -55,6 +55,21 @@ public sealed class RemoteTreeModel
     /// <summary>Paths written or removed since creation.</summary>
     public HashSet<string> Dirty { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The first row that contradicted this tree: another device's delete or move of a path the tree does not hold.
+    /// On the server the path existed just before that row, so a tree replayed faithfully holds it. A move this device
+    /// applied at commit time from a view behind the server's can leave such a tree (an item deleted by an earlier row
+    /// stays behind at the target, decision 0712); the engine then reads the server's tree again.
+    /// </summary>
+    public LogEntry? Contradiction { get; private set; }
+
+    /// <summary>Applies one log row; <paramref name="foreign"/> when another device wrote it.</summary>
+    public void Apply(LogEntry e, bool foreign)
+    {
+        if (foreign && Contradiction is null && e.Kind is OpKind.Delete or OpKind.Move && PathForKey(e.Path) is null) Contradiction = e;
+        Apply(e);
+    }
+
     /// <summary>Applies one log row.</summary>
     public void Apply(LogEntry e)
     {

@@ -43,6 +43,13 @@ public sealed record Op
     public string? NewPath { get; init; }
     /// <summary>The version at which the client last saw the item change; 0 = must not exist.</summary>
     public required long Base { get; init; }
+    /// <summary>
+    /// Delete only, optional (a TinySync extension of SPEC §5, decision 0712): the log seq through which the client's
+    /// view is complete (its cursor). A directory delete is then a conflict when anything in the subtree changed after
+    /// it — a file the client never saw is never deleted with its folder.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? Seen { get; init; }
     /// <summary>File size (put).</summary>
     public long? Size { get; init; }
     /// <summary>Ordered chunk hashes, lowercase SHA-256 hex (put).</summary>

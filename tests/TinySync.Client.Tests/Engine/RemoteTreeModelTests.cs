@@ -26,6 +26,35 @@ public sealed class RemoteTreeModelTests
         model.Items.Keys.ShouldNotContain("d1/notes.md");
     }
 
+    [Fact]
+    public void Another_devices_delete_of_a_path_that_a_stale_commit_time_move_took_away_is_a_contradiction()
+    {
+        // reliability seed 303619: A deleted docs/a.txt (seq 5); C, not having pulled it, moved docs to D2 (seq 7) and
+        // carried a.txt along at commit time. Replayed, the delete finds nothing at docs/a.txt and the move row finds
+        // nothing to move: D2/a.txt stayed in C's tree though the server never had it, and C's put based on it
+        // conflicted in every round. The delete row is the evidence; the engine then reads the server's tree again.
+        var model = new RemoteTreeModel(new Dictionary<string, ItemState>(StringComparer.Ordinal)
+        {
+            ["docs"] = new() { Path = "docs", Kind = ItemKind.Dir, Version = 1 },
+            ["docs/a.txt"] = new() { Path = "docs/a.txt", Kind = ItemKind.File, Version = 2, Size = 1, Chunks = ["c"] },
+        });
+        model.Move("docs", "D2", 7); // our own commit's result
+        model.Apply(Entry(6, OpKind.Put, "docs/b.txt", chunks: ["b"]), foreign: true); // a put needs no source: no evidence
+        model.Contradiction.ShouldBeNull();
+        var delete = Entry(5, OpKind.Delete, "docs/a.txt");
+        model.Apply(delete, foreign: true);
+        model.Contradiction.ShouldBe(delete);
+
+        // our own rows replayed after their commit-time application are no evidence
+        var own = new RemoteTreeModel(new Dictionary<string, ItemState>(StringComparer.Ordinal)
+        {
+            ["f"] = new() { Path = "f", Kind = ItemKind.File, Version = 2, Size = 1, Chunks = ["c"] },
+        });
+        own.RemoveSubtree("f", 3);
+        own.Apply(Entry(3, OpKind.Delete, "f"), foreign: false);
+        own.Contradiction.ShouldBeNull();
+    }
+
     static LogEntry Entry(long seq, OpKind kind, string path, string? newPath = null, string[]? chunks = null) => new()
     {
         Seq = seq, OpId = Guid.NewGuid(), DeviceId = Guid.Empty, Kind = kind, Container = "default", Path = path, NewPath = newPath,
@@ -60,8 +89,15 @@ public sealed class RemoteTreeModelTests
                 truth.Apply(e);
                 entries.Add(e);
             }
-            // replay twice (idempotent) in order
-            foreach (var e in entries.Concat(entries))
+            // replay in order as other devices' rows: a faithful replay never contradicts the tree it builds
+            foreach (var e in entries)
+            {
+                reference.Apply(e);
+                model.Apply(e, foreign: true);
+            }
+            model.Contradiction.ShouldBeNull($"run {run}");
+            // and again (idempotent)
+            foreach (var e in entries)
             {
                 reference.Apply(e);
                 model.Apply(e);

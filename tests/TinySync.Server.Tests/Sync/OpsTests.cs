@@ -152,6 +152,46 @@ public abstract class OpsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_directory_delete_with_seen_is_a_conflict_while_its_subtree_holds_a_change_the_client_has_not_seen()
+    {
+        using var a = await SyncClient.CreateAsync(Server, "alice");
+        using var b = await a.PeerAsync(Server, "bob");
+        var r = await a.CommitAsync(Ops.Mkdir("d"), Ops.Mkdir("d/e"), Ops.Empty("d/e/old"));
+        var dir = r.Results[0].Seq!.Value;
+        var seen = r.Results[2].Seq!.Value; // alice's view: everything up to here
+        var added = await b.OkAsync(Ops.Empty("d/e/new")); // bob adds a file alice has not seen; d's own version stays
+
+        var stale = await a.OneAsync(Ops.Delete("d", dir) with { Seen = seen });
+        stale.Status.ShouldBe(OpStatus.Conflict, "bob's new file would go with the folder");
+        stale.Current.ShouldNotBeNull();
+        stale.Current.Path.ShouldBe("d");
+        (await a.TreeAsync()).Select(i => i.Path).ShouldBe(["d", "d/e", "d/e/new", "d/e/old"], "nothing was deleted");
+
+        // a file moved in under the folder counts as new too (the move gives it the move's seq)
+        await b.OkAsync(Ops.Delete("d/e/new", added));
+        var outside = await b.OkAsync(Ops.Empty("outside"));
+        var movedIn = await b.OkAsync(Ops.Move("outside", "d/e/outside", outside));
+        (await a.OneAsync(Ops.Delete("d", dir) with { Seen = movedIn - 1 })).Status.ShouldBe(OpStatus.Conflict);
+
+        // once the view includes every change, the delete commits; a deletion alice has not seen blocks nothing
+        await b.OkAsync(Ops.Delete("d/e/old", seen));
+        (await a.OneAsync(Ops.Delete("d", dir) with { Seen = movedIn })).Status.ShouldBe(OpStatus.Committed);
+        (await a.TreeAsync()).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Seen_belongs_to_delete_ops_and_is_never_negative()
+    {
+        using var a = await SyncClient.CreateAsync(Server);
+        var f = await a.OkAsync(Ops.Empty("f"));
+        (await a.OneAsync(Ops.Mkdir("d") with { Seen = 0 })).Code.ShouldBe(RejectCodes.InvalidOp);
+        (await a.OneAsync(Ops.Move("f", "g", f) with { Seen = f })).Code.ShouldBe(RejectCodes.InvalidOp);
+        (await a.OneAsync(Ops.Delete("f", f) with { Seen = -1 })).Code.ShouldBe(RejectCodes.InvalidOp);
+        // on a file it changes nothing: the file's own version is its whole content
+        (await a.OneAsync(Ops.Delete("f", f) with { Seen = 0 })).Status.ShouldBe(OpStatus.Committed);
+    }
+
+    [Fact]
     public async Task Moving_a_directory_with_1000_files_is_one_log_row_and_every_moved_item_takes_its_seq()
     {
         using var a = await SyncClient.CreateAsync(Server);

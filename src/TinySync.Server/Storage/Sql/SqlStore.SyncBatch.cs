@@ -130,6 +130,11 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
         {
             return Reject(op, RejectCodes.InvalidOp, "new_path belongs to move ops only");
         }
+        if (op.Seen is { } seen)
+        {
+            if (op.Kind != OpKind.Delete) return Reject(op, RejectCodes.InvalidOp, "seen belongs to delete ops only");
+            if (seen < 0) return Reject(op, RejectCodes.InvalidOp, "seen must be 0 or more (the log seq through which the client's view is complete)");
+        }
         if (op.Kind is OpKind.Delete or OpKind.Move && op.Base == 0)
             return Reject(op, RejectCodes.InvalidOp, $"a {(op.Kind == OpKind.Move ? "move" : "delete")} needs base = the item's current version");
         if (isPut)
@@ -211,6 +216,16 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     async Task<OpResult> DeleteAsync(Op op, string key, Item current, CancellationToken ct)
     {
         await FlushItemsAsync(ct).ConfigureAwait(false);
+        // A directory's own version does not change when something is added, edited or moved in under it. With
+        // `seen`, the subtree must hold nothing that changed after the client's view: otherwise the delete would
+        // take a file the client never saw (decision 0712). A conflict: the client pulls and plans again.
+        if (current.Kind == ItemKind.Dir && op.Seen is { } seen)
+        {
+            var newer = await ScalarAsync(
+                "SELECT path FROM items WHERE vault_id = @v AND container = @c AND path_key >= @lo AND path_key < @hi AND version > @s LIMIT 1", ct,
+                ("@v", _vault), ("@c", op.Container), ("@lo", key + "/"), ("@hi", key + "0"), ("@s", seen)).ConfigureAwait(false);
+            if (newer is not null) return new OpResult { OpId = op.OpId, Status = OpStatus.Conflict, Current = current };
+        }
         var seq = ++Head;
         // The item and, for a directory, its whole subtree: keys 'K/' <= key < 'K0' ('0' follows '/').
         await ExecuteAsync(
