@@ -2,7 +2,7 @@ using System.Text;
 using TinySync.Server.Storage.Sql;
 using TinySync.Server.Storage.Sqlite;
 
-namespace TinySync.Server.Tests.Storage;
+namespace TinySync.Server.Tests.Sync;
 
 public sealed class ChunkListTests
 {
