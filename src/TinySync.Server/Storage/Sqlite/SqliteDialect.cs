@@ -220,6 +220,10 @@ public sealed class SqliteDialect : SqlDialect
         SqliteLogRows.WriteAsync((SqliteConnection)connection, sql, parameters, after, json, output, ct);
 
     /// <inheritdoc />
+    internal override RowStatement PrepareRows(WriteScope w, string sql, string[] names) =>
+        new SqliteRowStatement((SqliteConnection)w.Connection, sql, names);
+
+    /// <inheritdoc />
     public override bool IsTransient(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 }; // BUSY, LOCKED, IOERR, FULL, CANTOPEN
 
