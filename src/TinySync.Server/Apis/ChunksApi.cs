@@ -58,8 +58,8 @@ public static class ChunksApi
         // into a pooled buffer instead of a fresh 4 MiB array per request (decision 0310), and written to the chunk
         // store's temporary file at once (decision 0312); the chunk becomes durable and visible only once its hash
         // has been verified. The buffer stays: the registration may need the bytes again (see RegisterChunkAsync).
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxChunkBytes);
         var upload = blobs.BeginUpload(hash);
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxChunkBytes);
         try
         {
             int length;
