@@ -55,7 +55,10 @@ public static class ChunksApi
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxChunkBytes;
         if (http.Request.ContentLength > MaxChunkBytes) return TooLarge();
         // One pass over the body: each block is hashed as it arrives (while the client is still sending the next),
-        // into a pooled buffer instead of a fresh 4 MiB array per request (decision 0310).
+        // into a pooled buffer instead of a fresh 4 MiB array per request (decision 0310), and written to the chunk
+        // store's temporary file at once (decision 0312); the chunk becomes durable and visible only once its hash
+        // has been verified. The buffer stays: the registration may need the bytes again (see RegisterChunkAsync).
+        var upload = blobs.BeginUpload(hash);
         var buffer = ArrayPool<byte>.Shared.Rent(MaxChunkBytes);
         try
         {
@@ -65,7 +68,7 @@ public static class ChunksApi
             {
                 try
                 {
-                    length = await ReadBodyAsync(http.Request, buffer, sha, ct);
+                    length = await ReadBodyAsync(http.Request, buffer, sha, upload, ct);
                 }
                 catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 {
@@ -84,11 +87,13 @@ public static class ChunksApi
                 return Problems.BadRequest(ProblemCodes.ChunkHashMismatch,
                     $"the body ({length} bytes) hashes to {actual}, not {hash}; nothing was stored, upload the chunk again");
             }
+            if (upload is not null) await upload.CompleteAsync(ct); // durable before it is registered
             var created = await store.RegisterChunkAsync(http.VaultId(), hash, buffer.AsMemory(0, length), blobs, clock.GetUtcNow(), ct);
             return created ? TypedResults.StatusCode(StatusCodes.Status201Created) : TypedResults.Ok();
         }
         finally
         {
+            if (upload is not null) await upload.DisposeAsync(); // removes the temporary file unless completed
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
@@ -202,23 +207,37 @@ public static class ChunksApi
         Problems.Of(StatusCodes.Status500InternalServerError, ProblemCodes.ChunkUnavailable,
             $"chunk {hash} is registered to this vault but missing from the chunk store (or in its quarantine); a device that still has the file can upload the chunk again, otherwise the operator must restore it from backup");
 
-    /// <summary>Reads the body into <paramref name="buffer"/>, hashing as it goes; returns its length (more than the largest chunk when it is too long).</summary>
-    static async Task<int> ReadBodyAsync(HttpRequest request, byte[] buffer, IncrementalHash sha, CancellationToken ct)
+    /// <summary>Bytes gathered before they are handed to the chunk store's upload (fewer, larger writes).</summary>
+    const int UploadWriteBytes = 128 * 1024;
+
+    /// <summary>
+    /// Reads the body into <paramref name="buffer"/>, hashing as it goes and passing it on to <paramref name="upload"/>;
+    /// returns its length (more than the largest chunk when it is too long).
+    /// </summary>
+    static async Task<int> ReadBodyAsync(HttpRequest request, byte[] buffer, IncrementalHash sha, IChunkUpload? upload, CancellationToken ct)
     {
         var filled = 0;
+        var written = 0;
         while (true)
         {
             if (filled == MaxChunkBytes)
             {
                 // Kestrel enforces the limit when it could still be set; otherwise one more byte says "too long".
                 var probe = new byte[1];
-                return await request.Body.ReadAsync(probe, ct) > 0 ? MaxChunkBytes + 1 : filled;
+                if (await request.Body.ReadAsync(probe, ct) > 0) return MaxChunkBytes + 1;
+                break;
             }
             var n = await request.Body.ReadAsync(buffer.AsMemory(filled, MaxChunkBytes - filled), ct);
             if (n == 0) break;
             sha.AppendData(buffer, filled, n);
             filled += n;
+            if (upload is not null && filled - written >= UploadWriteBytes)
+            {
+                upload.Write(buffer.AsSpan(written, filled - written));
+                written = filled;
+            }
         }
+        if (upload is not null && filled > written) upload.Write(buffer.AsSpan(written, filled - written));
         // A body longer than announced is a protocol error Kestrel reports; shorter throws EndOfStream.
         if (request.ContentLength is { } announced && filled < announced) throw new EndOfStreamException();
         return filled;

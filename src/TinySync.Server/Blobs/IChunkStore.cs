@@ -29,6 +29,16 @@ public interface IChunkStore
     Task PutManyAsync(IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, CancellationToken ct);
 
     /// <summary>
+    /// Starts storing a chunk while its bytes are still arriving (decision 0312): the caller writes each block as it
+    /// receives it, verifies the whole against <paramref name="hash"/>, and only then calls
+    /// <see cref="IChunkUpload.CompleteAsync"/>, which makes the chunk durable and visible exactly as
+    /// <see cref="PutAsync"/> would. Disposing an upload that was not completed leaves no trace. Null when the store
+    /// cannot stream a write (the caller then hands the whole chunk to <see cref="PutAsync"/>) or already holds the
+    /// chunk.
+    /// </summary>
+    IChunkUpload? BeginUpload(string hash) => null;
+
+    /// <summary>
     /// Reads a whole chunk, verified against its hash; null when absent. Throws <see cref="ChunkCorruptedException"/>
     /// when the stored bytes do not match (the chunk is never served).
     /// </summary>
@@ -52,6 +62,22 @@ public interface IChunkStore
     /// skipped as "already stored". Absent is success.
     /// </summary>
     Task QuarantineAsync(string hash, CancellationToken ct);
+}
+
+/// <summary>
+/// A chunk being written as it arrives (<see cref="IChunkStore.BeginUpload"/>). Nothing is visible to readers until
+/// <see cref="CompleteAsync"/> returns; disposing without completing removes what was written.
+/// </summary>
+public interface IChunkUpload : IAsyncDisposable
+{
+    /// <summary>Appends the next block of the chunk (not yet durable, not yet visible).</summary>
+    void Write(ReadOnlySpan<byte> block);
+
+    /// <summary>
+    /// The caller has verified the bytes written against the hash: makes the chunk durable and visible under its
+    /// hash (atomically: a reader sees the whole chunk or none). When it returns, the chunk survives a crash.
+    /// </summary>
+    Task CompleteAsync(CancellationToken ct);
 }
 
 /// <summary>Stored bytes did not match their address: storage corruption, never served to a client.</summary>

@@ -66,6 +66,34 @@ public abstract class ChunkStoreTests(Backend backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_streamed_upload_is_visible_only_once_completed_and_leaves_nothing_when_abandoned()
+    {
+        var (hash, bytes) = Chunk(3 * 1024 * 1024 + 17);
+        var upload = _store.BeginUpload(hash);
+        if (upload is null)
+        {
+            backend.ShouldBe(Backend.Postgres, "the local store writes chunks as they arrive");
+            return; // S3 takes whole chunks through PutAsync
+        }
+        await using (upload)
+        {
+            for (var at = 0; at < bytes.Length; at += 100_000) upload.Write(bytes.AsSpan(at, Math.Min(100_000, bytes.Length - at)));
+            (await _store.ExistsAsync(hash, default)).ShouldBeFalse("nothing is visible before the caller verified the hash");
+            await upload.CompleteAsync(default);
+        }
+        (await _store.GetAsync(hash, default)).ShouldBe(bytes);
+        _store.BeginUpload(hash).ShouldBeNull("a held chunk is not written again");
+
+        var (other, otherBytes) = Chunk(600_000);
+        await using (var abandoned = _store.BeginUpload(other)!)
+        {
+            abandoned.Write(otherBytes.AsSpan(0, 500_000)); // say, the body did not match its hash
+        }
+        (await _store.ExistsAsync(other, default)).ShouldBeFalse();
+        Directory.EnumerateFiles(_dir.Sub("chunks"), "*", SearchOption.AllDirectories).ShouldHaveSingleItem();
+    }
+
+    [Fact]
     public async Task Put_get_exists_and_delete_round_trip()
     {
         var (hash, bytes) = Chunk();

@@ -47,6 +47,13 @@ public abstract class ChunksTests(ServerFixture fixture)
         problem.Detail!.ShouldContain(ChunkHash.Compute(data));
         (await a.MissingAsync(claimed)).ShouldBe([claimed]);
         await (await a.Http.GetAsync($"{a.Base}/chunks/{claimed}")).ShouldBeProblemAsync(404, ProblemCodes.ChunkNotFound);
+        (await Server.ChunkStoredAsync(claimed)).ShouldBeFalse();
+        if (Server.ChunkStore is LocalChunkStore local)
+        {
+            // The body was written to a temporary file as it arrived (decision 0312); the refusal removed it.
+            var dir = Path.GetDirectoryName(local.PathOf(claimed))!;
+            (Directory.Exists(dir) ? Directory.GetFiles(dir, $".{claimed}.*") : []).ShouldBeEmpty();
+        }
     }
 
     [Fact]

@@ -19,6 +19,7 @@ namespace TinySync.Server.Storage.Sql;
 internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, Guid deviceId, DateTimeOffset now, long head) : IAsyncDisposable
 {
     readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
+    readonly Dictionary<string, RowStatement> _rowStatements = new(StringComparer.Ordinal);
     readonly Dictionary<string, ContainerPolicy> _containers = new(StringComparer.Ordinal);
     // Per-batch caches: the ops of a batch mostly share parents and chunks. Items are cached as this transaction
     // sees them; a delete or move (which touch whole subtrees) clears the cache.
@@ -310,10 +311,10 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     }
 
     // Rows per multi-row INSERT, largest first; a remainder goes in smaller statements, so only these few statement
-    // texts are ever prepared. Kept small: Microsoft.Data.Sqlite binds each parameter by name, a linear search in
-    // SQLite, so a statement's binding cost grows with the square of its parameters (a profile with 32-row
-    // statements spent more in strncmp than the statements saved). Values every row shares (vault, device, commit
-    // time) are bound once per statement.
+    // texts are ever prepared. Chosen when Microsoft.Data.Sqlite bound each parameter by name, a linear search in
+    // SQLite whose cost grows with the square of a statement's parameters (32-row statements spent more in strncmp
+    // than they saved); SQLite now binds these by position (dialect.PrepareRows, decision 0313). Values every row
+    // shares (vault, device, commit time) are bound once per statement.
     static readonly int[] RowGroups = [8, 1];
     const int LogFlushRows = 256;
 
@@ -387,21 +388,12 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
                     values[shared++] = name[1] switch { 'v' => _vault, 'd' => _device, _ => _now };
                 }
                 for (var i = 0; i < group; i++) fill(rows[done + i], values, shared + i * width);
-                if (!_commands.TryGetValue(sql, out var cmd))
+                if (!_rowStatements.TryGetValue(sql, out var statement))
                 {
-                    cmd = w.Connection.CreateCommand();
-                    cmd.CommandText = sql;
-                    cmd.Transaction = w.Transaction;
-                    foreach (var name in names)
-                    {
-                        var p = cmd.CreateParameter();
-                        p.ParameterName = name;
-                        cmd.Parameters.Add(p);
-                    }
-                    _commands[sql] = cmd;
+                    statement = dialect.PrepareRows(w, sql, names);
+                    _rowStatements[sql] = statement;
                 }
-                for (var i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
-                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await statement.ExecuteAsync(values, ct).ConfigureAwait(false);
             }
         }
     }
@@ -463,6 +455,8 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     {
         foreach (var cmd in _commands.Values) await cmd.DisposeAsync().ConfigureAwait(false);
         _commands.Clear();
+        foreach (var statement in _rowStatements.Values) await statement.DisposeAsync().ConfigureAwait(false);
+        _rowStatements.Clear();
     }
 }
 

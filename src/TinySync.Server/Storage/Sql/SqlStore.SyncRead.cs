@@ -59,20 +59,9 @@ public partial class SqlStore
         var last = after;
         if (after < head)
         {
-            await using var rows = await Sql.ReaderAsync(c, null,
+            last = await Dialect.WriteLogRowsAsync(c,
                 $"SELECT {LogColumns} FROM change_log WHERE vault_id = @v AND seq > @a AND seq <= @h ORDER BY seq LIMIT @l",
-                ct, v!, ("@a", after), ("@h", head), ("@l", limit)).ConfigureAwait(false);
-            var r = rows.Reader;
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
-            {
-                last = r.GetInt64(0);
-                LogJson.WriteRow(json, Dialect, r, last);
-                if (json.BytesPending >= LogJson.FlushBytes)
-                {
-                    json.Flush();
-                    await output.FlushAsync(ct).ConfigureAwait(false);
-                }
-            }
+                [v!, ("@a", after), ("@h", head), ("@l", limit)], after, json, output, ct).ConfigureAwait(false);
         }
         json.WriteEndArray();
         json.WriteNumber(LogJson.Head, head);
@@ -147,13 +136,13 @@ internal static class LogJson
     public static readonly JsonEncodedText Entries = JsonEncodedText.Encode("entries"), Head = JsonEncodedText.Encode("head"),
         HasMore = JsonEncodedText.Encode("has_more");
 
-    static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq"), OpId = JsonEncodedText.Encode("op_id"),
+    internal static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq"), OpId = JsonEncodedText.Encode("op_id"),
         DeviceId = JsonEncodedText.Encode("device_id"), Kind = JsonEncodedText.Encode("kind"), Container = JsonEncodedText.Encode("container"),
         Path = JsonEncodedText.Encode("path"), NewPath = JsonEncodedText.Encode("new_path"), Size = JsonEncodedText.Encode("size"),
         Chunks = JsonEncodedText.Encode("chunks"), Executable = JsonEncodedText.Encode("executable"), Mtime = JsonEncodedText.Encode("mtime"),
         CommittedAt = JsonEncodedText.Encode("committed_at");
 
-    static readonly JsonEncodedText Put = JsonEncodedText.Encode("put"), Mkdir = JsonEncodedText.Encode("mkdir"),
+    internal static readonly JsonEncodedText Put = JsonEncodedText.Encode("put"), Mkdir = JsonEncodedText.Encode("mkdir"),
         Delete = JsonEncodedText.Encode("delete"), Move = JsonEncodedText.Encode("move");
 
     /// <summary>Writes one row of (seq, op_id, device_id, kind, container, path, new_path, size, chunks, executable, mtime, committed_at).</summary>

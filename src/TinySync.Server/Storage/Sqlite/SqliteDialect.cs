@@ -215,6 +215,15 @@ public sealed class SqliteDialect : SqlDialect
         new(DateTimeOffset.UnixEpoch.UtcTicks + reader.GetInt64(ordinal) * 10, TimeSpan.Zero);
 
     /// <inheritdoc />
+    internal override Task<long> WriteLogRowsAsync(DbConnection connection, string sql, (string Name, object? Value)[] parameters, long after,
+        System.Text.Json.Utf8JsonWriter json, System.IO.Pipelines.PipeWriter output, CancellationToken ct) =>
+        SqliteLogRows.WriteAsync((SqliteConnection)connection, sql, parameters, after, json, output, ct);
+
+    /// <inheritdoc />
+    internal override RowStatement PrepareRows(WriteScope w, string sql, string[] names) =>
+        new SqliteRowStatement((SqliteConnection)w.Connection, sql, names);
+
+    /// <inheritdoc />
     public override bool IsTransient(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 }; // BUSY, LOCKED, IOERR, FULL, CANTOPEN
 
