@@ -105,23 +105,35 @@ public sealed class LinkSync : IDisposable
         CleanTempFiles();
         for (var round = 1; round <= maxRounds; round++)
         {
-            _pending.Clear();
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            await PullAsync(ct).ConfigureAwait(false);
-            var pulled = sw.ElapsedMilliseconds;
-            var (plan, scan) = PlanRound();
-            BatchGarbage.Release();
-            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s), managed heap {GC.GetTotalMemory(false) >> 20} MiB");
-            if (plan.IsEmpty)
-            {
-                foreach (var u in scan.Unknown) Pending($"skipped {u} (unreadable or changing); will retry");
-                return new LinkResult(_pending.Count == 0, round, [.. _pending]);
-            }
-            sw.Restart();
-            await ExecuteAsync(plan, scan, ct).ConfigureAwait(false);
-            _observer.Message(MessageLevel.Info, $"{Root}: round {round}: executed in {sw.ElapsedMilliseconds} ms, managed heap {GC.GetTotalMemory(false) >> 20} MiB (most {Interlocked.Read(ref _heapPeak) >> 20} MiB seen between commits)");
+            if (await RoundAsync(round, ct).ConfigureAwait(false) is { } done) return done;
         }
         return new LinkResult(false, maxRounds, _pending.Count > 0 ? [.. _pending] : ["still changing after the maximum number of rounds; run sync again"]);
+    }
+
+    /// <summary>
+    /// One round: pull, scan, plan, execute. Null when something was done (plan again). Its own method so that the
+    /// round's trees, scan and plan are unreachable once it returns, before the next round loads its own.
+    /// </summary>
+    async Task<LinkResult?> RoundAsync(int round, CancellationToken ct)
+    {
+        _pending.Clear();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await BatchGarbage.ReleaseAllAsync().ConfigureAwait(false); // the previous round's scan, plan and commit models
+        await PullAsync(ct).ConfigureAwait(false);
+        await BatchGarbage.ReleaseAllAsync().ConfigureAwait(false); // the pull's tree model
+        var pulled = sw.ElapsedMilliseconds;
+        var (plan, scan) = PlanRound();
+        BatchGarbage.Release();
+        _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s), managed heap {GC.GetTotalMemory(false) >> 20} MiB");
+        if (plan.IsEmpty)
+        {
+            foreach (var u in scan.Unknown) Pending($"skipped {u} (unreadable or changing); will retry");
+            return new LinkResult(_pending.Count == 0, round, [.. _pending]);
+        }
+        sw.Restart();
+        await ExecuteAsync(plan, scan, ct).ConfigureAwait(false);
+        _observer.Message(MessageLevel.Info, $"{Root}: round {round}: executed in {sw.ElapsedMilliseconds} ms, managed heap {GC.GetTotalMemory(false) >> 20} MiB (most {Interlocked.Read(ref _heapPeak) >> 20} MiB seen between commits)");
+        return null;
     }
 
     // ---------------- remote: bootstrap and log replay ----------------

@@ -32,8 +32,8 @@ public static class Planner
     {
         var plan = new Plan();
         var local = input.Scan.Local;
-        var remoteKeys = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var p in input.Remote.Keys) remoteKeys[VaultPath.Key(p)] = p;
+        var remoteKeys = new Dictionary<string, string>(input.Remote.Count, PathKeyComparer.Instance); // live path by key
+        foreach (var p in input.Remote.Keys) remoteKeys[p] = p;
 
         var handled = new HashSet<string>(StringComparer.Ordinal);
         DetectMoves(input, plan, handled);
@@ -42,10 +42,11 @@ public static class Planner
         paths.UnionWith(input.Base.Keys);
         paths.UnionWith(local.Keys);
         var takenNames = new HashSet<string>(StringComparer.Ordinal); // conflict names chosen this round (paths holds the rest)
-        bool Taken(string p) => paths.Contains(p) || takenNames.Contains(p) || remoteKeys.ContainsKey(VaultPath.Key(p));
+        bool Taken(string p) => paths.Contains(p) || takenNames.Contains(p) || remoteKeys.ContainsKey(p);
 
         foreach (var path in paths.OrderBy(p => p, StringComparer.Ordinal))
         {
+            BatchGarbage.Row();
             if (handled.Contains(path) || input.Scan.IsUnknown(path)) continue;
             input.Remote.TryGetValue(path, out var r);
             input.Base.TryGetValue(path, out var b);
@@ -70,7 +71,7 @@ public static class Planner
                 {
                     plan.Actions.Add(new UploadDelete(path, r.Version, r.Kind)); // kind change: delete, then create next round
                 }
-                else if (r is null && remoteKeys.TryGetValue(VaultPath.Key(path), out var twin) && !string.Equals(twin, path, StringComparison.Ordinal))
+                else if (r is null && remoteKeys.TryGetValue(path, out var twin) && !string.Equals(twin, path, StringComparison.Ordinal))
                 {
                     // case clash with a different live remote item: keep both, the local one under a conflict name
                     var name = ConflictNames.For(path, input.DeviceName, input.Now, Taken);
@@ -212,7 +213,7 @@ public static class Planner
         foreach (var a in candidates)
         {
             if (input.Remote.ContainsKey(a.Path) || !input.Scan.Local.TryGetValue(a.Path, out var local)) continue;
-            if (!remoteKeys.TryGetValue(VaultPath.Key(a.Path), out var twin) || string.Equals(twin, a.Path, StringComparison.Ordinal)) continue;
+            if (!remoteKeys.TryGetValue(a.Path, out var twin) || string.Equals(twin, a.Path, StringComparison.Ordinal)) continue;
             if (leaving.Any(p => VaultPath.IsSameOrUnder(twin, p)) || renamed.Any(p => VaultPath.IsSameOrUnder(a.Path, p))) continue;
             plan.Actions[plan.Actions.IndexOf(a)] = new ConflictRename(a.Path, ConflictNames.For(a.Path, input.DeviceName, input.Now, taken), local,
                 $"'{a.Path}' clashes with '{twin}' on the server (names differ only in case)");

@@ -12,42 +12,40 @@ namespace TinySync.Client.Engine;
 /// </summary>
 public sealed class RemoteTreeModel
 {
-    readonly Dictionary<string, string> _byKey;
+    readonly Dictionary<string, string> _byKey; // live path by path, compared by key (no upper-cased copies)
     SortedSet<string>? _keys; // range queries for subtrees: built on the first move or delete (puts never need it)
 
     /// <summary>Wraps a tree loaded from the index.</summary>
     public RemoteTreeModel(Dictionary<string, ItemState> items)
     {
         Items = items;
-        _byKey = new Dictionary<string, string>(items.Count, StringComparer.Ordinal);
-        foreach (var p in items.Keys) _byKey[VaultPath.Key(p)] = p;
+        _byKey = new Dictionary<string, string>(items.Count, PathKeyComparer.Instance);
+        foreach (var p in items.Keys) _byKey[p] = p;
     }
 
-    SortedSet<string> Keys => _keys ??= new SortedSet<string>(_byKey.Keys, StringComparer.Ordinal);
+    SortedSet<string> Keys => _keys ??= new SortedSet<string>(_byKey.Values.Select(VaultPath.Key), StringComparer.Ordinal);
 
     /// <summary>The items by exact path.</summary>
     public Dictionary<string, ItemState> Items { get; }
 
     /// <summary>The live path with the same case-insensitive key, if any.</summary>
-    public string? PathForKey(string path) => _byKey.TryGetValue(VaultPath.Key(path), out var p) ? p : null;
+    public string? PathForKey(string path) => _byKey.TryGetValue(path, out var p) ? p : null;
 
     void Set(ItemState item)
     {
         Items[item.Path] = item;
-        var key = VaultPath.Key(item.Path);
-        _byKey[key] = item.Path;
-        _keys?.Add(key);
+        _byKey[item.Path] = item.Path;
+        _keys?.Add(VaultPath.Key(item.Path));
         Dirty.Add(item.Path);
     }
 
     void Remove(string path)
     {
         if (!Items.Remove(path)) return;
-        var key = VaultPath.Key(path);
-        if (_byKey.TryGetValue(key, out var p) && string.Equals(p, path, StringComparison.Ordinal))
+        if (_byKey.TryGetValue(path, out var p) && string.Equals(p, path, StringComparison.Ordinal))
         {
-            _byKey.Remove(key);
-            _keys?.Remove(key);
+            _byKey.Remove(path);
+            _keys?.Remove(VaultPath.Key(path));
         }
         Dirty.Add(path);
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using TinySync.Client.Engine;
 using TinySync.Client.FileSystem;
@@ -63,15 +62,20 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
         if (toHash.Count > 0)
         {
             long total = toHash.Sum(f => f.Stat.Size), done = 0;
-            var hashed = new ConcurrentBag<LocalState>();
-            Parallel.ForEach(toHash, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = ct }, f =>
+            // One slot per file, not a ConcurrentBag: a bag keeps its items in thread-local queues that stay reachable
+            // until its finalizer has run, long after the scan (100,000 entries held into the next round).
+            var hashed = new LocalState?[toHash.Count];
+            Parallel.For(0, toHash.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = ct }, i =>
             {
-                var state = HashStable(f.Rel, f.Abs, f.Stat, result);
-                if (state is not null) hashed.Add(state);
+                var f = toHash[i];
+                hashed[i] = HashStable(f.Rel, f.Abs, f.Stat, result);
                 BatchGarbage.Tick(ref _ticks);
                 observer.Progress("scan", Interlocked.Add(ref done, f.Stat.Size), total);
             });
-            foreach (var s in hashed) result.Local[s.Path] = s;
+            foreach (var s in hashed)
+            {
+                if (s is not null) result.Local[s.Path] = s;
+            }
         }
         return result;
     }
