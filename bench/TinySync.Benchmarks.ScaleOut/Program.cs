@@ -205,13 +205,13 @@ static async Task<(HttpClient Http, string V)> PeerAsync(Uri node, string vaultP
     return (Client(node, device.Token), $"v1/vaults/{vaultId}");
 }
 
-static Op Mkdir(string path) => new() { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Path = path, Base = 0 };
+static Op Mkdir(string path) => new() { OpId = OpIds.New(), Kind = OpKind.Mkdir, Path = path, Base = 0 };
 
 static List<Op> Puts(string dir, int count, ref int no, string hash, int size)
 {
     var ops = new List<Op>(count);
     for (var i = 0; i < count; i++)
-        ops.Add(new Op { OpId = Guid.NewGuid(), Kind = OpKind.Put, Path = $"{dir}/file-{no++:D7}.txt", Base = 0, Size = size, Chunks = [hash], Executable = false, Mtime = DateTimeOffset.UtcNow });
+        ops.Add(new Op { OpId = OpIds.New(), Kind = OpKind.Put, Path = $"{dir}/file-{no++:D7}.txt", Base = 0, Size = size, Chunks = [hash], Executable = false, Mtime = DateTimeOffset.UtcNow });
     return ops;
 }
 

@@ -60,16 +60,16 @@ try
     var small = "benchmark file content"u8.ToArray();
     var smallHash = ChunkHash.Compute(small);
     (await http.PutAsync($"{v}/chunks/{smallHash}", new ByteArrayContent(small))).EnsureSuccessStatusCode();
-    await Commit(http, v, [new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Path = "bench", Base = 0 }]);
+    await Commit(http, v, [new Op { OpId = OpIds.New(), Kind = OpKind.Mkdir, Path = "bench", Base = 0 }]);
 
     // ---- warm-up: let tiered JIT reach steady state before anything is timed ---------------------------------------
     var fileNo = 0;
-    await Commit(http, v, [new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Path = "warm", Base = 0 }]);
+    await Commit(http, v, [new Op { OpId = OpIds.New(), Kind = OpKind.Mkdir, Path = "warm", Base = 0 }]);
     foreach (var batch in new[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 100, 100, 1000, 1000, 1000, 1000, 1000 })
     {
         await Commit(http, v, [.. Enumerable.Range(0, batch).Select(_ => new Op
         {
-            OpId = Guid.NewGuid(), Kind = OpKind.Put, Path = $"warm/file-{fileNo++:D7}.txt", Base = 0, Size = small.Length,
+            OpId = OpIds.New(), Kind = OpKind.Put, Path = $"warm/file-{fileNo++:D7}.txt", Base = 0, Size = small.Length,
             Chunks = [smallHash], Executable = false, Mtime = DateTimeOffset.UtcNow,
         })]);
         await http.GetByteArrayAsync($"{v}/log?after=0&limit=10000");
@@ -88,31 +88,33 @@ try
     }
 
     // ---- committed ops/s ------------------------------------------------------------------------------------
-    if (Run("commit")) foreach (var (batch, total) in new[] { (1, 2_000), (100, 20_000), (1000, 50_000) })
+    // The op ids are the client's (OpIds.New, time-ordered); the last row is the same batches with random (v4) ids,
+    // the ids other clients may send.
+    if (Run("commit")) foreach (var (batch, total, random) in new[] { (1, 2_000, false), (100, 20_000, false), (1000, 50_000, false), (1000, 50_000, true) })
     {
-        var dir = $"b{batch}";
-        await Commit(http, v, [new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Path = dir, Base = 0 }]);
+        var dir = random ? $"r{batch}" : $"b{batch}";
+        await Commit(http, v, [new Op { OpId = OpIds.New(), Kind = OpKind.Mkdir, Path = dir, Base = 0 }]);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         for (var done = 0; done < total; done += batch)
         {
             var ops = Enumerable.Range(0, batch).Select(_ => new Op
             {
-                OpId = Guid.NewGuid(), Kind = OpKind.Put, Path = $"{dir}/file-{fileNo++:D7}.txt", Base = 0, Size = small.Length,
+                OpId = random ? Guid.NewGuid() : OpIds.New(), Kind = OpKind.Put, Path = $"{dir}/file-{fileNo++:D7}.txt", Base = 0, Size = small.Length,
                 Chunks = [smallHash], Executable = false, Mtime = DateTimeOffset.UtcNow,
             }).ToList();
             await Commit(http, v, ops);
         }
         sw.Stop();
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-        Report($"commit, batches of {batch,4}: {total,6} ops in {sw.Elapsed.TotalSeconds,6:F2} s = {total / sw.Elapsed.TotalSeconds,8:F0} ops/s (wall) | {total / cpuSeconds,8:F0} ops per CPU-second (client + server)");
+        Report($"commit, batches of {batch,4}{(random ? ", random op ids" : "")}: {total,6} ops in {sw.Elapsed.TotalSeconds,6:F2} s = {total / sw.Elapsed.TotalSeconds,8:F0} ops/s (wall) | {total / cpuSeconds,8:F0} ops per CPU-second (client + server)");
     }
 
     // The same rules without HTTP and JSON: IStore.CommitAsync directly, batches of 1000.
     if (Run("store"))
     {
         var store = app.Services.GetRequiredService<TinySync.Server.Storage.IStore>();
-        await Commit(http, v, [new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Path = "direct", Base = 0 }]);
+        await Commit(http, v, [new Op { OpId = OpIds.New(), Kind = OpKind.Mkdir, Path = "direct", Base = 0 }]);
         const int Total = 50_000;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
@@ -120,7 +122,7 @@ try
         {
             var ops = Enumerable.Range(0, 1000).Select(_ => new Op
             {
-                OpId = Guid.NewGuid(), Kind = OpKind.Put, Path = $"direct/file-{fileNo++:D7}.txt", Base = 0, Size = small.Length,
+                OpId = OpIds.New(), Kind = OpKind.Put, Path = $"direct/file-{fileNo++:D7}.txt", Base = 0, Size = small.Length,
                 Chunks = [smallHash], Executable = false, Mtime = DateTimeOffset.UtcNow,
             }).ToList();
             var outcome = await store.CommitAsync(vault.VaultId, device.DeviceId, ops, DateTimeOffset.UtcNow, CancellationToken.None);

@@ -128,11 +128,11 @@ public sealed class TinySyncClient(StateDirectory state, IFileSystem? fs = null,
         var ops = new List<Op>();
         for (var p = VaultPath.Parent(rel); p is not null; p = VaultPath.Parent(p))
         {
-            if (remote.PathForKey(p) is null) ops.Insert(0, new Op { OpId = Guid.NewGuid(), Kind = OpKind.Mkdir, Container = link.Container, Path = p, Base = 0 });
+            if (remote.PathForKey(p) is null) ops.Insert(0, new Op { OpId = OpIds.New(), Kind = OpKind.Mkdir, Container = link.Container, Path = p, Base = 0 });
         }
         ops.Add(new Op
         {
-            OpId = Guid.NewGuid(), Kind = OpKind.Put, Container = link.Container, Path = currentPath ?? rel, Base = current?.Version ?? 0,
+            OpId = OpIds.New(), Kind = OpKind.Put, Container = link.Container, Path = currentPath ?? rel, Base = current?.Version ?? 0,
             Size = pick.Size, Chunks = pick.Chunks, Executable = pick.Executable ?? false, Mtime = pick.Mtime,
         });
         var response = await api.CommitAsync(link.VaultId, ops, ct).ConfigureAwait(false);

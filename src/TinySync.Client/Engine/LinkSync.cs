@@ -664,7 +664,7 @@ public sealed class LinkSync : IDisposable
     }
 
     Op NewOp(OpKind kind, string path, long @base) =>
-        new() { OpId = Guid.NewGuid(), Kind = kind, Container = _link.Container, Path = path, Base = @base };
+        new() { OpId = OpIds.New(), Kind = kind, Container = _link.Container, Path = path, Base = @base };
 
     static int Depth(string path) => path.Count(c => c == '/');
 

@@ -60,6 +60,16 @@ public sealed record Op
     public DateTimeOffset? Mtime { get; init; }
 }
 
+/// <summary>Op ids as TinySync clients make them.</summary>
+public static class OpIds
+{
+    /// <summary>
+    /// A new op id: a UUIDv7 (RFC 9562), time-ordered, so a device's ids land at the end of the server's idempotency
+    /// index instead of on a random page each (decision 0314). Any UUID stays valid on the wire.
+    /// </summary>
+    public static Guid New() => Guid.CreateVersion7();
+}
+
 /// <summary><c>POST /v1/vaults/{vid}/ops</c> body.</summary>
 public sealed record OpsRequest(IReadOnlyList<Op> Ops);
 
