@@ -16,14 +16,16 @@ namespace TinySync.Server.Storage.Sqlite;
 /// </summary>
 internal sealed unsafe partial class SqliteStatements(SqliteConnection connection)
 {
-    readonly Dictionary<(string Sql, string Parameter), (nint Statement, int Index)> _prepared = [];
+    // A handful of statements (the callers pass constant SQL texts): a list searched by reference first is cheaper than
+    // hashing a statement of a thousand characters on every call.
+    readonly List<Prepared> _prepared = [];
     readonly Row _row = new();
 
     /// <summary>Runs <paramref name="sql"/> with the id bound to <paramref name="parameter"/>; each row to <paramref name="row"/> until it returns false.</summary>
     public void Each(string sql, string parameter, Guid id, Func<SqlRow, bool> row)
     {
         var db = Db();
-        if (!_prepared.TryGetValue((sql, parameter), out var prepared)) prepared = Prepare(db, sql, parameter);
+        var prepared = Find(sql, parameter) ?? Prepare(db, sql, parameter);
         var statement = prepared.Statement;
         // Ids are lowercase hyphenated text in SQLite (SqliteDialect.Id): the same 36 bytes, bound as a copy.
         var text = stackalloc byte[36];
@@ -50,15 +52,30 @@ internal sealed unsafe partial class SqliteStatements(SqliteConnection connectio
     /// <summary>Finalizes every statement; called before the connection closes.</summary>
     public void Release()
     {
-        foreach (var (statement, _) in _prepared.Values) sqlite3_finalize(statement);
+        foreach (var prepared in _prepared) sqlite3_finalize(prepared.Statement);
         _prepared.Clear();
+    }
+
+    sealed record Prepared(string Sql, string Parameter, nint Statement, int Index);
+
+    Prepared? Find(string sql, string parameter)
+    {
+        foreach (var p in _prepared)
+        {
+            if (ReferenceEquals(p.Sql, sql) && ReferenceEquals(p.Parameter, parameter)) return p;
+        }
+        foreach (var p in _prepared)
+        {
+            if (string.Equals(p.Sql, sql, StringComparison.Ordinal) && string.Equals(p.Parameter, parameter, StringComparison.Ordinal)) return p;
+        }
+        return null;
     }
 
     nint Db() => connection.Handle?.DangerousGetHandle() is { } db && db != 0
         ? db
         : throw new InvalidOperationException("the SQLite connection is not open");
 
-    (nint Statement, int Index) Prepare(nint db, string sql, string parameter)
+    Prepared Prepare(nint db, string sql, string parameter)
     {
         nint statement;
         var utf8 = Encoding.UTF8.GetBytes(sql);
@@ -72,8 +89,9 @@ internal sealed unsafe partial class SqliteStatements(SqliteConnection connectio
             sqlite3_finalize(statement);
             throw new InvalidOperationException($"the statement has no parameter {parameter}");
         }
-        _prepared.Add((sql, parameter), (statement, index));
-        return (statement, index);
+        var prepared = new Prepared(sql, parameter, statement, index);
+        _prepared.Add(prepared);
+        return prepared;
     }
 
     static void Check(nint db, int rc)
