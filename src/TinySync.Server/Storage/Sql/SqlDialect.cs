@@ -54,6 +54,21 @@ public abstract class SqlDialect : IAsyncDisposable
     /// <summary>Reads a time column.</summary>
     public abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
 
+    /// <summary>
+    /// Runs a read-only query whose one parameter, <paramref name="parameter"/>, is the id <paramref name="id"/>,
+    /// and hands every row to <paramref name="row"/> until it returns false. For the statements of every
+    /// authenticated request (credential, <c>/v1/me</c>); a dialect may read them without ADO.NET's per-column cost.
+    /// </summary>
+    internal virtual async Task EachRowAsync(DbConnection connection, string sql, string parameter, Guid id, Func<SqlRow, bool> row, CancellationToken ct)
+    {
+        await using var lease = await Sql.ReaderAsync(connection, null, sql, ct, (parameter, Id(id))).ConfigureAwait(false);
+        var current = new ReaderRow(lease.Reader, this);
+        while (await lease.Reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            if (!row(current)) break;
+        }
+    }
+
     /// <summary>True when the failure means "the database is unreachable right now" (answered with 503).</summary>
     public abstract bool IsTransient(Exception exception);
 

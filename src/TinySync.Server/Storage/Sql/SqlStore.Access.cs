@@ -50,33 +50,35 @@ public partial class SqlStore
         var groups = new List<string>();
         var vaults = new List<MeVault>();
         var byId = new Dictionary<Guid, MeVault>();
-        await Sql.EachAsync(c, null, MeSql, r =>
+        await Dialect.EachRowAsync(c, MeSql, "@d", deviceId, r =>
         {
             switch (r.GetInt32(0))
             {
                 case 0:
                     displayName = r.GetString(1);
-                    registeredAt = Dialect.ReadTime(r, 2);
+                    registeredAt = r.GetTime(2);
                     break;
                 case 1:
                     groups.Add(r.GetString(3));
                     break;
                 default:
-                    var vaultId = Dialect.ReadId(r, 4);
+                    var vaultId = r.GetId(4);
                     if (!byId.TryGetValue(vaultId, out var vault))
                     {
                         vault = new MeVault(vaultId, r.GetString(5), r.GetInt64(6), new List<ContainerView>());
                         byId.Add(vaultId, vault);
                         vaults.Add(vault);
                     }
-                    if (r.IsDBNull(7)) break;
+                    if (r.IsNull(7)) break;
                     var containers = (List<ContainerView>)vault.Containers;
                     var name = r.GetString(7);
                     // the same container again when the vault is reached through another group
-                    if (!containers.Exists(x => string.Equals(x.Name, name, StringComparison.Ordinal))) containers.Add(ReadContainer(r, 7));
+                    if (!containers.Exists(x => string.Equals(x.Name, name, StringComparison.Ordinal)))
+                        containers.Add(new ContainerView(name, r.GetString(8), new ContainerPolicy(r.NullableInt64(9), r.GetBoolean(10))));
                     break;
             }
-        }, ct, ("@d", Dialect.Id(deviceId))).ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
         if (displayName is null) return null;
         // Group ids and container names are ASCII by validation, so ordinal order is their byte order.
         groups.Sort(StringComparer.Ordinal);

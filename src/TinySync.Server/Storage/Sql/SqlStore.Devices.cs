@@ -11,10 +11,13 @@ public partial class SqlStore
     public async Task<DeviceCredential?> FindCredentialAsync(Guid deviceId, CancellationToken ct)
     {
         await using var c = await ReadAsync(ct).ConfigureAwait(false);
-        return await Sql.FirstOrDefaultAsync(c, null,
-            "SELECT credential_hash, revoked_at FROM devices WHERE device_id = @d",
-            r => new DeviceCredential(deviceId, (byte[])r.GetValue(0), r.IsDBNull(1) ? null : Dialect.ReadTime(r, 1)),
-            ct, ("@d", Dialect.Id(deviceId))).ConfigureAwait(false);
+        DeviceCredential? credential = null;
+        await Dialect.EachRowAsync(c, "SELECT credential_hash, revoked_at FROM devices WHERE device_id = @d", "@d", deviceId, r =>
+        {
+            credential = new DeviceCredential(deviceId, r.GetBytes(0), r.IsNull(1) ? null : r.GetTime(1));
+            return false;
+        }, ct).ConfigureAwait(false);
+        return credential;
     }
 
     /// <inheritdoc />

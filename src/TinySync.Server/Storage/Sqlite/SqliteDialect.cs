@@ -14,9 +14,25 @@ public sealed class SqliteDialect : SqlDialect
     readonly string _connectionString;
     readonly SemaphoreSlim _writer = new(1, 1);
 
+    /// <summary>
+    /// True when SQLite runs in multi-thread mode in this process (decision 0218): no mutex around every call into a
+    /// connection. Set once, before the process opens its first SQLite connection; false when something else opened
+    /// one first (then SQLite stays in its default serialized mode, which is merely slower).
+    /// </summary>
+    public static bool MultiThreaded { get; } = ConfigureMultiThread();
+
+    static bool ConfigureMultiThread()
+    {
+        // Microsoft.Data.Sqlite's static constructor loads the native library and picks the provider.
+        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(SqliteConnection).TypeHandle);
+        // SQLITE_MISUSE when SQLite is already initialized: it then keeps its serialized mode.
+        return SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD) == SQLitePCL.raw.SQLITE_OK;
+    }
+
     /// <summary>Opens (creating if needed) the database file at <paramref name="path"/>.</summary>
     public SqliteDialect(string path)
     {
+        _ = MultiThreaded;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -90,11 +106,23 @@ public sealed class SqliteDialect : SqlDialect
     /// <summary>A connection whose Dispose returns it to the dialect's pool instead of closing it.</summary>
     internal sealed class PooledSqliteConnection(string connectionString, SqliteDialect owner) : SqliteConnection(connectionString)
     {
+        SqliteStatements? _statements;
+
+        /// <summary>The hot statements of this connection, driven through SQLite's C API (decision 0219).</summary>
+        public SqliteStatements Statements => _statements ??= new SqliteStatements(this);
+
         protected override void Dispose(bool disposing)
         {
             if (disposing && owner.TryReturn(this)) return;
-            StatementCache.Release(this);
+            Release();
             base.Dispose(disposing);
+        }
+
+        void Release()
+        {
+            _statements?.Release();
+            _statements = null;
+            StatementCache.Release(this);
         }
 
         public override ValueTask DisposeAsync()
@@ -107,9 +135,18 @@ public sealed class SqliteDialect : SqlDialect
         /// <summary>Closes for real (pool shutdown).</summary>
         public void CloseForGood()
         {
-            StatementCache.Release(this);
+            Release();
             base.Dispose(true);
         }
+    }
+
+    /// <inheritdoc />
+    internal override Task EachRowAsync(DbConnection connection, string sql, string parameter, Guid id, Func<SqlRow, bool> row, CancellationToken ct)
+    {
+        if (connection is not PooledSqliteConnection pooled) return base.EachRowAsync(connection, sql, parameter, id, row, ct);
+        ct.ThrowIfCancellationRequested();
+        pooled.Statements.Each(sql, parameter, id, row); // SQLite reads are synchronous whatever the API says
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -211,8 +248,10 @@ public sealed class SqliteDialect : SqlDialect
     public override object Time(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
     /// <inheritdoc />
-    public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
-        new(DateTimeOffset.UnixEpoch.UtcTicks + reader.GetInt64(ordinal) * 10, TimeSpan.Zero);
+    public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => TimeFrom(reader.GetInt64(ordinal));
+
+    /// <summary>A stored time (Unix microseconds, UTC) as a point in time.</summary>
+    internal static DateTimeOffset TimeFrom(long unixMicroseconds) => new(DateTimeOffset.UnixEpoch.UtcTicks + unixMicroseconds * 10, TimeSpan.Zero);
 
     /// <inheritdoc />
     internal override Task<long> WriteLogRowsAsync(DbConnection connection, string sql, (string Name, object? Value)[] parameters, long after,
