@@ -37,7 +37,6 @@ internal static class ProfileBench
 
         var stored = DeviceToken.HashSecret(Shape.Secret(-1));
         var presented = new byte[32];
-        Console.WriteLine($"profile: SQLite threading mode: {(SqliteDialect.MultiThreaded ? "multi-thread" : "serialized")}");
         await Time("token parse + hash + constant-time check (server path)", () =>
         {
             DeviceToken.TryParseToHash(token, out _, presented, out _);

@@ -14,25 +14,9 @@ public sealed class SqliteDialect : SqlDialect
     readonly string _connectionString;
     readonly SemaphoreSlim _writer = new(1, 1);
 
-    /// <summary>
-    /// True when SQLite runs in multi-thread mode in this process (decision 0218): no mutex around every call into a
-    /// connection. Set once, before the process opens its first SQLite connection; false when something else opened
-    /// one first (then SQLite stays in its default serialized mode, which is merely slower).
-    /// </summary>
-    public static bool MultiThreaded { get; } = ConfigureMultiThread();
-
-    static bool ConfigureMultiThread()
-    {
-        // Microsoft.Data.Sqlite's static constructor loads the native library and picks the provider.
-        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(SqliteConnection).TypeHandle);
-        // SQLITE_MISUSE when SQLite is already initialized: it then keeps its serialized mode.
-        return SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD) == SQLitePCL.raw.SQLITE_OK;
-    }
-
     /// <summary>Opens (creating if needed) the database file at <paramref name="path"/>.</summary>
     public SqliteDialect(string path)
     {
-        _ = MultiThreaded;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
