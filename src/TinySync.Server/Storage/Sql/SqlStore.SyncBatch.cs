@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using TinySync.Core.Chunking;
@@ -510,18 +511,28 @@ internal static class ChunkList
     }
 
     /// <summary>True when <paramref name="json"/> is exactly what <see cref="Format"/> writes (so it is valid JSON as is).</summary>
-    public static bool IsCanonical(string json)
+    public static bool IsCanonical(string json) => IsCanonical<char>(json);
+
+    /// <summary>The same check on the UTF-8 bytes SQLite holds (the log reader writes them to the page as they are).</summary>
+    public static bool IsCanonical(ReadOnlySpan<byte> json) => IsCanonical<byte>(json);
+
+    static bool IsCanonical<T>(ReadOnlySpan<T> json) where T : unmanaged, IBinaryInteger<T>
     {
+        static bool Is(T c, char x) => c == T.CreateTruncating(x);
+        static bool IsHex(T c) => (c >= T.CreateTruncating('0') && c <= T.CreateTruncating('9')) || (c >= T.CreateTruncating('a') && c <= T.CreateTruncating('f'));
         const int Item = ChunkHash.HexLength + 2;
-        if (json.Length < 2 || json[0] != '[' || json[^1] != ']') return false;
+        if (json.Length < 2 || !Is(json[0], '[') || !Is(json[^1], ']')) return false;
         if (json.Length == 2) return true;
         if ((json.Length - 1) % (Item + 1) != 0) return false;
         var n = (json.Length - 1) / (Item + 1);
         for (var i = 0; i < n; i++)
         {
             var at = 1 + i * (Item + 1);
-            if (json[at] != '"' || json[at + Item - 1] != '"' || json[at + Item] != (i == n - 1 ? ']' : ',')) return false;
-            if (!ChunkHash.IsValid(json.AsSpan(at + 1, ChunkHash.HexLength))) return false;
+            if (!Is(json[at], '"') || !Is(json[at + Item - 1], '"') || !Is(json[at + Item], i == n - 1 ? ']' : ',')) return false;
+            foreach (var c in json.Slice(at + 1, ChunkHash.HexLength))
+            {
+                if (!IsHex(c)) return false;
+            }
         }
         return true;
     }

@@ -92,7 +92,7 @@ internal static class SqliteLogRows
             var list = raw.sqlite3_column_blob(s, 8);
             json.WritePropertyName(LogJson.Chunks);
             // The column holds what ChunkList.Format wrote: already the wire form, copied as is once checked.
-            if (IsCanonicalChunkList(list))
+            if (ChunkList.IsCanonical(list))
             {
                 json.WriteRawValue(list, skipInputValidation: true);
             }
@@ -106,8 +106,8 @@ internal static class SqliteLogRows
         if (IsNull(s, 9)) json.WriteNull(LogJson.Executable);
         else json.WriteBoolean(LogJson.Executable, raw.sqlite3_column_int64(s, 9) != 0);
         if (IsNull(s, 10)) json.WriteNull(LogJson.Mtime);
-        else json.WriteString(LogJson.Mtime, Time(raw.sqlite3_column_int64(s, 10)));
-        json.WriteString(LogJson.CommittedAt, Time(raw.sqlite3_column_int64(s, 11)));
+        else json.WriteString(LogJson.Mtime, SqliteDialect.TimeFrom(raw.sqlite3_column_int64(s, 10)));
+        json.WriteString(LogJson.CommittedAt, SqliteDialect.TimeFrom(raw.sqlite3_column_int64(s, 11)));
         json.WriteEndObject();
         return seq;
     }
@@ -121,28 +121,5 @@ internal static class SqliteLogRows
         if (!Utf8Parser.TryParse(text, out Guid id, out var used, 'D') || used != text.Length)
             throw new InvalidDataException($"'{Encoding.UTF8.GetString(text)}' in the change log is not a UUID");
         return id;
-    }
-
-    // As SqliteDialect.ReadTime: Unix microseconds, UTC.
-    static DateTimeOffset Time(long micros) => new(DateTimeOffset.UnixEpoch.UtcTicks + micros * 10, TimeSpan.Zero);
-
-    /// <summary>True when <paramref name="json"/> is exactly what <see cref="ChunkList.Format"/> writes (as <see cref="ChunkList.IsCanonical"/>, on UTF-8).</summary>
-    internal static bool IsCanonicalChunkList(ReadOnlySpan<byte> json)
-    {
-        const int Item = ChunkHash.HexLength + 2;
-        if (json.Length < 2 || json[0] != '[' || json[^1] != ']') return false;
-        if (json.Length == 2) return true;
-        if ((json.Length - 1) % (Item + 1) != 0) return false;
-        var n = (json.Length - 1) / (Item + 1);
-        for (var i = 0; i < n; i++)
-        {
-            var at = 1 + i * (Item + 1);
-            if (json[at] != '"' || json[at + Item - 1] != '"' || json[at + Item] != (i == n - 1 ? ']' : ',')) return false;
-            foreach (var b in json.Slice(at + 1, ChunkHash.HexLength))
-            {
-                if (b is not (>= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f')) return false;
-            }
-        }
-        return true;
     }
 }
