@@ -47,10 +47,7 @@ internal static class BatchGarbage
     /// <see cref="Release"/> every 4,096 calls from loops over whole trees (index loads and write batches, the
     /// planner): each row leaves a few hundred bytes of garbage, which must not pile up to the L3-derived budget.
     /// </summary>
-    public static void Row()
-    {
-        if (Enabled && Interlocked.Increment(ref _rows) % 4096 == 0) Release();
-    }
+    public static void Row() => Tick(ref _rows);
 
     /// <summary><see cref="Release"/> every <paramref name="every"/> calls (thread-safe counter).</summary>
     public static void Tick(ref int counter, int every = 4096)

@@ -57,7 +57,7 @@ public sealed class RemoteTreeModel
     /// The first row that contradicted this tree: another device's delete or move of a path the tree does not hold.
     /// On the server the path existed just before that row, so a tree replayed faithfully holds it. A move this device
     /// applied at commit time from a view behind the server's can leave such a tree (an item deleted by an earlier row
-    /// stays behind at the target, decision 0712); the engine then reads the server's tree again.
+    /// stays behind at the target, decision 0713); the engine then reads the server's tree again.
     /// </summary>
     public LogEntry? Contradiction { get; private set; }
 
