@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Globalization;
 using TinySync.Client.Api;
 using TinySync.Client.FileSystem;
@@ -383,18 +382,28 @@ public sealed class LinkSync : IDisposable
     /// </summary>
     async Task<int> UploadPutsAsync(List<UploadPut> puts, CommitModels models, CancellationToken ct)
     {
-        var needed = puts.SelectMany(p => p.Local.Chunks).Select(c => c.Hash).Distinct(StringComparer.Ordinal).ToList();
-        var missing = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < needed.Count; i += MissingBatchSize)
+        // Which chunks the server lacks. The answers are mapped back to the request's own strings (the puts' hashes):
+        // parsed from JSON, 100,000 answers would be 100,000 more 64-character strings held through the upload.
+        var needed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in puts)
         {
-            var slice = needed.GetRange(i, Math.Min(MissingBatchSize, needed.Count - i));
-            foreach (var h in await _api.MissingChunksAsync(_link.VaultId, slice, ct).ConfigureAwait(false)) missing.Add(h);
+            foreach (var c in p.Local.Chunks) needed.Add(c.Hash);
         }
+        var missing = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var slice in needed.Chunk(MissingBatchSize))
+        {
+            foreach (var h in await _api.MissingChunksAsync(_link.VaultId, slice, ct).ConfigureAwait(false))
+            {
+                if (needed.TryGetValue(h, out var own)) missing.Add(own);
+            }
+        }
+        needed = null;
 
         // Which puts wait for which missing chunk; a put is ready when its count reaches zero. Most chunks belong to
-        // one file: the first waiter sits in a plain map, further ones (shared content) in a second one.
+        // one file: the first waiter sits in a plain map, further ones (shared content) in a second one. The first
+        // waiter is also the one that reads the chunk (decision 0414), so the map doubles as the set of missing chunks.
         var waiting = new int[puts.Count];
-        var firstWaiter = new Dictionary<string, int>(StringComparer.Ordinal);
+        var firstWaiter = new Dictionary<string, int>(missing.Count, StringComparer.Ordinal);
         var moreWaiters = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         long total = 0;
         for (var i = 0; i < puts.Count; i++)
@@ -415,6 +424,7 @@ public sealed class LinkSync : IDisposable
                 waiting[i]++;
             }
         }
+        missing = null;
         var ready = System.Threading.Channels.Channel.CreateUnbounded<int>(new() { SingleReader = true });
         var gone = new bool[puts.Count]; // torn or unreadable: not committed this round
         for (var i = 0; i < puts.Count; i++)
@@ -477,11 +487,10 @@ public sealed class LinkSync : IDisposable
         Exception? failure = null;
         try
         {
-            var claimed = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
             await Parallel.ForEachAsync(Enumerable.Range(0, puts.Count).Where(i => waiting[i] > 0),
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount), CancellationToken = failed.Token }, async (i, token) =>
                 {
-                    if (!await ReadChunksAsync(puts[i], missing, claimed, sender, token).ConfigureAwait(false))
+                    if (!await ReadChunksAsync(puts[i], i, firstWaiter, sender, token).ConfigureAwait(false))
                     {
                         lock (waiting) gone[i] = true;
                     }
@@ -523,28 +532,29 @@ public sealed class LinkSync : IDisposable
     }
 
     /// <summary>
-    /// Reads the missing chunks of one file that no other file has claimed, by offset (known from the scan), verifies
-    /// each one's SHA-256 and hands it to the sender. False when the file changed since the scan (the check fails) or
-    /// cannot be read: it is rescanned, never committed torn.
+    /// Reads the missing chunks of which file <paramref name="index"/> is the first waiter, by offset (known from the
+    /// scan), verifies each one's SHA-256 and hands it to the sender. False when the file changed since the scan (the
+    /// check fails) or cannot be read: it is rescanned, never committed torn, and the other files waiting for a chunk
+    /// it did not send stay pending until the next round.
     /// </summary>
-    async Task<bool> ReadChunksAsync(UploadPut put, HashSet<string> missing, ConcurrentDictionary<string, byte> claimed, BatchSender sender, CancellationToken ct)
+    async Task<bool> ReadChunksAsync(UploadPut put, int index, Dictionary<string, int> firstWaiter, BatchSender sender, CancellationToken ct)
     {
         try
         {
             using var stream = _fs.OpenRead(Abs(put.Path));
+            HashSet<string>? read = put.Local.Chunks.Count > 1 ? new(StringComparer.Ordinal) : null; // a chunk twice in one file goes once
             long offset = 0;
             foreach (var c in put.Local.Chunks)
             {
                 var at = offset;
                 offset += c.Length;
-                if (!missing.Contains(c.Hash) || !claimed.TryAdd(c.Hash, 0)) continue;
+                if (!firstWaiter.TryGetValue(c.Hash, out var first) || first != index || (read is not null && !read.Add(c.Hash))) continue;
                 var buffer = ArrayPool<byte>.Shared.Rent(c.Length);
                 stream.Seek(at, SeekOrigin.Begin);
-                var read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, c.Length), c.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
-                if (read != c.Length || !ChunkHash.Matches(buffer.AsSpan(0, c.Length), c.Hash))
+                var got = await stream.ReadAtLeastAsync(buffer.AsMemory(0, c.Length), c.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+                if (got != c.Length || !ChunkHash.Matches(buffer.AsSpan(0, c.Length), c.Hash))
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
-                    claimed.TryRemove(c.Hash, out _);
                     Pending($"{put.Path} changed while uploading; it will be rescanned");
                     return false;
                 }
