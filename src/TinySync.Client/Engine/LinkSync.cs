@@ -663,14 +663,70 @@ public sealed class LinkSync : IDisposable
         }
     }
 
-    /// <summary>The remote and base trees as commits update them, loaded once per upload phase (not per batch).</summary>
+    /// <summary>
+    /// The remote and base trees as commits update them. Moves and deletes need the whole trees (subtrees): those are
+    /// loaded once per upload phase (not per batch), on the first batch that holds one. Puts and mkdirs only need the
+    /// live path with the same key and its version: until the trees are loaded, a <see cref="KeyMap"/> per tree stands
+    /// in for each and their rows go straight to the index, so an upload of new files holds no items (decision 0414).
+    /// Each batch writes its rows before the next one starts, so trees loaded later from the index are the same.
+    /// </summary>
     sealed class CommitModels(LinkIndex index)
     {
         RemoteTreeModel? _remote, _base;
+        KeyMap? _remoteKeys, _baseKeys;
 
-        public RemoteTreeModel Remote => _remote ??= new RemoteTreeModel(index.LoadRemote());
+        public bool TreesLoaded => _remote is not null;
+
+        public RemoteTreeModel Remote
+        {
+            get
+            {
+                if (_remote is null)
+                {
+                    _remoteKeys = _baseKeys = null;
+                    _remote = new RemoteTreeModel(index.LoadRemote());
+                }
+                return _remote;
+            }
+        }
 
         public RemoteTreeModel Base => _base ??= new RemoteTreeModel(index.LoadBase(Remote.Items));
+
+        public KeyMap RemoteKeys => _remoteKeys ??= new KeyMap(index.RemoteVersions());
+
+        public KeyMap BaseKeys => _baseKeys ??= new KeyMap(index.BaseVersions());
+    }
+
+    /// <summary>
+    /// A tree's live path and version per case-insensitive key: what <see cref="RemoteTreeModel.Upsert"/> consults,
+    /// without the items. <see cref="Upsert"/> gives the same rows as the model's, recorded in <see cref="Changes"/>.
+    /// </summary>
+    sealed class KeyMap
+    {
+        readonly Dictionary<string, (string Path, long Version)> _byKey = new(PathKeyComparer.Instance);
+
+        public KeyMap(IEnumerable<(string Path, long Version)> rows)
+        {
+            foreach (var (path, version) in rows) _byKey[path] = (path, version);
+        }
+
+        /// <summary>Rows to write, in order: an item to put, or a path to delete (null item).</summary>
+        public List<(string Path, ItemState? Item)> Changes { get; } = [];
+
+        public void Upsert(ItemState item)
+        {
+            if (_byKey.TryGetValue(item.Path, out var other))
+            {
+                if (other.Version >= item.Version) return;
+                if (!string.Equals(other.Path, item.Path, StringComparison.Ordinal))
+                {
+                    _byKey.Remove(other.Path);
+                    Changes.Add((other.Path, null));
+                }
+            }
+            _byKey[item.Path] = (item.Path, item.Version);
+            Changes.Add((item.Path, item));
+        }
     }
 
     Op NewOp(OpKind kind, string path, long @base) =>
@@ -681,17 +737,22 @@ public sealed class LinkSync : IDisposable
     async Task CommitAsync(List<(Op Op, SyncAction Action)> ops, CommitModels models, CancellationToken ct)
     {
         if (ops.Count == 0) return;
-        // the trees are loaded once per phase (not per batch): 100,000 ops must not re-read 100,000 rows 200 times
-        var model = models.Remote;
-        var baseModel = models.Base;
         for (var i = 0; i < ops.Count; i += OpsBatchSize)
         {
             var slice = ops.GetRange(i, Math.Min(OpsBatchSize, ops.Count - i));
             // The same op ids on a retry: the server answers a retried op with its original result.
             var response = await _api.CommitAsync(_link.VaultId, slice.Select(o => o.Op).ToList(), ct).ConfigureAwait(false);
             var byId = slice.ToDictionary(o => o.Op.OpId);
-            model.Dirty.Clear();
-            baseModel.Dirty.Clear();
+            // the trees are loaded once per phase (not per batch): 100,000 ops must not re-read 100,000 rows 200 times
+            var trees = models.TreesLoaded || slice.Any(o => o.Action is UploadDelete or UploadMove);
+            var model = trees ? models.Remote : null;
+            var baseModel = trees ? models.Base : null;
+            var remoteKeys = trees ? null : models.RemoteKeys;
+            var baseKeys = trees ? null : models.BaseKeys;
+            model?.Dirty.Clear();
+            baseModel?.Dirty.Clear();
+            remoteKeys?.Changes.Clear();
+            baseKeys?.Changes.Clear();
             var localMoves = new List<(string From, string To)>();
             var rejected = new List<(string Path, string Signature, string Reason)>();
             var committed = 0;
@@ -712,21 +773,18 @@ public sealed class LinkSync : IDisposable
                                     Path = p.Path, Kind = ItemKind.File, Version = seq, Size = p.Local.Size, Chunks = p.Local.Hashes,
                                     Executable = p.Local.Executable, Mtime = op.Mtime,
                                 };
-                                model.Upsert(item);
-                                baseModel.Upsert(item);
+                                Upsert(item, model, baseModel, remoteKeys, baseKeys);
                                 break;
                             case UploadMkdir m:
-                                var dir = new ItemState { Path = m.Path, Kind = ItemKind.Dir, Version = seq };
-                                model.Upsert(dir);
-                                baseModel.Upsert(dir);
+                                Upsert(new ItemState { Path = m.Path, Kind = ItemKind.Dir, Version = seq }, model, baseModel, remoteKeys, baseKeys);
                                 break;
                             case UploadDelete d:
-                                model.RemoveSubtree(d.Path, seq);
-                                baseModel.RemoveSubtree(d.Path, seq);
+                                model!.RemoveSubtree(d.Path, seq);
+                                baseModel!.RemoveSubtree(d.Path, seq);
                                 break;
                             case UploadMove mv:
-                                model.Move(mv.Path, mv.NewPath, seq);
-                                baseModel.Move(mv.Path, mv.NewPath, seq);
+                                model!.Move(mv.Path, mv.NewPath, seq);
+                                baseModel!.Move(mv.Path, mv.NewPath, seq);
                                 localMoves.Add((mv.Path, mv.NewPath));
                                 break;
                         }
@@ -761,15 +819,33 @@ public sealed class LinkSync : IDisposable
             var heap = GC.GetTotalMemory(false);
             if (heap > Interlocked.Read(ref _heapPeak)) Interlocked.Exchange(ref _heapPeak, heap);
             using var batch = _index.Begin();
-            foreach (var p in model.Dirty)
+            if (model is not null && baseModel is not null)
             {
-                if (model.Items.TryGetValue(p, out var item)) batch.PutRemote(item);
-                else batch.DeleteRemote(p);
+                foreach (var p in model.Dirty)
+                {
+                    if (model.Items.TryGetValue(p, out var item)) batch.PutRemote(item);
+                    else batch.DeleteRemote(p);
+                }
+                foreach (var p in baseModel.Dirty)
+                {
+                    if (baseModel.Items.TryGetValue(p, out var item)) batch.PutBase(item);
+                    else batch.DeleteBase(p);
+                }
             }
-            foreach (var p in baseModel.Dirty)
+            if (remoteKeys is not null && baseKeys is not null)
             {
-                if (baseModel.Items.TryGetValue(p, out var item)) batch.PutBase(item);
-                else batch.DeleteBase(p);
+                foreach (var (p, item) in remoteKeys.Changes)
+                {
+                    if (item is not null) batch.PutRemote(item);
+                    else batch.DeleteRemote(p);
+                }
+                foreach (var (p, item) in baseKeys.Changes)
+                {
+                    if (item is not null) batch.PutBase(item);
+                    else batch.DeleteBase(p);
+                }
+                remoteKeys.Changes.Clear();
+                baseKeys.Changes.Clear();
             }
             if (localMoves.Count > 0)
             {
@@ -788,6 +864,20 @@ public sealed class LinkSync : IDisposable
             }
             foreach (var (path, sig, reason) in rejected) batch.PutRejected(path, sig, reason);
             batch.Commit();
+        }
+    }
+
+    static void Upsert(ItemState item, RemoteTreeModel? model, RemoteTreeModel? baseModel, KeyMap? remoteKeys, KeyMap? baseKeys)
+    {
+        if (model is not null && baseModel is not null)
+        {
+            model.Upsert(item);
+            baseModel.Upsert(item);
+        }
+        else
+        {
+            remoteKeys!.Upsert(item);
+            baseKeys!.Upsert(item);
         }
     }
 

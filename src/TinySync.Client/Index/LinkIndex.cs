@@ -175,6 +175,24 @@ public sealed class LinkIndex : IDisposable
         return result;
     }
 
+    /// <summary>Path and version of every remote item (what a commit's key check needs, without the items).</summary>
+    public IEnumerable<(string Path, long Version)> RemoteVersions() => Versions("remote");
+
+    /// <summary>Path and version of every item of the synced base.</summary>
+    public IEnumerable<(string Path, long Version)> BaseVersions() => Versions("base");
+
+    IEnumerable<(string Path, long Version)> Versions(string table)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = $"SELECT path, version FROM {table}";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            BatchGarbage.Row();
+            yield return (r.GetString(0), r.GetInt64(1));
+        }
+    }
+
     // "h1,h2,..." against a list, without allocating.
     static bool SameHashes(string joined, IReadOnlyList<string> hashes)
     {
