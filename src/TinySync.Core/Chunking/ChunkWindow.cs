@@ -5,7 +5,9 @@ namespace TinySync.Core.Chunking;
 /// <summary>
 /// The sliding buffer behind the stream APIs of <see cref="FastCdc"/>: one pooled array of 2 × max bytes. Before each
 /// cut it holds at least max bytes from the chunk start (or everything up to end of stream), which is all a cut
-/// depends on, so the cuts do not depend on how the stream's reads are sized.
+/// depends on, so the cuts do not depend on how the stream's reads are sized. A seekable stream with less than that
+/// left starts with a buffer one byte longer than what is left (a 7-byte file does not take an 8 MiB array, which the
+/// shared pool would then keep per thread: decision 0414); should the stream hold more after all, the buffer grows.
 /// </summary>
 sealed class ChunkWindow : IDisposable
 {
@@ -16,10 +18,12 @@ sealed class ChunkWindow : IDisposable
     bool _eof;
     long _offset; // stream offset of _start
 
-    public ChunkWindow(FastCdc cdc)
+    public ChunkWindow(FastCdc cdc, Stream stream)
     {
         _cdc = cdc;
-        _buffer = ArrayPool<byte>.Shared.Rent(2 * cdc.MaxSize);
+        var full = 2 * cdc.MaxSize;
+        var left = stream.CanSeek ? stream.Length - stream.Position : -1;
+        _buffer = ArrayPool<byte>.Shared.Rent(left >= 0 && left < full ? (int)left + 1 : full);
     }
 
     byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(ChunkWindow));
@@ -40,6 +44,15 @@ sealed class ChunkWindow : IDisposable
                 buffer.AsSpan(_start, _end - _start).CopyTo(buffer);
                 _end -= _start;
                 _start = 0;
+            }
+            if (_end == buffer.Length)
+            {
+                // a short first buffer that the stream outgrew (only a full-size one always has room after the slide)
+                var grown = ArrayPool<byte>.Shared.Rent(2 * _cdc.MaxSize);
+                buffer.AsSpan(0, _end).CopyTo(grown);
+                _buffer = grown;
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = grown;
             }
             return buffer.AsMemory(_end);
         }

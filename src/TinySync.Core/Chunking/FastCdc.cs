@@ -199,7 +199,7 @@ public sealed class FastCdc
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(onChunk);
-        using var window = new ChunkWindow(this);
+        using var window = new ChunkWindow(this, stream);
         while (true)
         {
             while (window.NeedsData) window.Advance(stream.Read(window.FreeSpace.Span));
@@ -226,7 +226,7 @@ public sealed class FastCdc
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(onChunk);
-        using var window = new ChunkWindow(this);
+        using var window = new ChunkWindow(this, stream);
         while (true)
         {
             while (window.NeedsData) window.Advance(await stream.ReadAsync(window.FreeSpace, cancellationToken).ConfigureAwait(false));
@@ -237,7 +237,7 @@ public sealed class FastCdc
 
     IEnumerable<Chunk> ChunkIterator(Stream stream)
     {
-        using var window = new ChunkWindow(this);
+        using var window = new ChunkWindow(this, stream);
         while (true)
         {
             while (window.NeedsData) window.Advance(stream.Read(window.FreeSpace.Span));
@@ -248,7 +248,7 @@ public sealed class FastCdc
 
     async IAsyncEnumerable<Chunk> ChunkAsyncIterator(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var window = new ChunkWindow(this);
+        using var window = new ChunkWindow(this, stream);
         while (true)
         {
             while (window.NeedsData) window.Advance(await stream.ReadAsync(window.FreeSpace, cancellationToken).ConfigureAwait(false));

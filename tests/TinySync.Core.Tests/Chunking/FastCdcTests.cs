@@ -185,6 +185,31 @@ public class FastCdcTests
         FastCdc.Default.Cut(data).ShouldBe(expected.Select(c => new ChunkBoundary(c.Offset, c.Length)));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(70_000)]
+    [InlineData(-1)] // one byte short of the data
+    [InlineData(-2)] // exactly the data
+    public async Task A_seekable_stream_that_outgrows_its_stated_length_is_cut_whole(long stated)
+    {
+        // The window sizes its first buffer from what a seekable stream says is left (decision 0414); a file that
+        // grows while it is read must still be cut to its end, exactly as the span cuts of its bytes.
+        var data = Pinned.Value;
+        var length = stated switch { -1 => data.Length - 1, -2 => data.Length, _ => stated };
+        var expected = FastCdc.Default.Chunk(data);
+
+        FastCdc.Default.Chunk(new StatedLengthStream(data, length)).ShouldBe(expected);
+        (await ToListAsync(FastCdc.Default.ChunkAsync(new StatedLengthStream(data, length)))).ShouldBe(expected);
+        var viaCallback = new List<Chunk>();
+        FastCdc.Default.Chunk(new StatedLengthStream(data, length), (chunk, bytes) =>
+        {
+            ChunkHash.Compute(bytes.Span).ShouldBe(chunk.Hash);
+            viaCallback.Add(chunk);
+        });
+        viaCallback.ShouldBe(expected);
+    }
+
     [Fact]
     public void Stream_and_span_cuts_agree_and_are_well_formed_for_any_input_with_small_parameters()
     {
