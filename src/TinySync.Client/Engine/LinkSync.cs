@@ -328,7 +328,7 @@ public sealed class LinkSync : IDisposable
     async Task UploadAsync(Plan plan, CancellationToken ct)
     {
         var puts = plan.Of<UploadPut>().ToList();
-        var models = new CommitModels(_index);
+        var models = new CommitModels(_index, plan.Actions.Count(a => a is UploadPut or UploadMkdir));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var committedOps = 0;
 
@@ -670,7 +670,7 @@ public sealed class LinkSync : IDisposable
     /// in for each and their rows go straight to the index, so an upload of new files holds no items (decision 0414).
     /// Each batch writes its rows before the next one starts, so trees loaded later from the index are the same.
     /// </summary>
-    sealed class CommitModels(LinkIndex index)
+    sealed class CommitModels(LinkIndex index, int upserts)
     {
         RemoteTreeModel? _remote, _base;
         KeyMap? _remoteKeys, _baseKeys;
@@ -692,9 +692,11 @@ public sealed class LinkSync : IDisposable
 
         public RemoteTreeModel Base => _base ??= new RemoteTreeModel(index.LoadBase(Remote.Items));
 
-        public KeyMap RemoteKeys => _remoteKeys ??= new KeyMap(index.RemoteVersions());
+        public KeyMap RemoteKeys => _remoteKeys ??= new KeyMap(index.RemoteVersions(), upserts);
 
-        public KeyMap BaseKeys => _baseKeys ??= new KeyMap(index.BaseVersions());
+        /// <summary>The remote map itself when the base holds the same paths and versions (a synced folder): the same
+        /// upserts then give both trees the same rows.</summary>
+        public KeyMap BaseKeys => _baseKeys ??= RemoteKeys.Holds(index.BaseVersions()) ? RemoteKeys : new KeyMap(index.BaseVersions(), upserts);
     }
 
     /// <summary>
@@ -705,9 +707,23 @@ public sealed class LinkSync : IDisposable
     {
         readonly Dictionary<string, (string Path, long Version)> _byKey = new(PathKeyComparer.Instance);
 
-        public KeyMap(IEnumerable<(string Path, long Version)> rows)
+        /// <summary>The tree's rows, with room for <paramref name="upserts"/> more (no doubling while 100,000 puts land).</summary>
+        public KeyMap(IEnumerable<(string Path, long Version)> rows, int upserts)
         {
             foreach (var (path, version) in rows) _byKey[path] = (path, version);
+            _byKey.EnsureCapacity(_byKey.Count + upserts);
+        }
+
+        /// <summary>True when <paramref name="rows"/> build exactly this map.</summary>
+        public bool Holds(IEnumerable<(string Path, long Version)> rows)
+        {
+            var count = 0;
+            foreach (var (path, version) in rows)
+            {
+                if (!_byKey.TryGetValue(path, out var e) || !string.Equals(e.Path, path, StringComparison.Ordinal) || e.Version != version) return false;
+                count++;
+            }
+            return count == _byKey.Count;
         }
 
         /// <summary>Rows to write, in order: an item to put, or a path to delete (null item).</summary>
@@ -877,7 +893,7 @@ public sealed class LinkSync : IDisposable
         else
         {
             remoteKeys!.Upsert(item);
-            baseKeys!.Upsert(item);
+            if (!ReferenceEquals(baseKeys, remoteKeys)) baseKeys!.Upsert(item);
         }
     }
 

@@ -32,19 +32,33 @@ public static class Planner
     {
         var plan = new Plan();
         var local = input.Scan.Local;
-        var remoteKeys = new Dictionary<string, string>(input.Remote.Count, PathKeyComparer.Instance); // live path by key
-        foreach (var p in input.Remote.Keys) remoteKeys[p] = p;
+        // Live remote path by key, for case clashes: built on first use, as only new local items and conflict names
+        // need it (a round with nothing new never does; decision 0414).
+        Dictionary<string, string>? remoteKeys = null;
+        Dictionary<string, string> RemoteKeys()
+        {
+            if (remoteKeys is null)
+            {
+                remoteKeys = new Dictionary<string, string>(input.Remote.Count, PathKeyComparer.Instance);
+                foreach (var p in input.Remote.Keys) remoteKeys[p] = p;
+            }
+            return remoteKeys;
+        }
 
         var handled = new HashSet<string>(StringComparer.Ordinal);
         DetectMoves(input, plan, handled);
 
-        var paths = new HashSet<string>(input.Remote.Keys, StringComparer.Ordinal);
-        paths.UnionWith(input.Base.Keys);
-        paths.UnionWith(local.Keys);
-        var takenNames = new HashSet<string>(StringComparer.Ordinal); // conflict names chosen this round (paths holds the rest)
-        bool Taken(string p) => paths.Contains(p) || takenNames.Contains(p) || remoteKeys.ContainsKey(p);
+        // Every path of the three trees once, in ordinal order: a list sorted in place holds less than a set and a sort.
+        var paths = new List<string>(Math.Max(input.Remote.Count, local.Count));
+        paths.AddRange(input.Remote.Keys);
+        foreach (var p in input.Base.Keys) if (!input.Remote.ContainsKey(p)) paths.Add(p);
+        foreach (var p in local.Keys) if (!input.Remote.ContainsKey(p) && !input.Base.ContainsKey(p)) paths.Add(p);
+        paths.Sort(StringComparer.Ordinal);
+        var takenNames = new HashSet<string>(StringComparer.Ordinal); // conflict names chosen this round (the trees hold the rest)
+        bool Taken(string p) => input.Remote.ContainsKey(p) || input.Base.ContainsKey(p) || local.ContainsKey(p) || takenNames.Contains(p)
+            || RemoteKeys().ContainsKey(p);
 
-        foreach (var path in paths.OrderBy(p => p, StringComparer.Ordinal))
+        foreach (var path in paths)
         {
             BatchGarbage.Row();
             if (handled.Contains(path) || input.Scan.IsUnknown(path)) continue;
@@ -71,7 +85,7 @@ public static class Planner
                 {
                     plan.Actions.Add(new UploadDelete(path, r.Version, r.Kind)); // kind change: delete, then create next round
                 }
-                else if (r is null && remoteKeys.TryGetValue(path, out var twin) && !string.Equals(twin, path, StringComparison.Ordinal))
+                else if (r is null && RemoteKeys().TryGetValue(path, out var twin) && !string.Equals(twin, path, StringComparison.Ordinal))
                 {
                     // case clash with a different live remote item: keep both, the local one under a conflict name
                     var name = ConflictNames.For(path, input.DeviceName, input.Now, Taken);
@@ -138,7 +152,7 @@ public static class Planner
         }
         KeepDirectoriesWithSurvivors(input, plan, Taken);
         KeepRemoteDirectoriesWithSurvivors(input, plan, Taken);
-        MoveCaseClashesAside(input, plan, remoteKeys, Taken);
+        MoveCaseClashesAside(input, plan, RemoteKeys, Taken);
         return plan;
     }
 
@@ -204,10 +218,11 @@ public static class Planner
     /// case from a live remote item would be refused every time: it moves aside under a conflict name, like a new local
     /// item does. Twins that this plan deletes or moves away are no clash.
     /// </summary>
-    static void MoveCaseClashesAside(Input input, Plan plan, Dictionary<string, string> remoteKeys, Func<string, bool> taken)
+    static void MoveCaseClashesAside(Input input, Plan plan, Func<Dictionary<string, string>> remoteKeysOf, Func<string, bool> taken)
     {
         var candidates = plan.Actions.Where(a => a is UploadMkdir { Base: 0 } or UploadPut { Base: 0 }).OrderBy(a => a.Path.Length).ToList();
         if (candidates.Count == 0) return;
+        var remoteKeys = remoteKeysOf();
         var leaving = plan.Actions.Where(a => a is UploadDelete or UploadMove).Select(a => a.Path).ToList();
         var renamed = plan.Actions.OfType<ConflictRename>().Select(c => c.Path).ToList();
         foreach (var a in candidates)
