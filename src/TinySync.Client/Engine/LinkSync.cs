@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TinySync.Client.Api;
 using TinySync.Client.FileSystem;
 using TinySync.Client.Index;
@@ -283,6 +285,7 @@ public sealed class LinkSync : IDisposable
             batch.Commit();
         }
         var sw = System.Diagnostics.Stopwatch.StartNew();
+        await BatchGarbage.ReleaseAllAsync().ConfigureAwait(false);
         await UploadAsync(plan, ct).ConfigureAwait(false);
         var up = sw.ElapsedMilliseconds;
         foreach (var m in plan.Of<LocalMkdir>().OrderBy(m => m.Path.Length)) MakeLocalDirectory(m);
@@ -382,49 +385,55 @@ public sealed class LinkSync : IDisposable
     /// </summary>
     async Task<int> UploadPutsAsync(List<UploadPut> puts, CommitModels models, CancellationToken ct)
     {
-        // Which chunks the server lacks. The answers are mapped back to the request's own strings (the puts' hashes):
-        // parsed from JSON, 100,000 answers would be 100,000 more 64-character strings held through the upload.
-        var needed = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var p in puts)
+        // Each distinct chunk once, with the first put that holds it (keyed by the puts' own hash strings), then which
+        // of them the server lacks: a chunk is marked missing by flipping its entry back from ~first to first, so the
+        // answers (100,000 strings parsed from JSON) are dropped at once and no set of them is built (decision 0414).
+        var chunks = 0;
+        foreach (var p in puts) chunks += p.Local.Chunks.Count;
+        var firstWaiter = new Dictionary<string, int>(chunks, StringComparer.Ordinal);
+        for (var i = 0; i < puts.Count; i++)
         {
-            foreach (var c in p.Local.Chunks) needed.Add(c.Hash);
+            foreach (var c in puts[i].Local.Chunks) firstWaiter.TryAdd(c.Hash, ~i);
         }
-        var missing = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var slice in needed.Chunk(MissingBatchSize))
+        foreach (var slice in firstWaiter.Keys.Chunk(MissingBatchSize))
         {
             foreach (var h in await _api.MissingChunksAsync(_link.VaultId, slice, ct).ConfigureAwait(false))
             {
-                if (needed.TryGetValue(h, out var own)) missing.Add(own);
+                ref var first = ref CollectionsMarshal.GetValueRefOrNullRef(firstWaiter, h);
+                if (!Unsafe.IsNullRef(ref first) && first < 0) first = ~first;
             }
         }
-        needed = null;
+        foreach (var (h, first) in firstWaiter)
+        {
+            if (first < 0) firstWaiter.Remove(h); // the server has it
+        }
 
         // Which puts wait for which missing chunk; a put is ready when its count reaches zero. Most chunks belong to
         // one file: the first waiter sits in a plain map, further ones (shared content) in a second one. The first
-        // waiter is also the one that reads the chunk (decision 0414), so the map doubles as the set of missing chunks.
+        // waiter is also the one that reads the chunk.
         var waiting = new int[puts.Count];
-        var firstWaiter = new Dictionary<string, int>(missing.Count, StringComparer.Ordinal);
         var moreWaiters = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         long total = 0;
         for (var i = 0; i < puts.Count; i++)
         {
-            foreach (var c in puts[i].Local.Chunks)
+            var own = puts[i].Local.Chunks;
+            HashSet<string>? seen = own.Count > 1 ? new(StringComparer.Ordinal) : null;
+            foreach (var c in own)
             {
-                if (!missing.Contains(c.Hash)) continue;
-                if (firstWaiter.TryAdd(c.Hash, i))
+                if (!firstWaiter.TryGetValue(c.Hash, out var first)) continue;
+                if (seen is not null && !seen.Add(c.Hash)) continue; // the same chunk twice in one file
+                if (first == i)
                 {
                     total += c.Length;
                 }
                 else
                 {
                     if (!moreWaiters.TryGetValue(c.Hash, out var list)) moreWaiters[c.Hash] = list = [];
-                    if (firstWaiter[c.Hash] == i || (list.Count > 0 && list[^1] == i)) continue; // the same chunk twice in one file
                     list.Add(i);
                 }
                 waiting[i]++;
             }
         }
-        missing = null;
         var ready = System.Threading.Channels.Channel.CreateUnbounded<int>(new() { SingleReader = true });
         var gone = new bool[puts.Count]; // torn or unreadable: not committed this round
         for (var i = 0; i < puts.Count; i++)

@@ -143,7 +143,7 @@ public sealed class LinkIndex : IDisposable
 
     Dictionary<string, ItemState> LoadItems(string table, IReadOnlyDictionary<string, ItemState>? shareWith)
     {
-        var result = new Dictionary<string, ItemState>(StringComparer.Ordinal);
+        var result = new Dictionary<string, ItemState>(Count(table), StringComparer.Ordinal);
         using var cmd = _db.CreateCommand();
         cmd.CommandText = $"SELECT path, kind, version, size, chunks, exec, mtime FROM {table}";
         using var r = cmd.ExecuteReader();
@@ -173,6 +173,15 @@ public sealed class LinkIndex : IDisposable
             };
         }
         return result;
+    }
+
+    // Maps of whole trees are sized up front: grown by doubling, a 100,000-row map leaves as much again in dead
+    // large-object arrays, which only a full collection frees (decision 0414).
+    int Count(string table)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = $"SELECT count(*) FROM {table}";
+        return Convert.ToInt32(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     /// <summary>Path and version of every remote item (what a commit's key check needs, without the items).</summary>
@@ -216,7 +225,7 @@ public sealed class LinkIndex : IDisposable
     /// </summary>
     public Dictionary<string, LocalState> LoadLocal(IReadOnlyDictionary<string, ItemState>? shareWith = null)
     {
-        var result = new Dictionary<string, LocalState>(StringComparer.Ordinal);
+        var result = new Dictionary<string, LocalState>(Count("local"), StringComparer.Ordinal);
         using var cmd = _db.CreateCommand();
         cmd.CommandText = "SELECT path, kind, size, mtime_ns, inode, exec, chunks FROM local";
         using var r = cmd.ExecuteReader();

@@ -11,8 +11,14 @@ namespace TinySync.Client.Scanning;
 /// <summary>Result of one scan.</summary>
 public sealed class ScanResult
 {
+    /// <summary>An empty result.</summary>
+    public ScanResult() : this(0) { }
+
+    /// <summary>An empty result with room for <paramref name="capacity"/> entries (the previous scan's count).</summary>
+    public ScanResult(int capacity) => Local = new(capacity, StringComparer.Ordinal);
+
     /// <summary>Everything seen, by relative path.</summary>
-    public Dictionary<string, LocalState> Local { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, LocalState> Local { get; }
 
     /// <summary>
     /// Paths (and subtrees) whose state is unknown this time: unreadable, locked, changing while hashed. The planner
@@ -54,7 +60,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
     public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue)
     {
         _previousScanStartNs = previousScanStartNs;
-        var result = new ScanResult();
+        var result = new ScanResult(previous.Count);
         var ignore = IgnoreRules.Load(root);
         var toHash = new List<(string Rel, string Abs, FileStat Stat)>();
         Walk(root, null, ignore, previous, result, toHash, ct);
