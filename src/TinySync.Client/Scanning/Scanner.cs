@@ -154,7 +154,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             if (previous.TryGetValue(rel, out var prev) && prev.Kind == ItemKind.File && prev.Size == st.Size
                 && prev.MtimeNs == st.MtimeNs && prev.Inode == st.Inode && prev.Executable == st.Executable && !IsRacy(prev.MtimeNs))
             {
-                result.Local[rel] = prev;
+                result.Local[prev.Path] = prev; // keyed by the record's own path string: no second copy per file
                 continue;
             }
             toHash.Add((rel, abs, st));
