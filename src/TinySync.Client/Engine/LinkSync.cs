@@ -38,6 +38,8 @@ public sealed class LinkSync : IDisposable
     const long DownloadGroupBytes = 8 * 1024 * 1024;
     const int GroupsInFlight = 4;
     const int FsyncParallelism = 8;
+    const int LargeFileLookahead = 4;
+    const int LargeFilesInFlight = TransferParallelism / LargeFileLookahead; // the same 16 chunk requests in flight as before
 
     readonly Link _link;
     readonly IDeviceApi _api;
@@ -846,7 +848,7 @@ public sealed class LinkSync : IDisposable
         long total = downloads.Sum(d => d.Remote.Size), done = 0;
         void Progress(long n) => _observer.Progress("download", Interlocked.Add(ref done, n), total);
         // Small files in groups (one fetch request, one durability barrier, one index transaction per group); large
-        // files one by one, their chunks fetched singly (16 in flight).
+        // files four at a time, each with four chunk requests in flight.
         var groups = new List<List<Download>>();
         List<Download>? group = null;
         long groupBytes = 0;
@@ -864,7 +866,7 @@ public sealed class LinkSync : IDisposable
         await Task.WhenAll(
             Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = GroupsInFlight, CancellationToken = ct },
                 async (g, token) => await DownloadGroupAsync(g, sources, Progress, token).ConfigureAwait(false)),
-            Parallel.ForEachAsync(large, new ParallelOptions { MaxDegreeOfParallelism = TransferParallelism, CancellationToken = ct },
+            Parallel.ForEachAsync(large, new ParallelOptions { MaxDegreeOfParallelism = LargeFilesInFlight, CancellationToken = ct },
                 async (d, token) => await DownloadAsync(d, sources, Progress, token).ConfigureAwait(false))).ConfigureAwait(false);
     }
 
@@ -1107,26 +1109,30 @@ public sealed class LinkSync : IDisposable
             if (_fs.Stat(dir).Kind == EntryKind.Missing) _fs.CreateDirectory(dir);
             await using (var output = _fs.CreateNew(temp))
             {
-                foreach (var hash in d.Remote.Chunks)
+                // The next chunks are fetched while this one is written (LargeFileLookahead of them): one round trip
+                // per chunk, one after the other, left a large file's download waiting on latency, not bandwidth.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var ahead = new Queue<Task<byte[]>>();
+                var next = 0;
+                try
                 {
-                    var bytes = ReadLocalChunk(hash, sources);
-                    if (bytes is not null)
+                    foreach (var hash in d.Remote.Chunks)
                     {
-                        _stats.Reused();
-                    }
-                    else
-                    {
-                        bytes = await _api.GetChunkAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
-                        if (!ChunkHash.Matches(bytes, hash))
+                        while (next < d.Remote.Chunks.Count && ahead.Count < LargeFileLookahead)
                         {
-                            bytes = await _api.GetChunkAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
-                            if (!ChunkHash.Matches(bytes, hash)) throw new IOException($"chunk {hash[..12]}… arrived corrupted twice");
+                            ahead.Enqueue(ChunkForFileAsync(d.Remote.Chunks[next++], sources, stop.Token));
                         }
-                        _stats.Downloaded(bytes.Length);
+                        var bytes = await ahead.Dequeue().ConfigureAwait(false);
+                        await output.WriteAsync(bytes, ct).ConfigureAwait(false);
+                        refs.Add(new ChunkRef(hash, bytes.Length));
+                        progress(bytes.Length);
                     }
-                    await output.WriteAsync(bytes, ct).ConfigureAwait(false);
-                    refs.Add(new ChunkRef(hash, bytes.Length));
-                    progress(bytes.Length);
+                }
+                finally
+                {
+                    // a failure leaves fetches in flight: stop them and observe their end before the temp file goes
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    await ((Task)Task.WhenAll(ahead)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
                 if (output.Length != d.Remote.Size) throw new IOException($"size mismatch: expected {d.Remote.Size} bytes, assembled {output.Length}");
                 _fs.Flush(output);
@@ -1168,6 +1174,17 @@ public sealed class LinkSync : IDisposable
             TryDelete(temp);
             throw;
         }
+    }
+
+    // One chunk of a large file: copied from a local file that has it, else fetched and verified.
+    async Task<byte[]> ChunkForFileAsync(string hash, Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources, CancellationToken ct)
+    {
+        if (ReadLocalChunk(hash, sources) is { } local)
+        {
+            _stats.Reused();
+            return local;
+        }
+        return await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
     }
 
     static bool IsDiskFull(Exception e) => e is IOException io && (io.HResult == 28 || io.HResult == unchecked((int)0x80070070) || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase));
