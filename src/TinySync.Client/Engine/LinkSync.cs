@@ -879,7 +879,22 @@ public sealed class LinkSync : IDisposable
     async Task DownloadGroupAsync(List<Download> group, Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources,
         Action<long> progress, CancellationToken ct)
     {
-        var bytesOf = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        // Fetched bytes are slices of pooled answers (decision 0417), returned once the group's files are written.
+        var answers = new List<RentedChunks>();
+        try
+        {
+            await DownloadGroupAsync(group, sources, answers, progress, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var a in answers) a.Dispose();
+        }
+    }
+
+    async Task DownloadGroupAsync(List<Download> group, Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources,
+        List<RentedChunks> answers, Action<long> progress, CancellationToken ct)
+    {
+        var bytesOf = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
         var fetch = new List<string>();
         var asked = new HashSet<string>(StringComparer.Ordinal);
         foreach (var d in group)
@@ -910,12 +925,20 @@ public sealed class LinkSync : IDisposable
                     foreach (var hash in fetch) bytesOf[hash] = await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
                     break;
                 }
+                answers.Add(got);
                 var progressed = false;
-                foreach (var (hash, bytes) in got)
+                foreach (var (hash, bytes) in got.Chunks)
                 {
                     if (!asked.Contains(hash) || bytesOf.ContainsKey(hash)) continue;
-                    bytesOf[hash] = ChunkHash.Matches(bytes, hash) ? bytes : await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
-                    if (ReferenceEquals(bytesOf[hash], bytes)) _stats.Downloaded(bytes.Length);
+                    if (ChunkHash.Matches(bytes.Span, hash))
+                    {
+                        bytesOf[hash] = bytes;
+                        _stats.Downloaded(bytes.Length);
+                    }
+                    else
+                    {
+                        bytesOf[hash] = await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
+                    }
                     progressed = true;
                 }
                 if (!progressed) throw new IOException("the server answered a chunk fetch with none of the chunks asked for");
@@ -1112,7 +1135,7 @@ public sealed class LinkSync : IDisposable
                 // The next chunks are fetched while this one is written (LargeFileLookahead of them): one round trip
                 // per chunk, one after the other, left a large file's download waiting on latency, not bandwidth.
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                var ahead = new Queue<Task<byte[]>>();
+                var ahead = new Queue<Task<(ReadOnlyMemory<byte> Bytes, RentedChunks? Lease)>>();
                 var next = 0;
                 try
                 {
@@ -1122,17 +1145,25 @@ public sealed class LinkSync : IDisposable
                         {
                             ahead.Enqueue(ChunkForFileAsync(d.Remote.Chunks[next++], sources, stop.Token));
                         }
-                        var bytes = await ahead.Dequeue().ConfigureAwait(false);
-                        await output.WriteAsync(bytes, ct).ConfigureAwait(false);
+                        var (bytes, lease) = await ahead.Dequeue().ConfigureAwait(false);
+                        using (lease)
+                        {
+                            await output.WriteAsync(bytes, ct).ConfigureAwait(false);
+                        }
                         refs.Add(new ChunkRef(hash, bytes.Length));
                         progress(bytes.Length);
                     }
                 }
                 finally
                 {
-                    // a failure leaves fetches in flight: stop them and observe their end before the temp file goes
+                    // a failure leaves fetches in flight: stop them, observe their end and return what they hold
+                    // before the temp file goes
                     await stop.CancelAsync().ConfigureAwait(false);
                     await ((Task)Task.WhenAll(ahead)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    foreach (var t in ahead)
+                    {
+                        if (t.IsCompletedSuccessfully) t.Result.Lease?.Dispose();
+                    }
                 }
                 if (output.Length != d.Remote.Size) throw new IOException($"size mismatch: expected {d.Remote.Size} bytes, assembled {output.Length}");
                 _fs.Flush(output);
@@ -1176,15 +1207,28 @@ public sealed class LinkSync : IDisposable
         }
     }
 
-    // One chunk of a large file: copied from a local file that has it, else fetched and verified.
-    async Task<byte[]> ChunkForFileAsync(string hash, Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources, CancellationToken ct)
+    // One chunk of a large file: copied from a local file that has it, else fetched into a pooled buffer (the lease,
+    // disposed once written) and verified.
+    async Task<(ReadOnlyMemory<byte> Bytes, RentedChunks? Lease)> ChunkForFileAsync(string hash,
+        Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources, CancellationToken ct)
     {
         if (ReadLocalChunk(hash, sources) is { } local)
         {
             _stats.Reused();
-            return local;
+            return (local, null);
         }
-        return await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
+        for (var attempt = 0; ; attempt++)
+        {
+            var got = await _api.GetChunkRentedAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
+            var bytes = got.Chunks[0].Bytes;
+            if (ChunkHash.Matches(bytes.Span, hash))
+            {
+                _stats.Downloaded(bytes.Length);
+                return (bytes, got);
+            }
+            got.Dispose();
+            if (attempt > 0) throw new IOException($"chunk {hash[..12]}… arrived corrupted twice");
+        }
     }
 
     static bool IsDiskFull(Exception e) => e is IOException io && (io.HResult == 28 || io.HResult == unchecked((int)0x80070070) || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase));
