@@ -23,6 +23,17 @@ public sealed class DeviceApiClientTests
     }
 
     [Fact]
+    public async Task A_pooled_chunk_body_that_breaks_off_is_fetched_again()
+    {
+        var body = Encoding.UTF8.GetBytes("0123456789abcdef");
+        using var handler = new BreaksFirstBody(body);
+        using var api = new DeviceApiClient("http://127.0.0.1:9", Token, Fast, handler);
+        using var got = await api.GetChunkRentedAsync(Guid.NewGuid(), new string('a', 64), CancellationToken.None);
+        got.Chunks.ShouldHaveSingleItem().Bytes.ToArray().ShouldBe(body);
+        handler.Requests.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task A_log_page_that_breaks_off_is_read_again()
     {
         var body = Encoding.UTF8.GetBytes("""{"entries":[],"head":7,"has_more":false}""");
@@ -52,6 +63,7 @@ public sealed class DeviceApiClientTests
             var broken = Interlocked.Increment(ref Requests) == 1 || BreakEvery;
             HttpContent content = broken ? new StreamContent(new Broken(body)) : new ByteArrayContent(body);
             content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            content.Headers.ContentLength = body.Length; // announced whole, as a server does, even when it breaks off
             return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content });
         }
     }

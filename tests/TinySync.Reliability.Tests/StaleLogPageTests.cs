@@ -114,7 +114,8 @@ public sealed class StaleLogPageTests(ServerFixture fixture) : IClassFixture<Ser
         public Task PutChunkAsync(Guid vault, string hash, ReadOnlyMemory<byte> bytes, CancellationToken ct) => inner.PutChunkAsync(vault, hash, bytes, ct);
         public Task<byte[]> GetChunkAsync(Guid vault, string hash, CancellationToken ct) => inner.GetChunkAsync(vault, hash, ct);
         public Task<bool> PutChunksAsync(Guid vault, IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Bytes)> chunks, CancellationToken ct) => inner.PutChunksAsync(vault, chunks, ct);
-        public Task<IReadOnlyList<(string Hash, byte[] Bytes)>?> FetchChunksAsync(Guid vault, IReadOnlyList<string> hashes, CancellationToken ct) => inner.FetchChunksAsync(vault, hashes, ct);
+        public Task<RentedChunks> GetChunkRentedAsync(Guid vault, string hash, CancellationToken ct) => inner.GetChunkRentedAsync(vault, hash, ct);
+        public Task<RentedChunks?> FetchChunksAsync(Guid vault, IReadOnlyList<string> hashes, CancellationToken ct) => inner.FetchChunksAsync(vault, hashes, ct);
         public Task<OpsResponse> CommitAsync(Guid vault, IReadOnlyList<Op> ops, CancellationToken ct) => inner.CommitAsync(vault, ops, ct);
         public Task<HistoryPage> GetHistoryAsync(Guid vault, string container, string path, CancellationToken ct) => inner.GetHistoryAsync(vault, container, path, ct);
     }

@@ -186,6 +186,8 @@ internal static class DeviceCommands
             if (p.GetValue(CliApp.Verbose))
             {
                 Console.WriteLine($"uploaded {stats.ChunksUploaded} chunks ({stats.BytesUploaded} B), downloaded {stats.ChunksDownloaded} ({stats.BytesDownloaded} B), reused {stats.ChunksReused}, hashed {stats.FilesHashed} files, {stats.OpsCommitted} ops, {stats.Conflicts} conflicts, peak memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
+                // where the process's own CPU went besides the work: collections and first-call compilation
+                Console.WriteLine($"runtime: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections, {GC.GetTotalPauseDuration().TotalMilliseconds:0} ms paused; {System.Runtime.JitInfo.GetCompiledMethodCount()} methods compiled in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0} ms; CPU {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds:0} ms");
             }
             return ok ? ExitCodes.Ok : ExitCodes.NotConverged;
         });

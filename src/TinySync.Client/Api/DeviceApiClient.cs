@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -110,6 +111,43 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
     }
 
     /// <inheritdoc/>
+    public async Task<RentedChunks> GetChunkRentedAsync(Guid vault, string hash, CancellationToken ct)
+    {
+        var (buffer, length, rented) = await SendAndReadAsync(() => new HttpRequestMessage(HttpMethod.Get, $"v1/vaults/{vault}/chunks/{hash}"),
+            response => ReadBodyAsync(response, ct), ct).ConfigureAwait(false);
+        return new RentedChunks(rented ? buffer : null, [(hash, buffer.AsMemory(0, length))]);
+    }
+
+    // Largest answer read into a pooled buffer (a fetch answer is at most 16 MiB); anything else gets its own array.
+    const long PooledBodyBytes = 32L << 20;
+
+    // The body into a pooled buffer when its length is announced, else into its own array. A body that breaks off
+    // throws (the caller retries); the buffer goes back to the pool then.
+    static async Task<(byte[] Buffer, int Length, bool Rented)> ReadBodyAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.Content.Headers.ContentLength is not { } length || length > PooledBodyBytes)
+        {
+            var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+            return (bytes, bytes.Length, false);
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent((int)length);
+        try
+        {
+            var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                await stream.ReadExactlyAsync(buffer.AsMemory(0, (int)length), ct).ConfigureAwait(false);
+            }
+            return (buffer, (int)length, true);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
     public async Task<bool> PutChunksAsync(Guid vault, IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Bytes)> chunks, CancellationToken ct)
     {
         if (_noBatchRoutes) return false;
@@ -127,25 +165,26 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<(string Hash, byte[] Bytes)>?> FetchChunksAsync(Guid vault, IReadOnlyList<string> hashes, CancellationToken ct)
+    public async Task<RentedChunks?> FetchChunksAsync(Guid vault, IReadOnlyList<string> hashes, CancellationToken ct)
     {
         if (_noBatchRoutes) return null;
-        byte[] body;
+        (byte[] Buffer, int Length, bool Rented) body;
         try
         {
             body = await SendAndReadAsync(() => JsonRequest(HttpMethod.Post, $"v1/vaults/{vault}/chunks/fetch", new ChunkFetchRequest(hashes)),
-                response => response.Content.ReadAsByteArrayAsync(ct), ct).ConfigureAwait(false);
+                response => ReadBodyAsync(response, ct), ct).ConfigureAwait(false);
         }
         catch (ApiProblemException e) when (IsMissingRoute(e))
         {
             _noBatchRoutes = true;
             return null;
         }
-        if (!ChunkFrames.TryParse(body, int.MaxValue, int.MaxValue, out var frames, out var error))
+        if (!ChunkFrames.TryParse(body.Buffer.AsMemory(0, body.Length), int.MaxValue, int.MaxValue, out var frames, out var error))
         {
+            if (body.Rented) ArrayPool<byte>.Shared.Return(body.Buffer);
             throw new ServerUnavailableException($"the server at {Server} sent a damaged chunk batch ({error.Detail}); it will be retried");
         }
-        return [.. frames.Select(f => (f.Hash, f.Content.ToArray()))];
+        return new RentedChunks(body.Rented ? body.Buffer : null, [.. frames.Select(f => (f.Hash, f.Content))]);
     }
 
     // An older server answers a route it does not know with 404 (no problem code of ours) or 405 (the path matches

@@ -30,6 +30,12 @@ public interface IDeviceApi
     Task<byte[]> GetChunkAsync(Guid vault, string hash, CancellationToken ct);
 
     /// <summary>
+    /// <c>GET /v1/vaults/{vid}/chunks/{sha256}</c> into a pooled buffer (one chunk in <see cref="RentedChunks.Chunks"/>);
+    /// the caller disposes it. Bytes are NOT verified here.
+    /// </summary>
+    Task<RentedChunks> GetChunkRentedAsync(Guid vault, string hash, CancellationToken ct);
+
+    /// <summary>
     /// <c>POST /v1/vaults/{vid}/chunks/batch</c>: uploads many chunks in one request; when it returns true every one
     /// is durable on the server and registered to the vault. False when the server has no batch route (an older
     /// server): the caller falls back to <see cref="PutChunkAsync"/>.
@@ -39,9 +45,10 @@ public interface IDeviceApi
     /// <summary>
     /// <c>POST /v1/vaults/{vid}/chunks/fetch</c>: downloads many chunks in one request, in the order asked; the answer
     /// may be a prefix (the server's byte budget) — ask again for the rest. Bytes are NOT verified here: the caller
-    /// hashes them. Null when the server has no fetch route: the caller falls back to <see cref="GetChunkAsync"/>.
+    /// hashes them, and disposes the answer once it has written them. Null when the server has no fetch route: the
+    /// caller falls back to <see cref="GetChunkAsync"/>.
     /// </summary>
-    Task<IReadOnlyList<(string Hash, byte[] Bytes)>?> FetchChunksAsync(Guid vault, IReadOnlyList<string> hashes, CancellationToken ct);
+    Task<RentedChunks?> FetchChunksAsync(Guid vault, IReadOnlyList<string> hashes, CancellationToken ct);
 
     /// <summary><c>POST /v1/vaults/{vid}/ops</c>.</summary>
     Task<OpsResponse> CommitAsync(Guid vault, IReadOnlyList<Op> ops, CancellationToken ct);

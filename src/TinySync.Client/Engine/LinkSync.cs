@@ -39,6 +39,8 @@ public sealed class LinkSync : IDisposable
     const long DownloadGroupBytes = 8 * 1024 * 1024;
     const int GroupsInFlight = 4;
     const int FsyncParallelism = 8;
+    const int LargeFileLookahead = 4;
+    const int LargeFilesInFlight = TransferParallelism / LargeFileLookahead; // the same 16 chunk requests in flight as before
 
     readonly Link _link;
     readonly IDeviceApi _api;
@@ -971,7 +973,7 @@ public sealed class LinkSync : IDisposable
         long total = downloads.Sum(d => d.Remote.Size), done = 0;
         void Progress(long n) => _observer.Progress("download", Interlocked.Add(ref done, n), total);
         // Small files in groups (one fetch request, one durability barrier, one index transaction per group); large
-        // files one by one, their chunks fetched singly (16 in flight).
+        // files four at a time, each with four chunk requests in flight.
         var groups = new List<List<Download>>();
         List<Download>? group = null;
         long groupBytes = 0;
@@ -989,7 +991,7 @@ public sealed class LinkSync : IDisposable
         await Task.WhenAll(
             Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = GroupsInFlight, CancellationToken = ct },
                 async (g, token) => await DownloadGroupAsync(g, sources, Progress, token).ConfigureAwait(false)),
-            Parallel.ForEachAsync(large, new ParallelOptions { MaxDegreeOfParallelism = TransferParallelism, CancellationToken = ct },
+            Parallel.ForEachAsync(large, new ParallelOptions { MaxDegreeOfParallelism = LargeFilesInFlight, CancellationToken = ct },
                 async (d, token) => await DownloadAsync(d, sources, Progress, token).ConfigureAwait(false))).ConfigureAwait(false);
     }
 
@@ -1002,7 +1004,22 @@ public sealed class LinkSync : IDisposable
     async Task DownloadGroupAsync(List<Download> group, Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources,
         Action<long> progress, CancellationToken ct)
     {
-        var bytesOf = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        // Fetched bytes are slices of pooled answers (decision 0417), returned once the group's files are written.
+        var answers = new List<RentedChunks>();
+        try
+        {
+            await DownloadGroupAsync(group, sources, answers, progress, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var a in answers) a.Dispose();
+        }
+    }
+
+    async Task DownloadGroupAsync(List<Download> group, Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources,
+        List<RentedChunks> answers, Action<long> progress, CancellationToken ct)
+    {
+        var bytesOf = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
         var fetch = new List<string>();
         var asked = new HashSet<string>(StringComparer.Ordinal);
         foreach (var d in group)
@@ -1033,12 +1050,20 @@ public sealed class LinkSync : IDisposable
                     foreach (var hash in fetch) bytesOf[hash] = await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
                     break;
                 }
+                answers.Add(got);
                 var progressed = false;
-                foreach (var (hash, bytes) in got)
+                foreach (var (hash, bytes) in got.Chunks)
                 {
                     if (!asked.Contains(hash) || bytesOf.ContainsKey(hash)) continue;
-                    bytesOf[hash] = ChunkHash.Matches(bytes, hash) ? bytes : await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
-                    if (ReferenceEquals(bytesOf[hash], bytes)) _stats.Downloaded(bytes.Length);
+                    if (ChunkHash.Matches(bytes.Span, hash))
+                    {
+                        bytesOf[hash] = bytes;
+                        _stats.Downloaded(bytes.Length);
+                    }
+                    else
+                    {
+                        bytesOf[hash] = await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
+                    }
                     progressed = true;
                 }
                 if (!progressed) throw new IOException("the server answered a chunk fetch with none of the chunks asked for");
@@ -1232,26 +1257,38 @@ public sealed class LinkSync : IDisposable
             if (_fs.Stat(dir).Kind == EntryKind.Missing) _fs.CreateDirectory(dir);
             await using (var output = _fs.CreateNew(temp))
             {
-                foreach (var hash in d.Remote.Chunks)
+                // The next chunks are fetched while this one is written (LargeFileLookahead of them): one round trip
+                // per chunk, one after the other, left a large file's download waiting on latency, not bandwidth.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var ahead = new Queue<Task<(ReadOnlyMemory<byte> Bytes, RentedChunks? Lease)>>();
+                var next = 0;
+                try
                 {
-                    var bytes = ReadLocalChunk(hash, sources);
-                    if (bytes is not null)
+                    foreach (var hash in d.Remote.Chunks)
                     {
-                        _stats.Reused();
-                    }
-                    else
-                    {
-                        bytes = await _api.GetChunkAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
-                        if (!ChunkHash.Matches(bytes, hash))
+                        while (next < d.Remote.Chunks.Count && ahead.Count < LargeFileLookahead)
                         {
-                            bytes = await _api.GetChunkAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
-                            if (!ChunkHash.Matches(bytes, hash)) throw new IOException($"chunk {hash[..12]}… arrived corrupted twice");
+                            ahead.Enqueue(ChunkForFileAsync(d.Remote.Chunks[next++], sources, stop.Token));
                         }
-                        _stats.Downloaded(bytes.Length);
+                        var (bytes, lease) = await ahead.Dequeue().ConfigureAwait(false);
+                        using (lease)
+                        {
+                            await output.WriteAsync(bytes, ct).ConfigureAwait(false);
+                        }
+                        refs.Add(new ChunkRef(hash, bytes.Length));
+                        progress(bytes.Length);
                     }
-                    await output.WriteAsync(bytes, ct).ConfigureAwait(false);
-                    refs.Add(new ChunkRef(hash, bytes.Length));
-                    progress(bytes.Length);
+                }
+                finally
+                {
+                    // a failure leaves fetches in flight: stop them, observe their end and return what they hold
+                    // before the temp file goes
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    await ((Task)Task.WhenAll(ahead)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    foreach (var t in ahead)
+                    {
+                        if (t.IsCompletedSuccessfully) t.Result.Lease?.Dispose();
+                    }
                 }
                 if (output.Length != d.Remote.Size) throw new IOException($"size mismatch: expected {d.Remote.Size} bytes, assembled {output.Length}");
                 _fs.Flush(output);
@@ -1292,6 +1329,30 @@ public sealed class LinkSync : IDisposable
         {
             TryDelete(temp);
             throw;
+        }
+    }
+
+    // One chunk of a large file: copied from a local file that has it, else fetched into a pooled buffer (the lease,
+    // disposed once written) and verified.
+    async Task<(ReadOnlyMemory<byte> Bytes, RentedChunks? Lease)> ChunkForFileAsync(string hash,
+        Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources, CancellationToken ct)
+    {
+        if (ReadLocalChunk(hash, sources) is { } local)
+        {
+            _stats.Reused();
+            return (local, null);
+        }
+        for (var attempt = 0; ; attempt++)
+        {
+            var got = await _api.GetChunkRentedAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
+            var bytes = got.Chunks[0].Bytes;
+            if (ChunkHash.Matches(bytes.Span, hash))
+            {
+                _stats.Downloaded(bytes.Length);
+                return (bytes, got);
+            }
+            got.Dispose();
+            if (attempt > 0) throw new IOException($"chunk {hash[..12]}… arrived corrupted twice");
         }
     }
 

@@ -43,7 +43,9 @@ public static class ChunkBatchApi
         }
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxBatchBytes;
         if (http.Request.ContentLength > MaxBatchBytes) return TooLarge();
-        byte[] body;
+        // The body in a pooled buffer: a fresh 4 MiB array per batch went to the large-object heap, zeroed, and was
+        // reclaimed only by full collections. Nothing keeps a reference into it once the batch is stored.
+        (byte[] Buffer, int Length) body;
         try
         {
             body = await ReadBodyAsync(http.Request, ct);
@@ -56,6 +58,18 @@ public static class ChunkBatchApi
         {
             return Problems.BadRequest(ProblemCodes.MalformedBatch, "the body ended before Content-Length bytes; send the batch again");
         }
+        try
+        {
+            return await StoreAsync(http, store, blobs, clock, body.Buffer.AsMemory(0, body.Length), ct);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(body.Buffer);
+        }
+    }
+
+    static async Task<IResult> StoreAsync(HttpContext http, IStore store, IChunkStore blobs, TimeProvider clock, ReadOnlyMemory<byte> body, CancellationToken ct)
+    {
         if (!ChunkFrames.TryParse(body, ChunksApi.MaxChunkBytes, MaxBatchChunks, out var frames, out var error))
         {
             return error.Kind switch
@@ -133,17 +147,28 @@ public static class ChunkBatchApi
         return media.Equals(ChunkFrames.MediaType, StringComparison.OrdinalIgnoreCase) || media.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase);
     }
 
-    static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    // A rented buffer and the body's length in it; the caller returns the buffer to the pool.
+    static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
         if (request.ContentLength is { } length)
         {
-            var exact = new byte[length];
-            await request.Body.ReadExactlyAsync(exact, ct);
-            return exact;
+            var exact = System.Buffers.ArrayPool<byte>.Shared.Rent((int)length);
+            try
+            {
+                await request.Body.ReadExactlyAsync(exact.AsMemory(0, (int)length), ct);
+            }
+            catch
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(exact);
+                throw;
+            }
+            return (exact, (int)length);
         }
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);
-        return buffer.ToArray();
+        var copy = System.Buffers.ArrayPool<byte>.Shared.Rent((int)buffer.Length);
+        buffer.GetBuffer().AsSpan(0, (int)buffer.Length).CopyTo(copy);
+        return (copy, (int)buffer.Length);
     }
 
     static IResult TooLarge() =>

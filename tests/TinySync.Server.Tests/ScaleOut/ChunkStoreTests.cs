@@ -94,6 +94,31 @@ public abstract class ChunkStoreTests(Backend backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_fan_out_directory_removed_behind_the_stores_back_is_created_again_by_every_write_path()
+    {
+        if (backend != Backend.Sqlite) return; // directories are the local store's
+        var local = (LocalChunkStore)_store;
+        var (hash, bytes) = Chunk();
+        await _store.PutAsync(hash, bytes, default); // the store now knows the directory
+        foreach (var write in new Func<Task>[]
+        {
+            () => _store.PutAsync(hash, bytes, default),
+            () => _store.PutManyAsync([(hash, bytes)], default),
+            async () =>
+            {
+                await using var upload = _store.BeginUpload(hash)!;
+                upload.Write(bytes);
+                await upload.CompleteAsync(default);
+            },
+        })
+        {
+            Directory.Delete(Path.GetDirectoryName(local.PathOf(hash))!, recursive: true);
+            await write();
+            (await _store.GetAsync(hash, default)).ShouldBe(bytes);
+        }
+    }
+
+    [Fact]
     public async Task Put_get_exists_and_delete_round_trip()
     {
         var (hash, bytes) = Chunk();
