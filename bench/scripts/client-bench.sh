@@ -55,7 +55,7 @@ fi
 if [[ " $STEPS " == *" 1 "* ]]; then
 echo "== 1. initial sync, A -> server, then server -> B"
 V1=$(vault initial); $TS admin groups add-vault bench "$V1" >/dev/null
-cp -a "$W/tree" "$W/A1"
+mkdir -p "$W/A1" && cp -a "$W/tree/." "$W/A1/"
 $TS --home "$W/homeA" link "$V1" "$W/A1" >/dev/null
 $TS --home "$W/homeB" link "$V1" "$W/B1" >/dev/null
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
@@ -76,16 +76,16 @@ fi
 if [[ " $STEPS " == *" 1b "* ]]; then
 echo "== 1b. the same tree with B's daemon already running, as Syncthing's two instances run: from A's sync start until B holds every file"
 V1B=$(vault initial-live); $TS admin groups add-vault bench "$V1B" >/dev/null
-cp -a "$W/tree" "$W/A1b"
+mkdir -p "$W/A1b" && cp -a "$W/tree/." "$W/A1b/"
 $TS --home "$W/homeA" link "$V1B" "$W/A1b" >/dev/null
 $TS --home "$W/homeB" link "$V1B" "$W/B1b" >/dev/null
-WANT=$(find "$W/tree" -type f | wc -l)
+WANT=$(find -L "$W/tree" -type f | wc -l)
 $TS --home "$W/homeB" -v daemon > "$W/daemonB.log" 2>&1 &
 DPID=$!
 sleep 3 # connected and idle
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 t0=$(now)
-$TS --home "$W/homeA" -v sync > "$W/up-live.log" 2>&1 &
+( $TS --home "$W/homeA" -v sync > "$W/up-live.log" 2>&1; now > "$W/a-exit" ) &
 APID=$!
 # B's index records a file only once it is complete and durable in B's folder (decision 0411): poll it, read-only.
 # (B's only link now; its index appears with the daemon's first cycle)
@@ -105,7 +105,7 @@ while True:
     time.sleep(0.05)
 PY
 t1=$(now)
-wait $APID; tA=$(now)
+wait $APID; tA=$(cat "$W/a-exit")
 kill $DPID 2>/dev/null || true; wait $DPID 2>/dev/null || true
 diff -r "$W/tree" "$W/B1b" && echo "B identical to the tree"
 echo "tinysync A -> B with B's daemon running: $(secs "$t0" "$t1") s until B held every file (A's sync exited after $(secs "$t0" "$tA") s)"
