@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 W=${1:-$(mktemp -d /tmp/tinysync-clientbench-XXXX)}
-STEPS=${STEPS:-"1 2 3 4"}   # which measurements to run
+STEPS=${STEPS:-"1 1b 2 3 4"}   # which measurements to run
 SMALL=${SMALL:-10000}; LARGE=${LARGE:-3}; LARGE_MB=${LARGE_MB:-300}; MANY=${MANY:-100000}; EDITS=${EDITS:-100}
 mkdir -p "$W"
 echo "workdir $W"
@@ -38,9 +38,9 @@ vault() { $TS admin vaults create "$1" | python3 -c "import json,sys;print(json.
 A=$(device benchA "$W/homeA"); B=$(device benchB "$W/homeB")
 $TS admin groups add-device bench "$A" >/dev/null; $TS admin groups add-device bench "$B" >/dev/null
 
-if [[ " $STEPS " == *" 1 "* ]]; then
-echo "== 1. initial sync: $SMALL small + $LARGE x $LARGE_MB MiB"
-$BENCH gen "$W/tree" "$SMALL" "$LARGE" "$LARGE_MB"
+if [[ " $STEPS " == *" 1 "* || " $STEPS " == *" 1b "* ]]; then
+echo "== initial sync tree: $SMALL small + $LARGE x $LARGE_MB MiB"
+[ -d "$W/tree" ] || $BENCH gen "$W/tree" "$SMALL" "$LARGE" "$LARGE_MB"
 du -sh "$W/tree"
 # The server is a long-running service: before the timed runs it serves one smaller sync (its own vault, 2,000 small
 # files and two 16 MiB files: enough requests for the runtime to finish optimizing the server's request paths), as a
@@ -51,8 +51,11 @@ VW=$(vault warmup); $TS admin groups add-vault bench "$VW" >/dev/null
 $TS --home "$W/homeA" link "$VW" "$W/warm" >/dev/null; $TS --home "$W/homeB" link "$VW" "$W/warmB" >/dev/null
 $TS --home "$W/homeA" sync >/dev/null; $TS --home "$W/homeB" sync >/dev/null
 $TS --home "$W/homeA" unlink "$W/warm" >/dev/null; $TS --home "$W/homeB" unlink "$W/warmB" >/dev/null
+fi
+if [[ " $STEPS " == *" 1 "* ]]; then
+echo "== 1. initial sync, A -> server, then server -> B"
 V1=$(vault initial); $TS admin groups add-vault bench "$V1" >/dev/null
-cp -a "$W/tree" "$W/A1"
+mkdir -p "$W/A1" && cp -a "$W/tree/." "$W/A1/"
 $TS --home "$W/homeA" link "$V1" "$W/A1" >/dev/null
 $TS --home "$W/homeB" link "$V1" "$W/B1" >/dev/null
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
@@ -69,28 +72,31 @@ r0=$(now); rsync -a --fsync "$W/tree/" "$W/rsync-durable/"; sync; r1=$(now); RSF
 echo "tinysync A->server $UP s, server->B $DOWN s, total $TOT s; rsync -a $RS s; ratio $(echo "scale=2; $TOT / $RS" | bc); rsync -a --fsync $RSF s"
 $TS --home "$W/homeA" unlink "$W/A1" >/dev/null; $TS --home "$W/homeB" unlink "$W/B1" >/dev/null
 rm -rf "$W/rsync-copy" "$W/rsync-durable" "$W/A1" "$W/B1"
-
+fi
+if [[ " $STEPS " == *" 1b "* ]]; then
 echo "== 1b. the same tree with B's daemon already running, as Syncthing's two instances run: from A's sync start until B holds every file"
 V1B=$(vault initial-live); $TS admin groups add-vault bench "$V1B" >/dev/null
-cp -a "$W/tree" "$W/A1b"
+mkdir -p "$W/A1b" && cp -a "$W/tree/." "$W/A1b/"
 $TS --home "$W/homeA" link "$V1B" "$W/A1b" >/dev/null
 $TS --home "$W/homeB" link "$V1B" "$W/B1b" >/dev/null
-WANT=$(find "$W/tree" -type f | wc -l)
-IDX=$(ls -td "$W"/homeB/links/*/ | head -1)index.db
+WANT=$(find -L "$W/tree" -type f | wc -l)
 $TS --home "$W/homeB" -v daemon > "$W/daemonB.log" 2>&1 &
 DPID=$!
 sleep 3 # connected and idle
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 t0=$(now)
-$TS --home "$W/homeA" -v sync > "$W/up-live.log" 2>&1 &
+( $TS --home "$W/homeA" -v sync > "$W/up-live.log" 2>&1; now > "$W/a-exit" ) &
 APID=$!
 # B's index records a file only once it is complete and durable in B's folder (decision 0411): poll it, read-only.
-python3 - "$IDX" "$WANT" <<'PY'
-import sqlite3, sys, time
-idx, want = sys.argv[1], int(sys.argv[2])
+# (B's only link now; its index appears with the daemon's first cycle)
+python3 - "$W/homeB/links" "$WANT" <<'PY'
+import glob, sqlite3, sys, time
+links, want = sys.argv[1], int(sys.argv[2])
 while True:
     try:
-        c = sqlite3.connect(f"file:{idx}?mode=ro", uri=True, timeout=1)
+        idx = glob.glob(f"{links}/*/index.db")
+        if not idx: raise sqlite3.Error("no index yet")
+        c = sqlite3.connect(f"file:{idx[0]}?mode=ro", uri=True, timeout=1)
         n = c.execute("select count(*) from local where kind = 0").fetchone()[0]
         c.close()
         if n >= want: break
@@ -99,7 +105,7 @@ while True:
     time.sleep(0.05)
 PY
 t1=$(now)
-wait $APID; tA=$(now)
+wait $APID; tA=$(cat "$W/a-exit")
 kill $DPID 2>/dev/null || true; wait $DPID 2>/dev/null || true
 diff -r "$W/tree" "$W/B1b" && echo "B identical to the tree"
 echo "tinysync A -> B with B's daemon running: $(secs "$t0" "$t1") s until B held every file (A's sync exited after $(secs "$t0" "$tA") s)"

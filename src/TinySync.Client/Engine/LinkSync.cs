@@ -498,7 +498,9 @@ public sealed class LinkSync : IDisposable
         Exception? failure = null;
         try
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, puts.Count).Where(i => waiting[i] > 0),
+            // Largest files first: their commits then reach other devices while the small files are still going up,
+            // so a device downloading meanwhile is not left with the largest transfers at the end (0418).
+            await Parallel.ForEachAsync(Enumerable.Range(0, puts.Count).Where(i => waiting[i] > 0).OrderByDescending(i => puts[i].Local.Size),
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount), CancellationToken = failed.Token }, async (i, token) =>
                 {
                     if (!await ReadChunksAsync(puts[i], i, firstWaiter, sender, token).ConfigureAwait(false))
