@@ -118,9 +118,9 @@ mkdir -p "$W/A2"; $BENCH gen "$W/A2tmp" 0 1 1024 >/dev/null; mv "$W/A2tmp/large0
 cp "$W/A2/big.bin" "$W/rsync-old.bin"
 V2=$(vault delta); $TS admin groups add-vault bench "$V2" >/dev/null
 $TS --home "$W/homeA" link "$V2" "$W/A2" >/dev/null
-$TS --home "$W/homeA" -v sync | tail -1
+$TS --home "$W/homeA" -v sync | tail -2
 $BENCH insert "$W/A2/big.bin" 512 1
-$TS --home "$W/homeA" -v sync | tail -1
+$TS --home "$W/homeA" -v sync | tail -2
 cp "$W/A2/big.bin" "$W/rsync-new.bin"
 rsync -a --no-whole-file --stats "$W/rsync-new.bin" "$W/rsync-old.bin" | grep -E "Literal data|Matched data|Total bytes sent"
 
