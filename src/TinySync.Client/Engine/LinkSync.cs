@@ -1003,7 +1003,7 @@ public sealed class LinkSync : IDisposable
                 if (got is null)
                 {
                     // an older server without the fetch route: one GET per chunk
-                    foreach (var hash in fetch) bytesOf[hash] = await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
+                    foreach (var hash in fetch) bytesOf[hash] = Held(answers, await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false));
                     break;
                 }
                 answers.Add(got);
@@ -1018,7 +1018,7 @@ public sealed class LinkSync : IDisposable
                     }
                     else
                     {
-                        bytesOf[hash] = await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
+                        bytesOf[hash] = Held(answers, await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false));
                     }
                     progressed = true;
                 }
@@ -1163,16 +1163,28 @@ public sealed class LinkSync : IDisposable
         Pending($"{d.Path}: download failed ({what})");
     }
 
-    async Task<byte[]> GetChunkVerifiedAsync(string hash, CancellationToken ct)
+    // One chunk by GET into a pooled buffer, verified; asked for once more if it arrives corrupted.
+    async Task<RentedChunks> GetChunkVerifiedAsync(string hash, CancellationToken ct)
     {
-        var bytes = await _api.GetChunkAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
-        if (!ChunkHash.Matches(bytes, hash))
+        for (var attempt = 0; ; attempt++)
         {
-            bytes = await _api.GetChunkAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
-            if (!ChunkHash.Matches(bytes, hash)) throw new IOException($"chunk {hash[..12]}… arrived corrupted twice");
+            var got = await _api.GetChunkRentedAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
+            var bytes = got.Chunks[0].Bytes;
+            if (ChunkHash.Matches(bytes.Span, hash))
+            {
+                _stats.Downloaded(bytes.Length);
+                return got;
+            }
+            got.Dispose();
+            if (attempt > 0) throw new IOException($"chunk {hash[..12]}… arrived corrupted twice");
         }
-        _stats.Downloaded(bytes.Length);
-        return bytes;
+    }
+
+    // Keeps a fetched chunk's lease with the group's answers (returned once its files are written); its bytes.
+    static ReadOnlyMemory<byte> Held(List<RentedChunks> answers, RentedChunks one)
+    {
+        answers.Add(one);
+        return one.Chunks[0].Bytes;
     }
 
     bool TryLocalRename(LocalDelete src, Download d)
@@ -1298,18 +1310,8 @@ public sealed class LinkSync : IDisposable
             _stats.Reused();
             return (local, null);
         }
-        for (var attempt = 0; ; attempt++)
-        {
-            var got = await _api.GetChunkRentedAsync(_link.VaultId, hash, ct).ConfigureAwait(false);
-            var bytes = got.Chunks[0].Bytes;
-            if (ChunkHash.Matches(bytes.Span, hash))
-            {
-                _stats.Downloaded(bytes.Length);
-                return (bytes, got);
-            }
-            got.Dispose();
-            if (attempt > 0) throw new IOException($"chunk {hash[..12]}… arrived corrupted twice");
-        }
+        var got = await GetChunkVerifiedAsync(hash, ct).ConfigureAwait(false);
+        return (got.Chunks[0].Bytes, got);
     }
 
     static bool IsDiskFull(Exception e) => e is IOException io && (io.HResult == 28 || io.HResult == unchecked((int)0x80070070) || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase));
