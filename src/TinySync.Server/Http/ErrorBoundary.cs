@@ -35,9 +35,14 @@ internal sealed class ErrorBoundary(RequestDelegate next, SqlDialect dialect, IL
             var retryAfter = false;
             if (e is BadHttpRequestException bad)
             {
-                problem = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
-                    ? JsonBody.TooLarge(http)
-                    : Problems.Of(bad.StatusCode, ProblemCodes.InvalidArgument, "the request could not be read; check its headers and body");
+                problem = bad.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => JsonBody.TooLarge(http),
+                    // BodyDeadline's total deadline, or Kestrel's minimum data rate
+                    StatusCodes.Status408RequestTimeout => Problems.Of(bad.StatusCode, ProblemCodes.BodyTimeout,
+                        "the request body arrived too slowly or took too long; send it again, smaller or on a faster connection"),
+                    _ => Problems.Of(bad.StatusCode, ProblemCodes.InvalidArgument, "the request could not be read; check its headers and body"),
+                };
             }
             else if (e is ChunkStoreUnavailableException)
             {
