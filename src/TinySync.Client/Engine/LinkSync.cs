@@ -51,6 +51,7 @@ public sealed class LinkSync : IDisposable
     readonly LinkIndex _index;
     readonly TimeProvider _clock;
     readonly List<string> _pending = [];
+    readonly UnsyncableNames _unsyncable = new(); // reported once per name, not every round
     readonly Lock _indexLock = new();
     long _heapPeak; // managed heap sampled after each commit batch (verbose diagnostics)
 
@@ -130,7 +131,8 @@ public sealed class LinkSync : IDisposable
         _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s), managed heap {GC.GetTotalMemory(false) >> 20} MiB");
         if (plan.IsEmpty)
         {
-            foreach (var u in scan.Unknown) Pending($"skipped {u} (unreadable or changing); will retry");
+            // Names that cannot be synced were reported once by the scanner and stay as they are (not a retry).
+            foreach (var u in scan.Unknown) if (!scan.Unsyncable.Contains(u)) Pending($"skipped {u} (unreadable or changing); will retry");
             return new LinkResult(_pending.Count == 0, round, [.. _pending]);
         }
         sw.Restart();
@@ -246,7 +248,7 @@ public sealed class LinkSync : IDisposable
         // clock, so this is not _clock (which tests may fake for conflict names).
         var started = DateTimeOffset.UtcNow;
         var last = long.TryParse(_index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
-        var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None, last);
+        var scan = new Scanner(_fs, _observer, _stats, _unsyncable).Scan(Root, previous, CancellationToken.None, last);
         _index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
         BatchGarbage.Release();
         using (var batch = _index.Begin())
