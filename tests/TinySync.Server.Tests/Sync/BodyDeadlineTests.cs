@@ -44,10 +44,13 @@ public sealed class BodyDeadlineTests
         var text = new StringBuilder();
         while (true)
         {
-            var n = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            int n;
+            try { n = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30)); }
+            catch (IOException) { return text.ToString(); } // reset after the answer: the trickle was still arriving
             if (n == 0) return text.ToString();
             text.Append(Encoding.UTF8.GetString(buffer, 0, n));
-            if (text.ToString().Contains("\r\n\r\n", StringComparison.Ordinal) && text.ToString().TrimEnd().EndsWith('}')) return text.ToString();
+            var t = text.ToString();
+            if (t.Contains("\r\n\r\n", StringComparison.Ordinal) && t.Contains('}', StringComparison.Ordinal)) return t;
         }
     }
 }

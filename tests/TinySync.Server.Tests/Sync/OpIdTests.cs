@@ -65,7 +65,7 @@ public abstract class OpIdTests(ServerFixture fixture)
         using var a = await SyncClient.CreateAsync(Server);
         var op = Ops.Mkdir("old");
         var seq = await a.OkAsync(op);
-        Db.Scalar(Server, "UPDATE idempotency_keys SET digest = NULL WHERE op_id = @o", ("@o", op.OpId.ToString("D")));
+        Db.Tamper(Server, "UPDATE idempotency_keys SET digest = NULL WHERE op_id = @o", ("@o", op.OpId.ToString("D")));
 
         (await a.OneAsync(op)).Seq.ShouldBe(seq);
         var other = await a.OneAsync(Ops.Mkdir("other") with { OpId = op.OpId });

@@ -89,7 +89,7 @@ public abstract class PortableNameTests(ServerFixture fixture)
         // Names a server before this rule accepted: rename the stored rows behind the server's back.
         foreach (var (from, to) in new[] { ("legacy.txt", "CON"), ("legacy2.txt", "aux.txt") })
         {
-            Identity.Db.Scalar(Server, "UPDATE items SET path = @p, path_key = @k WHERE vault_id = @v AND path = @o",
+            Identity.Db.Tamper(Server, "UPDATE items SET path = @p, path_key = @k WHERE vault_id = @v AND path = @o",
                 ("@p", to), ("@k", to.ToUpperInvariant()), ("@v", a.VaultId.ToString("D")), ("@o", from));
         }
         (await a.OneAsync(Ops.Delete("CON", con))).Status.ShouldBe(OpStatus.Committed);
