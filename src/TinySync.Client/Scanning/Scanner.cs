@@ -152,7 +152,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             }
             if (PortableName.CheckSegment(name) is { } rule)
             {
-                // Valid here but not on every platform (SPEC §5): pending, and never read as deleted (the server may
+                // Valid here but not on every platform (docs/protocol.md): pending, and never read as deleted (the server may
                 // hold it from before the rule).
                 Unsyncable(result, rel, abs, rule);
                 result.Unknown.Add(rel);

@@ -4,7 +4,7 @@ using System.Text;
 namespace TinySync.Core.Paths;
 
 /// <summary>
-/// Names every platform can hold and no one can spoof (SPEC §5, decision 0318): a path segment must not contain a
+/// Names every platform can hold and no one can spoof (docs/protocol.md, decision 0318): a path segment must not contain a
 /// Unicode format character (category Cf: bidi overrides, zero-width characters, U+FEFF) or a line or paragraph
 /// separator, start with a space, end with a dot or a space, contain one of <c>&lt;&gt;:"|?*</c>, or be a Windows
 /// device name (<c>CON</c>, <c>PRN</c>, <c>AUX</c>, <c>NUL</c>, <c>COM1</c>–<c>COM9</c>, <c>LPT1</c>–<c>LPT9</c> and

@@ -1,7 +1,7 @@
 namespace TinySync.Server.Storage;
 
 /// <summary>
-/// Thrown by a write when the device's access ended while its request was open (SPEC §3, decision 0220): the device
+/// Thrown by a write when the device's access ended while its request was open (docs/protocol.md, decision 0220): the device
 /// was revoked, or it no longer reaches the vault. The transaction that would have written is rolled back; the
 /// request is answered with the problem a new request would get (401 or 404).
 /// </summary>

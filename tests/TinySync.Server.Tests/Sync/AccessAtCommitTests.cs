@@ -13,7 +13,7 @@ public sealed class AccessAtCommitTests_Sqlite(ServerFixture fixture) : AccessAt
 public sealed class AccessAtCommitTests_Postgres(PostgresServerFixture fixture) : AccessAtCommitTests(fixture), IClassFixture<PostgresServerFixture>;
 
 /// <summary>
-/// Authorization holds at the moment of writing (SPEC §3, decision 0220): a request opened before a revocation or an
+/// Authorization holds at the moment of writing (docs/protocol.md, decision 0220): a request opened before a revocation or an
 /// edge removal, its body still arriving, writes nothing after it.
 /// </summary>
 public abstract class AccessAtCommitTests(ServerFixture fixture)

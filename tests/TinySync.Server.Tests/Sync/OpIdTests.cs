@@ -9,7 +9,7 @@ public sealed class OpIdTests_Sqlite(ServerFixture fixture) : OpIdTests(fixture)
 
 public sealed class OpIdTests_Postgres(PostgresServerFixture fixture) : OpIdTests(fixture), IClassFixture<PostgresServerFixture>;
 
-/// <summary>Idempotency that cannot lie (SPEC §5, decision 0316): the server remembers what each op_id meant.</summary>
+/// <summary>Idempotency that cannot lie (docs/protocol.md, decision 0316): the server remembers what each op_id meant.</summary>
 public abstract class OpIdTests(ServerFixture fixture)
 {
     TestServer Server => fixture.Server;

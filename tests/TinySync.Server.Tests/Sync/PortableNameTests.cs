@@ -7,7 +7,7 @@ public sealed class PortableNameTests_Sqlite(ServerFixture fixture) : PortableNa
 
 public sealed class PortableNameTests_Postgres(PostgresServerFixture fixture) : PortableNameTests(fixture), IClassFixture<PostgresServerFixture>;
 
-/// <summary>Names every platform can hold and no one can spoof (SPEC §5, decision 0318), over the wire.</summary>
+/// <summary>Names every platform can hold and no one can spoof (docs/protocol.md, decision 0318), over the wire.</summary>
 public abstract class PortableNameTests(ServerFixture fixture)
 {
     TestServer Server => fixture.Server;

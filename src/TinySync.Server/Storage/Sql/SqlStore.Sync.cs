@@ -59,7 +59,7 @@ public partial class SqlStore
         return new BatchOutcome(results, batch.Head, batch.Head > start);
     }
 
-    /// <summary>The first op_id that appears twice in <paramref name="ops"/>, or null (SPEC §5: such a batch is refused whole).</summary>
+    /// <summary>The first op_id that appears twice in <paramref name="ops"/>, or null (docs/protocol.md: such a batch is refused whole).</summary>
     public static Guid? FirstRepeatedOpId(IReadOnlyList<Op> ops)
     {
         ArgumentNullException.ThrowIfNull(ops);

@@ -2,7 +2,7 @@ using TinySync.Server.Storage;
 
 namespace TinySync.Server.Storage.Sql;
 
-// Authorization at the moment of writing (SPEC §3, decision 0220): the filters in front of a route checked the token
+// Authorization at the moment of writing (docs/protocol.md, decision 0220): the filters in front of a route checked the token
 // and the edges when the request arrived, but a body can take long to arrive. Every transaction that writes for a
 // device asks again, and holds what it read until it commits.
 public partial class SqlStore

@@ -15,7 +15,7 @@ internal sealed partial class SyncBatch
 
     /// <summary>
     /// The answer to an op whose op_id this device already committed: the original result when the op is the same
-    /// (SPEC §5), <c>op_id_reused</c> when it is not. A key from before digests were kept (no digest) answers with
+    /// (docs/protocol.md), <c>op_id_reused</c> when it is not. A key from before digests were kept (no digest) answers with
     /// the original result, as it always did.
     /// </summary>
     OpResult Replayed(Op op, long seq)
