@@ -4,7 +4,10 @@
 #   1. GET /v1/me with wrk: bare endpoint, before, after (the order of before/after swaps every round); req/s and
 #      server CPU per request (the figure that depends least on what else runs on the machine)
 #   2. commits in batches of 1,000 (bench/TinySync.Benchmarks.Sync, phase "commit"), before/after/after/before...
+#   3. the same batches through IStore.CommitAsync alone (phase "store": no HTTP, no JSON)
 # Usage: bench/scripts/before-after.sh BASE_CHECKOUT [rounds, default 3] [wrk duration, default 10s]
+#   PARTS=me, PARTS=commit or PARTS=store runs one part only (default: me,commit; "store" alone is the server's
+#   share of a commit without HTTP and JSON, the quickest to repeat).
 #   e.g.  git worktree add --detach /tmp/base main && bench/scripts/before-after.sh /tmp/base && git worktree remove /tmp/base
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,8 +27,11 @@ declare -A DLL=([before]="$BASE/src/TinySync.Server/bin/Release/net10.0/tinysync
 declare -A SYNC=([before]="$BASE/bench/TinySync.Benchmarks.Sync/bin/Release/net10.0/TinySync.Benchmarks.Sync.dll" [after]=bench/TinySync.Benchmarks.Sync/bin/Release/net10.0/TinySync.Benchmarks.Sync.dll)
 SEED=bench/TinySync.Benchmarks.Server/bin/seed-data
 echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-$BENCH seed --data "$SEED" >/dev/null
+PARTS="${PARTS:-me,commit}"
+load() { cut -d' ' -f1 /proc/loadavg; }
 
+if [[ "$PARTS" == *me* ]]; then
+$BENCH seed --data "$SEED" >/dev/null
 RUN=$(mktemp -d /tmp/tinysync-before-after-XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$RUN"; }
@@ -33,7 +39,6 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_healthy() { for _ in $(seq 1 300); do curl -fs "$1/healthz" >/dev/null && return 0; sleep 0.1; done; echo "not healthy: $1" >&2; return 1; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-load() { cut -d' ' -f1 /proc/loadavg; }
 
 declare -A URL PID
 for side in before after; do
@@ -71,12 +76,15 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "$line before ${R[before]} req/s ${C[before]} us | after ${R[after]} req/s ${C[after]} us | after/before req/s $(python3 -c "print(f'{${R[after]}/${R[before]}:.3f}')"), CPU $(python3 -c "print(f'{${C[after]}/${C[before]}:.3f}')") | load $(load)"
 done
 for side in before after bare; do kill "${PID[$side]}"; done
+fi
 
-echo "== commits in batches of 1,000 (TinySync.Benchmarks.Sync commit phase; each run starts its own server on fresh SQLite)"
+[[ "$PARTS" == *commit* || "$PARTS" == *store* ]] || exit 0
+phases=commit,store; [[ "$PARTS" == *commit* ]] || phases=store
+echo "== commits in batches of 1,000 (TinySync.Benchmarks.Sync phases $phases; each run starts its own server on fresh SQLite)"
 for round in $(seq 1 "$ROUNDS"); do
   if (( round % 2 )); then order=(before after); else order=(after before); fi
   for side in "${order[@]}"; do
-    out=$(dotnet "${SYNC[$side]}" commit | grep -E "batches of 1000" | head -2)
+    out=$(dotnet "${SYNC[$side]}" "$phases" | grep -E "batches of 1000" | head -3)
     echo "round $round $side (load $(load)):"
     sed 's/^/   /' <<<"$out"
   done

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -45,40 +46,54 @@ internal sealed partial class SyncBatch
 /// <summary>
 /// What an op meant, as a short stable digest stored with its idempotency key: SHA-256 over a length-prefixed
 /// encoding of every field but the op_id, first 16 bytes in hex. A retry of the identical op has the same digest.
+/// The encoding is built in one pooled buffer and hashed in one call: it runs for every committed op.
 /// </summary>
 internal static class OpDigest
 {
     public static string Of(Op op)
     {
         ArgumentNullException.ThrowIfNull(op);
-        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Int(h, (long)op.Kind);
-        Text(h, op.Container);
-        Text(h, op.Path);
-        Text(h, op.NewPath);
-        Int(h, op.Base);
-        Int(h, op.Seen ?? -1);
-        Int(h, op.Size ?? -1);
-        Int(h, op.Chunks?.Count ?? -1);
-        if (op.Chunks is not null) foreach (var c in op.Chunks) Text(h, c);
-        Int(h, op.Executable == true ? 1 : 0); // absent and false store the same file
-        Int(h, op.Mtime is { } m ? m.UtcTicks : long.MinValue);
-        Span<byte> digest = stackalloc byte[32];
-        h.GetHashAndReset(digest);
-        return Convert.ToHexStringLower(digest[..16]);
+        var chunks = op.Chunks;
+        var max = 8 * 12 + Max(op.Container) + Max(op.Path) + Max(op.NewPath);
+        if (chunks is not null) foreach (var c in chunks) max += 8 + Max(c);
+        var buffer = ArrayPool<byte>.Shared.Rent(max);
+        try
+        {
+            var at = 0;
+            Int(buffer, ref at, (long)op.Kind);
+            Text(buffer, ref at, op.Container);
+            Text(buffer, ref at, op.Path);
+            Text(buffer, ref at, op.NewPath);
+            Int(buffer, ref at, op.Base);
+            Int(buffer, ref at, op.Seen ?? -1);
+            Int(buffer, ref at, op.Size ?? -1);
+            Int(buffer, ref at, chunks?.Count ?? -1);
+            if (chunks is not null) foreach (var c in chunks) Text(buffer, ref at, c);
+            Int(buffer, ref at, op.Executable == true ? 1 : 0); // absent and false store the same file
+            Int(buffer, ref at, op.Mtime is { } m ? m.UtcTicks : long.MinValue);
+            Span<byte> digest = stackalloc byte[32];
+            SHA256.HashData(buffer.AsSpan(0, at), digest);
+            return Convert.ToHexStringLower(digest[..16]);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    static void Int(IncrementalHash h, long v)
+    static int Max(string? s) => s is null ? 0 : Encoding.UTF8.GetMaxByteCount(s.Length);
+
+    static void Int(byte[] buffer, ref int at, long v)
     {
-        Span<byte> n = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(n, v);
-        h.AppendData(n);
+        BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(at), v);
+        at += 8;
     }
 
-    static void Text(IncrementalHash h, string? s)
+    static void Text(byte[] buffer, ref int at, string? s)
     {
-        if (s is null) { Int(h, -1); return; }
-        Int(h, Encoding.UTF8.GetByteCount(s));
-        h.AppendData(Encoding.UTF8.GetBytes(s));
+        if (s is null) { Int(buffer, ref at, -1); return; }
+        var n = Encoding.UTF8.GetBytes(s, buffer.AsSpan(at + 8));
+        Int(buffer, ref at, n);
+        at += n;
     }
 }
