@@ -53,6 +53,8 @@ public sealed class LinkSync : IDisposable
     readonly List<string> _pending = [];
     readonly Lock _indexLock = new();
     long _heapPeak; // managed heap sampled after each commit batch (verbose diagnostics)
+    int _treeRereads; // re-reads of the server's tree in this sync (decision 0716)
+    bool _rereadThisRound;
 
 
     void Pending(string line)
@@ -77,7 +79,7 @@ public sealed class LinkSync : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
-            throw LinkIndex.Unwritable(stateDirectory, e);
+            throw LinkIndex.Unavailable(stateDirectory, e);
         }
         if (_index.WasRebuilt)
         {
@@ -101,11 +103,26 @@ public sealed class LinkSync : IDisposable
     /// <summary>Runs rounds until converged or <paramref name="maxRounds"/> is reached.</summary>
     public async Task<LinkResult> SyncAsync(int maxRounds = 12, CancellationToken ct = default)
     {
+        try
+        {
+            return await SyncRoundsAsync(maxRounds, ct).ConfigureAwait(false);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            // a full disk or an I/O error while writing the index: each write is one transaction, so the index is
+            // still at a consistent point; say what happened (decision 0715)
+            throw LinkIndex.Unavailable(Path.GetDirectoryName(_index.FilePath)!, e);
+        }
+    }
+
+    async Task<LinkResult> SyncRoundsAsync(int maxRounds, CancellationToken ct)
+    {
         if (!Directory.Exists(Root))
         {
             throw new ClientException("folder_missing", $"the linked folder {Root} does not exist; re-create it or run `tinysync unlink {Root}`");
         }
         CleanTempFiles();
+        _treeRereads = 0;
         for (var round = 1; round <= maxRounds; round++)
         {
             if (await RoundAsync(round, ct).ConfigureAwait(false) is { } done) return done;
@@ -120,6 +137,7 @@ public sealed class LinkSync : IDisposable
     async Task<LinkResult?> RoundAsync(int round, CancellationToken ct)
     {
         _pending.Clear();
+        _rereadThisRound = false;
         var sw = System.Diagnostics.Stopwatch.StartNew();
         await BatchGarbage.ReleaseAllAsync().ConfigureAwait(false); // the previous round's scan, plan and commit models
         await PullAsync(ct).ConfigureAwait(false);
@@ -190,9 +208,7 @@ public sealed class LinkSync : IDisposable
             catch (ApiProblemException e) when (e.ProblemCode == ProblemCodes.CursorAhead)
             {
                 // the server does not know our cursor (restored from a backup, or a new server): bootstrap again
-                _observer.Message(MessageLevel.Warning, $"the server's log for {Root} is behind this client's cursor; re-reading the server tree");
-                _index.Bootstrapped = false;
-                await PullAsync(ct).ConfigureAwait(false);
+                await RereadTreeAsync($"the server's log for {Root} is behind this client's cursor", ct).ConfigureAwait(false);
                 return;
             }
             if (page.Entries.Count == 0) break;
@@ -225,13 +241,36 @@ public sealed class LinkSync : IDisposable
             {
                 // The tree replayed here no longer matches the server's (see RemoteTreeModel.Contradiction): read the
                 // server's tree again rather than plan from a tree that holds items the server does not.
-                _observer.Message(MessageLevel.Warning, $"the remote tree of {Root} disagrees with the server's log (row {c.Seq}: {c.Kind.ToString().ToLowerInvariant()} '{c.Path}'); re-reading the server tree");
-                _index.Bootstrapped = false;
-                await PullAsync(ct).ConfigureAwait(false);
+                await RereadTreeAsync($"the remote tree of {Root} disagrees with the server's log (row {c.Seq}: {c.Kind.ToString().ToLowerInvariant()} '{c.Path}')", ct).ConfigureAwait(false);
                 return;
             }
             if (!page.HasMore || !advanced) break;
         }
+    }
+
+    const int MaxTreeRereads = 3;
+    static readonly TimeSpan FirstRereadBackoff = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Reads the server's tree again (decision 0713), at most once per round and <see cref="MaxTreeRereads"/> times per
+    /// sync, waiting longer before each later one. A server whose fresh tree and log still disagree within the same
+    /// round (or round after round) contradicts itself: the sync ends with one line instead of re-reading forever
+    /// (decision 0716). The next sync starts with a fresh tree read.
+    /// </summary>
+    async Task RereadTreeAsync(string why, CancellationToken ct)
+    {
+        _index.Bootstrapped = false;
+        if (_rereadThisRound || _treeRereads >= MaxTreeRereads)
+        {
+            throw new ServerInconsistentException(
+                $"{why}, again after {_treeRereads} fresh read(s) of its tree: the server contradicts itself; stopped syncing {Root} "
+                + "(nothing local was changed); run `tinysync sync` later, and tell the server's operator if it persists");
+        }
+        if (_treeRereads > 0) await Task.Delay(FirstRereadBackoff * (1 << (_treeRereads - 1)), ct).ConfigureAwait(false);
+        _treeRereads++;
+        _rereadThisRound = true;
+        _observer.Message(MessageLevel.Warning, why + "; re-reading the server tree");
+        await PullAsync(ct).ConfigureAwait(false);
     }
 
     // ---------------- local: scan and plan ----------------
