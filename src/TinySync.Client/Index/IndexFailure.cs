@@ -68,7 +68,9 @@ public static class IndexFailure
     public static IndexUnavailableException Describe(string directory, Exception e)
     {
         var problem = Classify(e);
-        var detail = e is SqliteException s ? $"SQLite error {s.SqliteErrorCode}: {FirstLine(s.Message)}" : FirstLine(e.Message);
+        // SQLite reports a full disk as an I/O error when it is the WAL index (-shm) that cannot grow
+        if (problem == IndexProblem.Io && IsFull(directory)) problem = IndexProblem.DiskFull;
+        var detail = e is SqliteException s ? $"{FirstLine(s.Message)}, extended code {s.SqliteExtendedErrorCode}" : FirstLine(e.Message);
         var message = problem switch
         {
             IndexProblem.DiskFull => $"the disk holding {directory} is full, so this link's index cannot be written ({detail}); free some space and run `tinysync sync` again (the index is intact; the daemon retries by itself)",
@@ -78,6 +80,19 @@ public static class IndexFailure
             _ => $"I/O error on the index in {directory} ({detail}); check the disk, then run `tinysync sync` again",
         };
         return new IndexUnavailableException(problem, message, e);
+    }
+
+    /// <summary>True when the file system holding <paramref name="directory"/> has (almost) no space left.</summary>
+    static bool IsFull(string directory)
+    {
+        try
+        {
+            return new DriveInfo(directory).AvailableFreeSpace < 64 * 1024;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return false;
+        }
     }
 
     static string FirstLine(string s)
