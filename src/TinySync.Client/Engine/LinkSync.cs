@@ -31,6 +31,7 @@ public sealed class LinkSync : IDisposable
     const int MissingBatchSize = 1000;
     const int TransferParallelism = 16;
     const string ScanStartedKey = "scan_started_ns";
+    const string CommitInFlightKey = "commit_in_flight"; // set while a commit's results are not recorded (decision 0719)
     const int UploadBatchBytes = 4 * 1024 * 1024;
     const int UploadBatchChunks = 256;
     const int BatchesInFlight = 4;
@@ -198,6 +199,10 @@ public sealed class LinkSync : IDisposable
         }
         var after = _index.Cursor;
         RemoteTreeModel? model = null;
+        // A commit whose answer never reached the index (a crash or a lost answer after the server applied it): our own
+        // rows then also carry the base forward, so our own committed change is not later taken for a concurrent one.
+        var recoverBase = _index.GetMeta(CommitInFlightKey) == "1";
+        RemoteTreeModel? baseModel = null;
         while (true)
         {
             LogPage page;
@@ -214,6 +219,7 @@ public sealed class LinkSync : IDisposable
             if (page.Entries.Count == 0) break;
             model ??= new RemoteTreeModel(_index.LoadRemote());
             model.Dirty.Clear();
+            if (recoverBase) (baseModel ??= new RemoteTreeModel(_index.LoadBase())).Dirty.Clear();
             var advanced = false;
             foreach (var e in page.Entries)
             {
@@ -225,6 +231,7 @@ public sealed class LinkSync : IDisposable
                 var own = e.DeviceId == _api.DeviceId;
                 if (own) _stats.Echo(); // our own row: already applied at commit; the model keeps it idempotent
                 model.Apply(e, foreign: !own);
+                if (own) baseModel?.Apply(e); // versions keep it a no-op where the commit was recorded
             }
             using (var batch = _index.Begin())
             {
@@ -232,6 +239,11 @@ public sealed class LinkSync : IDisposable
                 {
                     if (model.Items.TryGetValue(p, out var item)) batch.PutRemote(item);
                     else batch.DeleteRemote(p);
+                }
+                foreach (var p in baseModel?.Dirty ?? [])
+                {
+                    if (baseModel!.Items.TryGetValue(p, out var item)) batch.PutBase(item);
+                    else batch.DeleteBase(p);
                 }
                 batch.SetCursor(after);
                 batch.Commit();
@@ -246,6 +258,7 @@ public sealed class LinkSync : IDisposable
             }
             if (!page.HasMore || !advanced) break;
         }
+        if (recoverBase && _index.GetMeta(CommitInFlightKey) == "1") _index.SetMeta(CommitInFlightKey, "0");
     }
 
     const int MaxTreeRereads = 3;
@@ -763,6 +776,7 @@ public sealed class LinkSync : IDisposable
         {
             var slice = ops.GetRange(i, Math.Min(OpsBatchSize, ops.Count - i));
             // The same op ids on a retry: the server answers a retried op with its original result.
+            _index.SetMeta(CommitInFlightKey, "1");
             var response = await _api.CommitAsync(_link.VaultId, slice.Select(o => o.Op).ToList(), ct).ConfigureAwait(false);
             var byId = slice.ToDictionary(o => o.Op.OpId);
             // the trees are loaded once per phase (not per batch): 100,000 ops must not re-read 100,000 rows 200 times
@@ -885,6 +899,7 @@ public sealed class LinkSync : IDisposable
                 }
             }
             foreach (var (path, sig, reason) in rejected) batch.PutRejected(path, sig, reason);
+            batch.SetMeta(CommitInFlightKey, "0");
             batch.Commit();
         }
     }

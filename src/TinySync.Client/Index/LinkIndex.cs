@@ -377,10 +377,14 @@ public sealed class LinkIndex : IDisposable
         }
 
         /// <summary>Sets the log cursor.</summary>
-        public void SetCursor(long cursor)
+        public void SetCursor(long cursor) => SetMeta("cursor", cursor.ToString(CultureInfo.InvariantCulture));
+
+        /// <summary>Writes a meta value in this transaction.</summary>
+        public void SetMeta(string key, string value)
         {
-            var cmd = Command("INSERT INTO meta(key, value) VALUES ('cursor', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-            Set(cmd, "$v", cursor.ToString(CultureInfo.InvariantCulture));
+            var cmd = Command("INSERT INTO meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+            Set(cmd, "$k", key);
+            Set(cmd, "$v", value);
             cmd.ExecuteNonQuery();
         }
 
