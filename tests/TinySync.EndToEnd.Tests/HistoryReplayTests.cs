@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using TinySync.Client.State;
 using Xunit.Abstractions;
 
 namespace TinySync.EndToEnd.Tests;
@@ -24,20 +23,10 @@ public sealed class HistoryReplayTests(ITestOutputHelper output)
 
         await using var server = new ServerProcess();
         await server.StartAsync();
-        var (vault, devices) = await server.SetUpAsync("replayA", "replayB");
         using var dir = new TempDir();
-        var homes = new List<string>();
-        var folders = new List<string>();
-        foreach (var (reg, name) in devices)
-        {
-            var state = new StateDirectory(dir.Sub("home-" + name));
-            state.SaveIdentity(new ClientIdentity { Server = server.Url, DeviceId = reg.DeviceId, Token = reg.Token, DisplayName = name });
-            var folder = dir.Sub("folder-" + name);
-            Directory.CreateDirectory(folder);
-            state.AddLink(vault, null, "default", folder);
-            homes.Add(state.Root);
-            folders.Add(folder);
-        }
+        var devices = await server.CliDevicesAsync(dir, "replayA", "replayB");
+        var homes = devices.Select(d => d.Home).ToList();
+        var folders = devices.Select(d => d.Folder).ToList();
 
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < commits.Count; i++)

@@ -9,7 +9,8 @@ namespace TinySync.Reliability.Tests.Harness;
 /// the first device had a converged cycle that started after its change, and the second device then had a converged
 /// cycle, started after that one ended and ended before its own change: the second device had seen the first change.
 /// A conflict copy of path P made by device D is real only when some change of D and some change of another device,
-/// both on a path related to P (P itself, its case twin, an ancestor or a descendant), are not ordered either way.
+/// both on a path related to P (P itself, its case twin, an ancestor or a descendant, or any of these under the names
+/// they had before or after a recorded move: a change of two paths is a move), are not ordered either way.
 /// The test is deliberately generous (related paths, converged cycles only), so a violation is a conflict that nothing
 /// concurrent can explain.
 /// </summary>
@@ -41,7 +42,7 @@ public sealed class ConflictWitness
     /// by <paramref name="device"/> now is explained by concurrent changes; else why not.</summary>
     public string? Explain(int device, string path, string? twin)
     {
-        string[] targets = twin is null ? [VaultPath.Key(path)] : [VaultPath.Key(path), VaultPath.Key(twin)];
+        var targets = Aliases(twin is null ? [VaultPath.Key(path)] : [VaultPath.Key(path), VaultPath.Key(twin)]);
         var related = _changes.Where(c => c.Keys.Any(k => targets.Any(t => Related(k, t)))).ToList();
         var own = related.Where(c => c.Device == device).ToList();
         var others = related.Where(c => c.Device != device).ToList();
@@ -54,6 +55,28 @@ public sealed class ConflictWitness
         }
         return $"{own.Count} change(s) by this device and {others.Count} by others touched it, none of them concurrent";
     }
+
+    /// <summary>The keys and every name they had before or after a recorded move (of them or of a folder above them).</summary>
+    HashSet<string> Aliases(IEnumerable<string> keys)
+    {
+        var aliases = new HashSet<string>(keys, StringComparer.Ordinal);
+        for (var grew = true; grew && aliases.Count < 256;)
+        {
+            grew = false;
+            foreach (var (_, _, k) in _changes)
+            {
+                if (k.Length != 2) continue;
+                foreach (var a in aliases.ToList())
+                {
+                    if (SameOrUnder(a, k[1])) grew |= aliases.Add(k[0] + a[k[1].Length..]);
+                    if (SameOrUnder(a, k[0])) grew |= aliases.Add(k[1] + a[k[0].Length..]);
+                }
+            }
+        }
+        return aliases;
+    }
+
+    static bool SameOrUnder(string a, string b) => a == b || (a.Length > b.Length && a[b.Length] == '/' && a.StartsWith(b, StringComparison.Ordinal));
 
     bool Before(int x, long t1, int y, long t2)
     {
@@ -69,7 +92,5 @@ public sealed class ConflictWitness
         return false;
     }
 
-    static bool Related(string a, string b) =>
-        a == b || (a.Length > b.Length && a[b.Length] == '/' && a.StartsWith(b, StringComparison.Ordinal))
-        || (b.Length > a.Length && b[a.Length] == '/' && b.StartsWith(a, StringComparison.Ordinal));
+    static bool Related(string a, string b) => SameOrUnder(a, b) || SameOrUnder(b, a);
 }

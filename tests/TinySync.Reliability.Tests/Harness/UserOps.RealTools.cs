@@ -39,19 +39,7 @@ public sealed partial class UserOps
         var name = FreeName(d, dir, FileNames);
         if (name is null) return null;
         var to = Join(dir, name);
-        var content = File.ReadAllBytes(Abs(d, rel));
-        var what = "same bytes";
-        if (rng.Next(2) == 0)
-        {
-            Supersede(d, rel, "replaced");
-            content = NewContent(d);
-            ledger.Wrote(content, $"{d.Name} checkout {to}");
-            what = $"{content.Length} B, {Ledger.Hash(content)[..8]}";
-        }
-        File.WriteAllBytes(Abs(d, to), content);
-        File.Delete(Abs(d, rel));
-        Touch(rel, to);
-        return $"checkout-style {rel} -> {to}: new name written, old unlinked ({what})";
+        return $"checkout-style {rel} -> {to}: new name written, old unlinked ({WriteNewUnlinkOld(d, rel, to, "checkout", newBytesOneIn: 2)})";
     }
 
     string? CaseFlipNewInode(SimDevice d, string rel)
@@ -73,19 +61,26 @@ public sealed partial class UserOps
             Touch(rel, to);
             return $"case-flip folder {rel} -> {to} (a new folder, the contents moved in, the old one removed)";
         }
+        return $"case-flip {rel} -> {to} through a new inode ({WriteNewUnlinkOld(d, rel, to, "case-flip", newBytesOneIn: 3)})";
+    }
+
+    /// <summary>Writes <paramref name="to"/> as a new file holding the old bytes (or, one time in
+    /// <paramref name="newBytesOneIn"/>, new ones), then unlinks <paramref name="rel"/>. Says which bytes.</summary>
+    string WriteNewUnlinkOld(SimDevice d, string rel, string to, string verb, int newBytesOneIn)
+    {
         var content = File.ReadAllBytes(Abs(d, rel));
         var what = "same bytes";
-        if (rng.Next(3) == 0)
+        if (rng.Next(newBytesOneIn) == 0)
         {
             Supersede(d, rel, "replaced");
             content = NewContent(d);
-            ledger.Wrote(content, $"{d.Name} case-flip {to}");
+            ledger.Wrote(content, $"{d.Name} {verb} {to}");
             what = $"{content.Length} B, {Ledger.Hash(content)[..8]}";
         }
         File.WriteAllBytes(Abs(d, to), content);
         File.Delete(Abs(d, rel));
         Touch(rel, to);
-        return $"case-flip {rel} -> {to} through a new inode ({what})";
+        return what;
     }
 
     string Chmod(SimDevice d, string rel)
