@@ -193,13 +193,15 @@ public sealed class Catalog(CatalogDb db)
     public Task<CallsPage> CallsPageAsync(long? before, long? after, int limit, CancellationToken ct) =>
         db.ReadAsync(async c =>
         {
+            // One read transaction: the page and its counts come from the same snapshot (WAL) while calls keep arriving.
+            await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(deferred: true, ct).ConfigureAwait(false);
             List<CallRow> rows;
             if (after is { } a)
-                rows = [.. (await c.QueryAsync<CallRow>("SELECT * FROM call_log WHERE seq > @a ORDER BY seq LIMIT @limit", new { a, limit }).ConfigureAwait(false)).Reverse()];
+                rows = [.. (await c.QueryAsync<CallRow>("SELECT * FROM call_log WHERE seq > @a ORDER BY seq LIMIT @limit", new { a, limit }, tx).ConfigureAwait(false)).Reverse()];
             else
                 rows = [.. await c.QueryAsync<CallRow>("SELECT * FROM call_log WHERE seq < @b ORDER BY seq DESC LIMIT @limit",
-                    new { b = before ?? long.MaxValue, limit }).ConfigureAwait(false)];
-            var (total, min, max) = await c.QuerySingleAsync<(long, long?, long?)>("SELECT COUNT(*), MIN(seq), MAX(seq) FROM call_log").ConfigureAwait(false);
+                    new { b = before ?? long.MaxValue, limit }, tx).ConfigureAwait(false)];
+            var (total, min, max) = await c.QuerySingleAsync<(long, long?, long?)>("SELECT COUNT(*), MIN(seq), MAX(seq) FROM call_log", transaction: tx).ConfigureAwait(false);
             return new CallsPage(rows, total, max ?? 0,
                 HasOlder: rows.Count > 0 && rows[^1].Seq > min, HasNewer: rows.Count > 0 && rows[0].Seq < max);
         }, ct);
