@@ -194,7 +194,7 @@ public sealed class Catalog(CatalogDb db)
         db.ReadAsync(async c =>
         {
             // One read transaction: the page and its counts come from the same snapshot (WAL) while calls keep arriving.
-            await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(deferred: true, ct).ConfigureAwait(false);
+            await using var tx = c.BeginTransaction(deferred: true); // deferred: a read snapshot, no write lock
             List<CallRow> rows;
             if (after is { } a)
                 rows = [.. (await c.QueryAsync<CallRow>("SELECT * FROM call_log WHERE seq > @a ORDER BY seq LIMIT @limit", new { a, limit }, tx).ConfigureAwait(false)).Reverse()];
