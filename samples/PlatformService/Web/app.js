@@ -184,7 +184,7 @@ $("reconcile").addEventListener("click", async () => { showResult($("reconcile-r
 $("create-user").addEventListener("click", async () => {
   const r = await send("POST", "/admin/users", { user_id: $("new-user-id").value || undefined, name: $("new-user-name").value || undefined });
   showResult($("create-result"), r);
-  if (r.status === 201) { $("drive-user").value = r.body.user_id; $("ev-user").value = r.body.user_id; }
+  if (r.status === 201) { $("drive-user").value = r.body.user_id; $("drive-credential").value = r.body.credential; $("ev-user").value = r.body.user_id; }
   refresh();
 });
 $("create-workspace").addEventListener("click", async () => {
