@@ -16,8 +16,7 @@ public partial class SqlStore
         await using var c = await ReadAsync(ct).ConfigureAwait(false);
         var v = ("@v", Dialect.Id(vaultId));
         var cn = ("@c", container);
-        if (await Sql.ScalarAsync(c, null, "SELECT 1 FROM containers WHERE vault_id = @v AND name = @c", ct, v!, cn!).ConfigureAwait(false) is null)
-            return null;
+        if (!await ContainerExistsAsync(c, v!, cn!, ct).ConfigureAwait(false)) return null;
         var live = await Sql.FirstOrDefaultAsync(c, null,
             "SELECT path, kind, version, size, chunks, executable, mtime FROM items WHERE vault_id = @v AND container = @c AND path_key = @k",
             r => ItemRows.Read(Dialect, r, 0), ct, v!, cn!, ("@k", VaultPath.Key(path))).ConfigureAwait(false);
@@ -74,8 +73,7 @@ public partial class SqlStore
         await using var c = await ReadAsync(ct).ConfigureAwait(false);
         var v = ("@v", Dialect.Id(vaultId));
         var cn = ("@c", container);
-        if (await Sql.ScalarAsync(c, null, "SELECT 1 FROM containers WHERE vault_id = @v AND name = @c", ct, v!, cn!).ConfigureAwait(false) is null)
-            return null;
+        if (!await ContainerExistsAsync(c, v!, cn!, ct).ConfigureAwait(false)) return null;
         var underKey = under is null ? null : VaultPath.Key(under);
         // The newest delete of each path, unless the path is live again; keys 'K/' <= key < 'K0' are under K.
         var range = underKey is null ? "" : "AND x.path_key >= @lo AND x.path_key < @hi";
@@ -108,6 +106,9 @@ public partial class SqlStore
         if (more) rows.RemoveAt(rows.Count - 1);
         return new DeletedRead(rows.Select(x => x.Entry).ToList(), more ? rows[^1].Key : null);
     }
+
+    async Task<bool> ContainerExistsAsync(DbConnection c, (string, object?) vault, (string, object?) container, CancellationToken ct) =>
+        await Sql.ScalarAsync(c, null, "SELECT 1 FROM containers WHERE vault_id = @v AND name = @c", ct, vault, container).ConfigureAwait(false) is not null;
 
     const string HistoryColumns =
         "l.seq, l.kind, l.path, l.path_key, l.new_path, l.new_path_key, l.device_id, d.display_name, l.committed_at, l.size, l.chunks, l.executable, l.mtime";

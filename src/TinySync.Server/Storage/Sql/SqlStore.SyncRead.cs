@@ -78,8 +78,7 @@ public partial class SqlStore
         await using var c = await ReadAsync(ct).ConfigureAwait(false);
         var v = ("@v", Dialect.Id(vaultId));
         var cn = ("@c", container);
-        if (await Sql.ScalarAsync(c, null, "SELECT 1 FROM containers WHERE vault_id = @v AND name = @c", ct, v!, cn!).ConfigureAwait(false) is null)
-            return null;
+        if (!await ContainerExistsAsync(c, v!, cn!, ct).ConfigureAwait(false)) return null;
         // Head before items: the items reflect at least this seq; replaying the log after it converges (RemoteTree).
         var head = Convert.ToInt64(await Sql.ScalarAsync(c, null, "SELECT head_seq FROM vaults WHERE vault_id = @v", ct, v!).ConfigureAwait(false),
             CultureInfo.InvariantCulture);
