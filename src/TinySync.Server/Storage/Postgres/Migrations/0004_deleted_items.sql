@@ -1,5 +1,5 @@
--- 0003: deleted items — what a delete removed, so it can be listed and restored for the retention window (0321).
--- PostgreSQL dialect, twin of Sqlite/Migrations/0003_deleted_items.sql. One row per file a delete removed (the file
+-- 0004: deleted items — what a delete removed, so it can be listed and restored for the retention window (0321).
+-- PostgreSQL dialect, twin of Sqlite/Migrations/0004_deleted_items.sql. One row per file a delete removed (the file
 -- itself, or every file under a deleted directory), copied from items inside the delete's transaction.
 CREATE TABLE deleted_items (
     vault_id    UUID NOT NULL REFERENCES vaults(vault_id) ON DELETE CASCADE,
