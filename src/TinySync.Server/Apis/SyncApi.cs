@@ -13,7 +13,7 @@ using TinySync.Server.Storage.Sql;
 namespace TinySync.Server.Apis;
 
 /// <summary>
-/// The change log, mutations, the live tree and the history of a path (docs/protocol.md#device-api). Device token, and only for vaults
+/// The change log, mutations, the live tree, the history of an item and the deleted files (docs/protocol.md#device-api). Device token, and only for vaults
 /// the device reaches (404 otherwise, the same as for unknown vaults).
 /// </summary>
 public static class SyncApi
@@ -31,7 +31,12 @@ public static class SyncApi
         vault.MapPost("/ops", Commit).Accepts<OpsRequest>("application/json").Produces<OpsResponse>();
         vault.MapGet("/log", ReadLog).Produces<LogPage>();
         vault.MapGet("/tree", ReadTree).Produces<TreePage>();
-        vault.MapGet("/history", ReadHistory).Produces<HistoryPage>();
+        vault.MapGet("/history", ReadHistory).Produces<HistoryPage>()
+            .WithSummary("The retained versions of an item, newest first, followed back across moves of the item and of its folders")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        vault.MapGet("/deleted", ReadDeleted).Produces<DeletedPage>()
+            .WithSummary("The deleted files still restorable within the retention window, in path order, optionally under a folder")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
@@ -100,6 +105,23 @@ public static class SyncApi
         var versions = await store.ReadHistoryAsync(vaultId, container, path!, clock.GetUtcNow() - options.HistoryRetention, ct);
         if (versions is null) return ContainerNotFound(vaultId, container);
         return TypedResults.Ok(new HistoryPage(path!, versions));
+    }
+
+    static async Task<IResult> ReadDeleted(string? container, string? under, string? cursor, string? limit, HttpContext http, IStore store,
+        TinySyncOptions options, TimeProvider clock, CancellationToken ct)
+    {
+        container ??= ContainerName.Default;
+        if (!ContainerName.IsValid(container))
+            return Problems.BadRequest(ProblemCodes.InvalidContainerName, $"'{Problems.Truncate(container)}' is not a valid container name");
+        if (under is not null && !VaultPath.TryValidate(under, out var error)) return Problems.BadRequest(ProblemCodes.InvalidPath, $"under: {error}");
+        if (!TryPage(limit, out var n, out var problem)) return problem!;
+        string? afterKey = null;
+        if (cursor is not null && !TryDecodeCursor(cursor, out afterKey))
+            return Problems.BadRequest(ProblemCodes.InvalidArgument, "cursor is not one this server issued; pass the 'next' value of the previous page unchanged");
+        var vaultId = http.VaultId();
+        var page = await store.ReadDeletedAsync(vaultId, container, under, afterKey, n, clock.GetUtcNow() - options.HistoryRetention, ct);
+        if (page is null) return ContainerNotFound(vaultId, container);
+        return TypedResults.Ok(new DeletedPage(page.Entries, page.LastKey is { } k ? EncodeCursor(k) : null));
     }
 
     static IResult ContainerNotFound(Guid vaultId, string container) =>

@@ -56,7 +56,7 @@ public class EndpointsTests(SharedServer fixture) : IClassFixture<SharedServer>
             "/v1/devices", "/v1/devices/{did}", "/v1/devices/{did}/revoke",
             "/v1/vaults", "/v1/vaults/{vid}", "/v1/vaults/{vid}/containers/{name}",
             "/v1/groups", "/v1/groups/{gid}", "/v1/groups/{gid}/devices/{did}", "/v1/groups/{gid}/vaults/{vid}",
-            "/v1/audit", "/v1/me", "/v1/me/revoke",
+            "/v1/audit", "/v1/me", "/v1/me/revoke", "/v1/vaults/{vid}/history", "/v1/vaults/{vid}/deleted",
         })
         {
             paths.ShouldContain(expected);
