@@ -16,7 +16,7 @@ public static class GroupsApi
         var admin = app.MapGroup("/v1/groups").RequireAdmin().WithTags("Groups");
         admin.MapGet("", List).WithName("listGroups").WithSummary("List groups").Produces<GroupList>();
         admin.MapGet("/{gid}", Get).WithName("getGroup").WithSummary("Get one group with its devices and vaults").Produces<GroupView>();
-        admin.MapPut("/{gid}", Put).WithName("putGroup").WithSummary("Create or update a group").Accepts<GroupRequest>("application/json").Produces<GroupView>();
+        admin.MapPut("/{gid}", Put).WithName("putGroup").WithSummary("Create or update a group").Accepts<GroupRequest>("application/json").Produces<GroupView>().Produces<GroupView>(StatusCodes.Status201Created);
         admin.MapDelete("/{gid}", Delete).WithName("deleteGroup").WithSummary("Delete a group and its edges").Produces(StatusCodes.Status204NoContent);
         admin.MapPut("/{gid}/devices/{did}", AddDevice).WithName("addGroupDevice").WithSummary("Add a device to a group").Produces<EdgeView>();
         admin.MapDelete("/{gid}/devices/{did}", RemoveDevice).WithName("removeGroupDevice").WithSummary("Remove a device from a group").Produces(StatusCodes.Status204NoContent);

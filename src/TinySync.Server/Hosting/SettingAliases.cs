@@ -5,8 +5,8 @@ namespace TinySync.Server.Hosting;
 
 /// <summary>
 /// The <c>TINYSYNC_*</c> names of the settings (SPEC §6, still accepted) and the <c>TinySync:*</c> keys they stand
-/// for. An alias read from the environment or the command line is added right after that source, so precedence stays
-/// .NET's: appsettings.json &lt; environment &lt; command line.
+/// for. An alias read from the environment or the command line is added just below that source, so precedence stays
+/// .NET's (appsettings.json &lt; environment &lt; command line) and, within one source, the <c>TinySync</c> name wins.
 /// </summary>
 public static class SettingAliases
 {
@@ -38,14 +38,14 @@ public static class SettingAliases
         return full;
     }
 
-    /// <summary>Adds an alias source after the environment and the command-line sources of <paramref name="config"/>.</summary>
+    /// <summary>Adds an alias source below the environment and the command-line sources of <paramref name="config"/>.</summary>
     public static void AddTo(IConfigurationBuilder config)
     {
         var sources = config.Sources;
         for (var i = sources.Count - 1; i >= 0; i--)
         {
             if (sources[i] is EnvironmentVariablesConfigurationSource { Prefix: null or "" } or CommandLineConfigurationSource)
-                sources.Insert(i + 1, new AliasSource(sources[i]));
+                sources.Insert(i, new AliasSource(sources[i]));
         }
     }
 

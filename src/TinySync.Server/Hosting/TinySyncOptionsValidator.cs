@@ -36,7 +36,7 @@ public sealed class TinySyncOptionsValidator : IValidateOptions<TinySyncOptions>
         }
         Check(!string.IsNullOrWhiteSpace(options.DataDir), "DataDir", "must name a directory");
         // the length only: the value is a secret and never appears in a message
-        Check(options.AdminToken is null || options.AdminToken.Length >= 16, "AdminToken", "is shorter than 16 characters; use a long random value");
+        Check(string.IsNullOrWhiteSpace(options.AdminToken) || options.AdminToken.Length >= 16, "AdminToken", "is shorter than 16 characters; use a long random value");
         Check(options.DatabaseWaitSeconds is >= 0 and <= 86_400, "DatabaseWaitSeconds", $"must be between 0 and 86400 seconds (got {Show(options.DatabaseWaitSeconds)})");
         Check(options.MaxJsonBodyBytes >= 1024, "MaxJsonBodyBytes", $"must be at least 1024 bytes (got {Show(options.MaxJsonBodyBytes)})");
         Check(options.HistoryRetentionDays is >= 0 and <= 36_500, "HistoryRetentionDays", $"must be a non-negative number of days (got {Show(options.HistoryRetentionDays)})");
