@@ -41,8 +41,23 @@ public sealed class TinySyncOptions
     /// <summary>How often unreferenced chunks are collected, in minutes; zero disables the background collector.</summary>
     public double GcIntervalMinutes { get; set; } = 60;
 
+    /// <summary>Longest a request body may take to arrive, in total, in seconds (decision 0221).</summary>
+    public double RequestBodyTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Open registrations (without the admin token) one client address may make per minute (decision 0222).</summary>
+    public int RegistrationsPerMinute { get; set; } = 60;
+
+    /// <summary>Failed authentications one client address may cause per minute before further failures answer 429.</summary>
+    public int AuthFailuresPerAddressPerMinute { get; set; } = 120;
+
+    /// <summary>Failed authentications naming one device id per minute before further failures answer 429.</summary>
+    public int AuthFailuresPerDevicePerMinute { get; set; } = 30;
+
     /// <summary>Limits and timers of the wake-hint stream.</summary>
     public StreamSettings Stream { get; set; } = new();
+
+    /// <summary><see cref="RequestBodyTimeoutSeconds"/> as a time span.</summary>
+    public TimeSpan RequestBodyTimeout => TimeSpan.FromSeconds(RequestBodyTimeoutSeconds);
 
     /// <summary><see cref="DatabaseWaitSeconds"/> as a time span.</summary>
     public TimeSpan DatabaseStartupWait => TimeSpan.FromSeconds(DatabaseWaitSeconds);

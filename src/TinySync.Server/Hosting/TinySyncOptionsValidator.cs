@@ -41,6 +41,9 @@ public sealed class TinySyncOptionsValidator : IValidateOptions<TinySyncOptions>
         Check(options.MaxJsonBodyBytes >= 1024, "MaxJsonBodyBytes", $"must be at least 1024 bytes (got {Show(options.MaxJsonBodyBytes)})");
         Check(options.HistoryRetentionDays is >= 0 and <= 36_500, "HistoryRetentionDays", $"must be a non-negative number of days (got {Show(options.HistoryRetentionDays)})");
         Check(options.GcIntervalMinutes is >= 0 and <= 525_600, "GcIntervalMinutes", $"must be a non-negative number of minutes, 0 to disable (got {Show(options.GcIntervalMinutes)})");
+        Check(options.RequestBodyTimeoutSeconds is > 0 and <= 86_400, "RequestBodyTimeoutSeconds", $"must be a positive number of seconds (got {Show(options.RequestBodyTimeoutSeconds)})");
+        foreach (var (key, value) in new[] { ("RegistrationsPerMinute", options.RegistrationsPerMinute), ("AuthFailuresPerAddressPerMinute", options.AuthFailuresPerAddressPerMinute), ("AuthFailuresPerDevicePerMinute", options.AuthFailuresPerDevicePerMinute) })
+            Check(value >= 1, key, $"must be a whole number of requests per minute, 1 or more (got {value})");
         var s = options.Stream;
         foreach (var (key, value) in new[] { ("Stream:SendTimeoutSeconds", s.SendTimeoutSeconds), ("Stream:KeepAliveSeconds", s.KeepAliveSeconds), ("Stream:RecheckSeconds", s.RecheckSeconds) })
             Check(value is null or > 0 and <= 86_400, key, $"must be a number of seconds between 0 and 86400 (got {Show(value ?? 0)})");
