@@ -69,7 +69,8 @@ public sealed class ReadinessTests
         why.ShouldContain("check Host and Port");
         node.Output.ShouldContain("TINYSYNC_DATABASE: cannot reach PostgreSQL");
         node.Output.ShouldNotContain("hunter2");
-        (await http.GetStringAsync("readyz")).ShouldNotContain("hunter2");
+        using var readyz = await http.GetAsync("readyz");
+        (await readyz.Content.ReadAsStringAsync()).ShouldNotContain("hunter2");
     }
 
     static async Task<(HttpStatusCode Status, JsonElement Checks)> ReadyzAsync(HttpClient http)
