@@ -74,5 +74,6 @@ public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
     public void CreateDirectory(string path) => inner.CreateDirectory(path);
     public bool DeleteEmptyDirectory(string path) => inner.DeleteEmptyDirectory(path);
     public void SetExecutable(string path, bool executable) => inner.SetExecutable(path, executable);
+    public void SetMode(string path, UnixFileMode mode) => inner.SetMode(path, mode);
     public void SetMtime(string path, DateTimeOffset mtime) => inner.SetMtime(path, mtime);
 }
