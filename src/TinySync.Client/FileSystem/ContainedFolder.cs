@@ -203,7 +203,7 @@ public sealed class ContainedFolder(string root, IFileSystem disk)
     public void SetModeFor(string rel, bool executable, FileStat? replacing)
     {
         if (OperatingSystem.IsWindows()) return;
-        if (replacing is { Kind: EntryKind.File, Mode: var mode } && mode != 0)
+        if (replacing is { Kind: EntryKind.File, Mode: var mode }) // 0 is a real mode here (chmod 000): kept too
         {
             SetMode(rel, (mode & UnixFileMode.UserExecute) != 0 == executable ? mode : Modes.WithExecutable(mode, executable));
         }
