@@ -6,12 +6,26 @@ namespace TinySync.EndToEnd.Tests;
 /// </summary>
 public sealed class RealFolderTests
 {
-    static async Task<(ServerProcess Server, Device A, Device B)> StartAsync()
+    /// <summary>The server process and two devices on it, disposed together.</summary>
+    sealed class Setup(ServerProcess server, Device a, Device b) : IAsyncDisposable
+    {
+        public Device A { get; } = a;
+        public Device B { get; } = b;
+
+        public async ValueTask DisposeAsync()
+        {
+            A.Dispose();
+            B.Dispose();
+            await server.DisposeAsync();
+        }
+    }
+
+    static async Task<Setup> StartAsync()
     {
         var server = new ServerProcess();
         await server.StartAsync();
         var (vault, devices) = await server.SetUpAsync("devA", "devB");
-        return (server, Device.For(server.Url, devices[0].Device, vault, "devA"), Device.For(server.Url, devices[1].Device, vault, "devB"));
+        return new Setup(server, Device.For(server.Url, devices[0].Device, vault, "devA"), Device.For(server.Url, devices[1].Device, vault, "devB"));
     }
 
     static async Task<(int Code, string Out, string Err)> SyncAsync(Device d) => await CliProcess.RunAsync(d.Home, "sync");
@@ -29,10 +43,8 @@ public sealed class RealFolderTests
     [Fact]
     public async Task A_folder_replaced_by_a_symlink_to_outside_is_left_alone_and_the_other_devices_new_file_survives()
     {
-        var (server, a, b) = await StartAsync();
-        await using var _ = server;
-        using var __ = a;
-        using var ___ = b;
+        await using var setup = await StartAsync();
+        var (a, b) = (setup.A, setup.B);
         using var outside = new TempDir("tinysync-e2e-outside");
         File.WriteAllText(Path.Combine(outside.Path, "mine.txt"), "not synced");
         a.Write("D/a.txt", "a");
@@ -70,10 +82,8 @@ public sealed class RealFolderTests
     [Fact]
     public async Task Temp_cleanup_and_the_scan_follow_no_symlink_and_two_symlink_loops_do_not_hang_the_sync()
     {
-        var (server, a, b) = await StartAsync();
-        await using var _ = server;
-        using var __ = a;
-        using var ___ = b;
+        await using var setup = await StartAsync();
+        var (a, b) = (setup.A, setup.B);
         using var outside = new TempDir("tinysync-e2e-outside");
         File.WriteAllText(Path.Combine(outside.Path, ".tinysync-tmp-notours"), "someone else's file");
         File.WriteAllText(Path.Combine(outside.Path, "data.txt"), "outside data");
@@ -103,10 +113,8 @@ public sealed class RealFolderTests
     {
         const UnixFileMode rw = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         const UnixFileMode rwxr_xr_x = rw | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
-        var (server, a, b) = await StartAsync();
-        await using var _ = server;
-        using var __ = a;
-        using var ___ = b;
+        await using var setup = await StartAsync();
+        var (a, b) = (setup.A, setup.B);
         a.Write("secret.txt", "v1");
         a.Write("script.sh", "#!/bin/sh\n");
         a.Write("notes.txt", "n1");
