@@ -219,4 +219,8 @@ public static class RejectCodes
     public const string KindMismatch = "kind_mismatch";
     /// <summary>The op's fields do not fit its kind (missing size or chunks, a negative base, a stray new_path...).</summary>
     public const string InvalidOp = "invalid_op";
+    /// <summary>A name other platforms cannot hold or that can disguise itself (<see cref="Paths.PortableName"/>); rename it.</summary>
+    public const string NameNotPortable = "name_not_portable";
+    /// <summary>This device already committed an op with this op_id and different content; send a new op_id.</summary>
+    public const string OpIdReused = "op_id_reused";
 }

@@ -88,7 +88,7 @@ public static class ChunksApi
                     $"the body ({length} bytes) hashes to {actual}, not {hash}; nothing was stored, upload the chunk again");
             }
             if (upload is not null) await upload.CompleteAsync(ct); // durable before it is registered
-            var created = await store.RegisterChunkAsync(http.VaultId(), hash, buffer.AsMemory(0, length), blobs, clock.GetUtcNow(), ct);
+            var created = await store.RegisterChunkAsync(http.VaultId(), http.Device().DeviceId, hash, buffer.AsMemory(0, length), blobs, clock.GetUtcNow(), ct);
             return created ? TypedResults.StatusCode(StatusCodes.Status201Created) : TypedResults.Ok();
         }
         finally

@@ -16,8 +16,9 @@ public static class DevicesApi
     public static IEndpointRouteBuilder MapDevicesApi(this IEndpointRouteBuilder app)
     {
         // Registration is open or admin-only depending on TINYSYNC_OPEN_DEVICE_REGISTRATION; it checks for itself.
+        // Open registrations are throttled per client address; the admin token's are not (decision 0222).
         app.MapPost("/v1/devices", Register).WithTags("Devices").Accepts<RegisterDeviceRequest>("application/json")
-            .Produces<DeviceRegistered>(StatusCodes.Status201Created);
+            .Produces<DeviceRegistered>(StatusCodes.Status201Created).RequireRateLimiting(Throttling.RegistrationPolicy);
 
         var admin = app.MapGroup("/v1/devices").RequireAdmin().WithTags("Devices");
         admin.MapGet("", List).Produces<DevicePage>();

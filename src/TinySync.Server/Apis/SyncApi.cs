@@ -45,6 +45,8 @@ public static class SyncApi
         {
             if (body.Ops[i] is null) return Problems.BadRequest(ProblemCodes.InvalidJson, $"ops[{i}] is null; send an op object");
         }
+        if (SqlStore.FirstRepeatedOpId(body.Ops) is { } repeated)
+            return Problems.BadRequest(ProblemCodes.DuplicateOpId, $"op_id {repeated} appears more than once in the batch; nothing was applied: give every op its own op_id");
         var vaultId = http.VaultId();
         var outcome = await store.CommitAsync(vaultId, http.Device().DeviceId, body.Ops, clock.GetUtcNow(), ct);
         if (outcome is null) return VaultAccess.NotFound(vaultId);

@@ -47,6 +47,7 @@ public static class TinySyncServer
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<PrometheusExporter>();
         builder.Services.AddSingleton<Authenticator>();
+        builder.Services.AddTinySyncThrottling(options);
         builder.Services.AddStreamServices(builder.Configuration);
 
         var store = await OpenStoreAsync(options, ct).ConfigureAwait(false);
@@ -105,7 +106,9 @@ public static class TinySyncServer
         app.Services.GetRequiredService<PrometheusExporter>(); // start listening before the first request
 
         app.UseMiddleware<ErrorBoundary>();
+        app.UseMiddleware<BodyDeadline>();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthApi();
         app.MapDevicesApi();
