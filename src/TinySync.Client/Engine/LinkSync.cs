@@ -45,13 +45,14 @@ public sealed class LinkSync : IDisposable
 
     readonly Link _link;
     readonly IDeviceApi _api;
-    readonly IFileSystem _fs;
+    readonly ContainedFolder _fs; // every disk call, by path relative to the link root (decision 0419)
     readonly ISyncObserver _observer;
     readonly SyncStats _stats;
     readonly string _deviceName;
     readonly LinkIndex _index;
     readonly TimeProvider _clock;
     readonly List<string> _pending = [];
+    readonly HashSet<string> _refused = new(StringComparer.Ordinal); // server paths refused and reported
     readonly UnsyncableNames _unsyncable = new(); // reported once per name, not every round
     readonly Lock _indexLock = new();
     long _heapPeak; // managed heap sampled after each commit batch (verbose diagnostics)
@@ -71,7 +72,7 @@ public sealed class LinkSync : IDisposable
         _link = link;
         _api = api;
         _deviceName = deviceName;
-        _fs = fs ?? RealFileSystem.Instance;
+        _fs = new ContainedFolder(link.Directory, fs ?? RealFileSystem.Instance);
         _observer = observer ?? NullObserver.Instance;
         _stats = stats ?? new SyncStats();
         _clock = clock ?? TimeProvider.System;
@@ -100,7 +101,7 @@ public sealed class LinkSync : IDisposable
 
     string Root => _link.Directory;
 
-    string Abs(string rel) => Path.Combine(Root, rel.Replace('/', Path.DirectorySeparatorChar));
+    string Abs(string rel) => _fs.Display(rel); // for messages
 
     /// <summary>Runs rounds until converged or <paramref name="maxRounds"/> is reached.</summary>
     public async Task<LinkResult> SyncAsync(int maxRounds = 12, CancellationToken ct = default)
@@ -123,7 +124,6 @@ public sealed class LinkSync : IDisposable
         {
             throw new ClientException("folder_missing", $"the linked folder {Root} does not exist; re-create it or run `tinysync unlink {Root}`");
         }
-        CleanTempFiles();
         _treeRereads = 0;
         for (var round = 1; round <= maxRounds; round++)
         {
@@ -146,6 +146,7 @@ public sealed class LinkSync : IDisposable
         await BatchGarbage.ReleaseAllAsync().ConfigureAwait(false); // the pull's tree model
         var pulled = sw.ElapsedMilliseconds;
         var (plan, scan) = PlanRound();
+        RefuseInvalidPaths(plan);
         BatchGarbage.Release();
         _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s), managed heap {GC.GetTotalMemory(false) >> 20} MiB");
         if (plan.IsEmpty)
@@ -158,6 +159,28 @@ public sealed class LinkSync : IDisposable
         await ExecuteAsync(plan, scan, ct).ConfigureAwait(false);
         _observer.Message(MessageLevel.Info, $"{Root}: round {round}: executed in {sw.ElapsedMilliseconds} ms, managed heap {GC.GetTotalMemory(false) >> 20} MiB (most {Interlocked.Read(ref _heapPeak) >> 20} MiB seen between commits)");
         return null;
+    }
+
+    /// <summary>
+    /// Drops every action on a path that is not a valid vault path — only a server can send one (the scanner never
+    /// yields them): <c>../x</c>, <c>/abs/x</c>, <c>a\b</c>, NUL, not NFC. The item stays pending, one warning per path
+    /// per engine, and it never reaches the disk (the folder would refuse it too). Decision 0421.
+    /// </summary>
+    void RefuseInvalidPaths(Plan plan)
+    {
+        plan.Actions.RemoveAll(a =>
+        {
+            if (a is AdoptBase) return false; // the index only
+            var path = a is ConflictRename c && !VaultPath.IsValid(c.NewPath) ? c.NewPath : a.Path;
+            if (VaultPath.TryValidate(path, out var error)) return false;
+            var shown = ContainedFolder.Printable(path);
+            if (_refused.Add(path))
+            {
+                _observer.Message(MessageLevel.Warning, $"the server sent the path '{shown}' for {Root}, which is not a valid path ({error}); refused, nothing written; check the server");
+            }
+            Pending($"'{shown}': refused, not a valid path ({error})");
+            return true;
+        });
     }
 
     // ---------------- remote: bootstrap and log replay ----------------
@@ -300,7 +323,8 @@ public sealed class LinkSync : IDisposable
         // clock, so this is not _clock (which tests may fake for conflict names).
         var started = DateTimeOffset.UtcNow;
         var last = long.TryParse(_index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
-        var scan = new Scanner(_fs, _observer, _stats, _unsyncable).Scan(Root, previous, CancellationToken.None, last);
+        var scan = new Scanner(_fs.Disk, _observer, _stats, _unsyncable).Scan(_fs, previous, CancellationToken.None, last);
+        foreach (var temp in scan.LeftoverTemps) TryDelete(temp); // an interrupted download's; the old file is in place
         _index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
         BatchGarbage.Release();
         using (var batch = _index.Begin())
@@ -354,20 +378,19 @@ public sealed class LinkSync : IDisposable
 
     void ConflictCopy(ConflictRename c)
     {
-        var from = Abs(c.Path);
-        var to = Abs(c.NewPath);
-        if (!_fs.Stat(from).SameAs(StatOf(c.Expected)) && c.Expected.Kind == ItemKind.File)
-        {
-            Pending($"{c.Path} changed again while resolving a conflict; will retry");
-            return;
-        }
         try
         {
-            _fs.Rename(from, to, overwrite: false);
+            if (!_fs.Stat(c.Path).SameAs(StatOf(c.Expected)) && c.Expected.Kind == ItemKind.File)
+            {
+                Pending($"{c.Path} changed again while resolving a conflict; will retry");
+                return;
+            }
+            _fs.Rename(c.Path, c.NewPath, overwrite: false);
+            _fs.FlushParent(c.NewPath); // the copy's name durable before the index says where the local version went
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _observer.Message(MessageLevel.Warning, $"cannot rename {from} to keep a conflict copy ({e.Message}); will retry");
+            _observer.Message(MessageLevel.Warning, $"cannot rename {Abs(c.Path)} to keep a conflict copy ({e.Message}); will retry");
             Pending($"conflict on {c.Path} not resolved yet");
             return;
         }
@@ -593,7 +616,15 @@ public sealed class LinkSync : IDisposable
     bool StillSame(UploadPut put)
     {
         // never commit torn content: the file must still be exactly what was hashed
-        if (_fs.Stat(Abs(put.Path)).SameAs(StatOf(put.Local))) return true;
+        try
+        {
+            if (_fs.Stat(put.Path).SameAs(StatOf(put.Local))) return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Pending($"{put.Path} cannot be checked before its commit ({e.Message}); will retry");
+            return false;
+        }
         Pending($"{put.Path} changed while uploading; it will be rescanned");
         return false;
     }
@@ -608,7 +639,7 @@ public sealed class LinkSync : IDisposable
     {
         try
         {
-            using var stream = _fs.OpenRead(Abs(put.Path));
+            using var stream = _fs.OpenRead(put.Path);
             HashSet<string>? read = put.Local.Chunks.Count > 1 ? new(StringComparer.Ordinal) : null; // a chunk twice in one file goes once
             long offset = 0;
             foreach (var c in put.Local.Chunks)
@@ -927,14 +958,14 @@ public sealed class LinkSync : IDisposable
         var abs = Abs(m.Path);
         try
         {
-            var st = _fs.Stat(abs);
+            var st = _fs.Stat(m.Path);
             if (st.Kind is not (EntryKind.Missing or EntryKind.Directory))
             {
-                Pending($"{m.Path}: a file is in the way of a directory; will retry");
+                Pending($"{m.Path}: a {(st.Kind == EntryKind.Symlink ? "symbolic link" : "file")} is in the way of a directory; will retry");
                 return;
             }
-            _fs.CreateDirectory(abs);
-            st = _fs.Stat(abs);
+            _fs.CreateDirectory(m.Path); // each new level made durable in its parent before the index records it
+            st = _fs.Stat(m.Path);
             using var batch = _index.Begin();
             batch.PutLocal(new LocalState { Path = m.Path, Kind = ItemKind.Dir, Inode = st.Inode, MtimeNs = st.MtimeNs });
             batch.PutBase(m.Remote);
@@ -1093,13 +1124,11 @@ public sealed class LinkSync : IDisposable
         {
             foreach (var d in group)
             {
-                var target = Abs(d.Path);
-                var dir = Path.GetDirectoryName(target)!;
-                var temp = Path.Combine(dir, IgnoreRules.TempPrefix + Guid.NewGuid().ToString("N")[..12]);
+                var temp = TempFor(d.Path);
                 Stream? output = null;
                 try
                 {
-                    if (_fs.Stat(dir).Kind == EntryKind.Missing) _fs.CreateDirectory(dir);
+                    if (VaultPath.Parent(d.Path) is { } dir) _fs.CreateDirectory(dir);
                     output = _fs.CreateNew(temp);
                     var refs = new List<ChunkRef>(d.Remote.Chunks.Count);
                     foreach (var hash in d.Remote.Chunks)
@@ -1150,10 +1179,7 @@ public sealed class LinkSync : IDisposable
                 }
                 try
                 {
-                    _fs.SetExecutable(temp, d.Remote.Executable);
-                    if (d.Remote.Mtime is { } m) _fs.SetMtime(temp, m);
-                    var target = Abs(d.Path);
-                    var now = _fs.Stat(target);
+                    var now = _fs.Stat(d.Path);
                     var unchanged = d.Expected is null ? now.Kind == EntryKind.Missing : now.SameAs(StatOf(d.Expected));
                     if (!unchanged)
                     {
@@ -1161,8 +1187,10 @@ public sealed class LinkSync : IDisposable
                         Pending($"{d.Path} changed locally during the download; will retry");
                         continue;
                     }
-                    _fs.Rename(temp, target, overwrite: true);
-                    placed.Add((d, _fs.Stat(target), refs));
+                    _fs.SetModeFor(temp, d.Remote.Executable, d.Expected is null ? null : now); // the local mode stays
+                    if (d.Remote.Mtime is { } m) _fs.SetMtime(temp, m);
+                    _fs.Rename(temp, d.Path, overwrite: true);
+                    placed.Add((d, _fs.Stat(d.Path), refs));
                     progress(d.Remote.Size);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -1176,7 +1204,7 @@ public sealed class LinkSync : IDisposable
             // uploaded over the newer version.
             try
             {
-                foreach (var dir in placed.Select(p => Path.GetDirectoryName(Abs(p.D.Path))!).Distinct(StringComparer.Ordinal)) _fs.FlushDirectory(dir);
+                foreach (var dir in placed.Select(p => VaultPath.Parent(p.D.Path) ?? "").Distinct(StringComparer.Ordinal)) _fs.FlushDirectory(dir);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -1245,15 +1273,23 @@ public sealed class LinkSync : IDisposable
 
     bool TryLocalRename(LocalDelete src, Download d)
     {
-        var from = Abs(src.Path);
-        var to = Abs(d.Path);
+        string from = src.Path, to = d.Path;
         try
         {
             if (!_fs.Stat(from).SameAs(StatOf(src.Expected)) || _fs.Stat(to).Kind != EntryKind.Missing) return false;
-            var parent = Path.GetDirectoryName(to)!;
-            if (_fs.Stat(parent).Kind == EntryKind.Missing) _fs.CreateDirectory(parent);
+            if (VaultPath.Parent(to) is { } parent) _fs.CreateDirectory(parent);
             _fs.Rename(from, to, overwrite: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        try
+        {
             if (d.Remote.Executable != src.Expected.Executable) _fs.SetExecutable(to, d.Remote.Executable);
+            // both names durable before the index records the move (a lost rename would read as a delete plus a new file)
+            _fs.FlushParent(to);
+            if (!string.Equals(VaultPath.Parent(to), VaultPath.Parent(from), StringComparison.Ordinal)) _fs.FlushParent(from);
             var st = _fs.Stat(to);
             using var batch = _index.Begin();
             batch.DeleteLocal(src.Path);
@@ -1265,20 +1301,23 @@ public sealed class LinkSync : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false;
+            // moved but not recorded: the next round finds the file at its new name and settles it with the server
+            _observer.Message(MessageLevel.Warning, $"cannot finish moving {Abs(from)} to {Abs(to)} ({e.Message}); will retry");
+            Pending($"{to}: move not yet durable; will retry");
+            return true;
         }
     }
+
+    string TempFor(string rel) => VaultPath.Combine(VaultPath.Parent(rel), IgnoreRules.TempPrefix + Guid.NewGuid().ToString("N")[..12]);
 
     async Task DownloadAsync(Download d, Dictionary<string, (string Path, long Offset, int Length, LocalState Owner)> sources,
         Action<long> progress, CancellationToken ct)
     {
-        var target = Abs(d.Path);
-        var dir = Path.GetDirectoryName(target)!;
-        var temp = Path.Combine(dir, IgnoreRules.TempPrefix + Guid.NewGuid().ToString("N")[..12]);
+        var temp = TempFor(d.Path);
         var refs = new List<ChunkRef>(d.Remote.Chunks.Count);
         try
         {
-            if (_fs.Stat(dir).Kind == EntryKind.Missing) _fs.CreateDirectory(dir);
+            if (VaultPath.Parent(d.Path) is { } dir) _fs.CreateDirectory(dir);
             await using (var output = _fs.CreateNew(temp))
             {
                 // The next chunks are fetched while this one is written (LargeFileLookahead of them): one round trip
@@ -1317,10 +1356,8 @@ public sealed class LinkSync : IDisposable
                 if (output.Length != d.Remote.Size) throw new IOException($"size mismatch: expected {d.Remote.Size} bytes, assembled {output.Length}");
                 _fs.Flush(output);
             }
-            _fs.SetExecutable(temp, d.Remote.Executable);
-            if (d.Remote.Mtime is { } m) _fs.SetMtime(temp, m);
             // only replace what was scanned: a local edit since then makes this a conflict for the next round
-            var now = _fs.Stat(target);
+            var now = _fs.Stat(d.Path);
             var unchanged = d.Expected is null ? now.Kind == EntryKind.Missing : now.SameAs(StatOf(d.Expected));
             if (!unchanged)
             {
@@ -1328,9 +1365,11 @@ public sealed class LinkSync : IDisposable
                 Pending($"{d.Path} changed locally during the download; will retry");
                 return;
             }
-            _fs.Rename(temp, target, overwrite: true);
-            _fs.FlushDirectory(Path.GetDirectoryName(target)!); // durable before the index records it (see above)
-            var st = _fs.Stat(target);
+            _fs.SetModeFor(temp, d.Remote.Executable, d.Expected is null ? null : now); // the local mode stays
+            if (d.Remote.Mtime is { } m) _fs.SetMtime(temp, m);
+            _fs.Rename(temp, d.Path, overwrite: true);
+            _fs.FlushParent(d.Path); // durable before the index records it (see above)
+            var st = _fs.Stat(d.Path);
             lock (_indexLock)
             {
                 using var batch = _index.Begin();
@@ -1377,9 +1416,8 @@ public sealed class LinkSync : IDisposable
         if (!sources.TryGetValue(hash, out var src)) return null;
         try
         {
-            var abs = Abs(src.Path);
-            if (!_fs.Stat(abs).SameAs(StatOf(src.Owner))) return null;
-            using var s = _fs.OpenRead(abs);
+            if (!_fs.Stat(src.Path).SameAs(StatOf(src.Owner))) return null;
+            using var s = _fs.OpenRead(src.Path);
             s.Seek(src.Offset, SeekOrigin.Begin);
             var buffer = new byte[src.Length];
             s.ReadExactly(buffer);
@@ -1409,14 +1447,14 @@ public sealed class LinkSync : IDisposable
             var abs = Abs(d.Path);
             try
             {
-                var st = _fs.Stat(abs);
+                var st = _fs.Stat(d.Path);
                 if (st.Kind == EntryKind.Missing) { batch.DeleteLocal(d.Path); batch.DeleteBase(d.Path); continue; }
                 if (!st.SameAs(StatOf(d.Expected)))
                 {
                     Pending($"{d.Path} changed locally; it will be kept (edit beats delete)");
                     continue;
                 }
-                _fs.DeleteFile(abs);
+                _fs.DeleteFile(d.Path);
                 batch.DeleteLocal(d.Path);
                 batch.DeleteBase(d.Path);
             }
@@ -1431,7 +1469,7 @@ public sealed class LinkSync : IDisposable
             var abs = Abs(d.Path);
             try
             {
-                if (_fs.DeleteEmptyDirectory(abs))
+                if (_fs.DeleteEmptyDirectory(d.Path))
                 {
                     batch.DeleteLocal(d.Path);
                     batch.DeleteBase(d.Path);
@@ -1448,16 +1486,6 @@ public sealed class LinkSync : IDisposable
             }
         }
         batch.Commit();
-    }
-
-    /// <summary>Removes leftover temporary files of an interrupted download (the old file is still in place).</summary>
-    void CleanTempFiles()
-    {
-        try
-        {
-            foreach (var f in Directory.EnumerateFiles(Root, IgnoreRules.TempPrefix + "*", SearchOption.AllDirectories)) TryDelete(f);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <inheritdoc/>

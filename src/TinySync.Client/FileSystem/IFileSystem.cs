@@ -6,7 +6,9 @@ namespace TinySync.Client.FileSystem;
 /// <param name="MtimeNs">Modification time in nanoseconds since the Unix epoch.</param>
 /// <param name="Inode">Inode number, 0 when the platform does not expose one.</param>
 /// <param name="Executable">The owner's execute bit (files).</param>
-public readonly record struct FileStat(EntryKind Kind, long Size, long MtimeNs, ulong Inode, bool Executable)
+/// <param name="Mode">The permission bits (<c>rwxrwxrwx</c> plus setuid, setgid, sticky); 0 where the platform has none.
+/// Not part of <see cref="SameAs"/>: only the execute bit is synced state, the rest stays local.</param>
+public readonly record struct FileStat(EntryKind Kind, long Size, long MtimeNs, ulong Inode, bool Executable, UnixFileMode Mode = 0)
 {
     /// <summary>True when size, mtime and inode are all equal: the scanner's "unchanged" test.</summary>
     public bool SameAs(FileStat other) =>
@@ -29,9 +31,12 @@ public enum EntryKind
 }
 
 /// <summary>
-/// The engine's only way to touch the disk. The real implementation is <see cref="RealFileSystem"/>; tests stack a
-/// fault-injecting decorator on it (disk full, permission denied, a file changing under the scanner).
-/// All paths are absolute OS paths.
+/// The disk, by absolute OS path: the layer under <see cref="ContainedFolder"/>, which is the engine's only way to
+/// reach it (every engine call names a path relative to the link root, and the folder checks it first). The real
+/// implementation is <see cref="RealFileSystem"/>; tests stack a fault-injecting decorator on it (disk full,
+/// permission denied, a file changing under the scanner). No method follows a symbolic link in the LAST component
+/// (stat is lstat, opens refuse a link, rename and delete act on the link itself); the components above it are the
+/// folder's to check.
 /// </summary>
 public interface IFileSystem
 {
@@ -70,6 +75,9 @@ public interface IFileSystem
 
     /// <summary>Sets or clears the execute bits (owner, group, other follow the read bits).</summary>
     void SetExecutable(string path, bool executable);
+
+    /// <summary>Sets the permission bits (a download keeps the mode of the file it replaces).</summary>
+    void SetMode(string path, UnixFileMode mode);
 
     /// <summary>Sets the modification time.</summary>
     void SetMtime(string path, DateTimeOffset mtime);

@@ -27,7 +27,7 @@ public sealed partial class RealFileSystem : IFileSystem
 
     static unsafe FileStat StatLinux(string path)
     {
-        const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100, StatxBasicStats = 0x7ff;
+        const int AtSymlinkNoFollow = 0x100, StatxBasicStats = 0x7ff;
         var buffer = stackalloc byte[256];
         if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
         {
@@ -48,7 +48,27 @@ public sealed partial class RealFileSystem : IFileSystem
             0xA000 => EntryKind.Symlink,
             _ => EntryKind.Other,
         };
-        return new FileStat(kind, kind == EntryKind.File ? size : 0, mtimeSec * 1_000_000_000 + mtimeNsec, ino, (mode & 0x40) != 0);
+        return new FileStat(kind, kind == EntryKind.File ? size : 0, mtimeSec * 1_000_000_000 + mtimeNsec, ino, (mode & 0x40) != 0,
+            (UnixFileMode)(mode & 0xFFF));
+    }
+
+    // The inode of an open descriptor (statx with AT_EMPTY_PATH), 0 when unknown.
+    static unsafe ulong InodeOf(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        if (!HasStatx) return 0;
+        const int AtEmptyPath = 0x1000, StatxIno = 0x100;
+        var buffer = stackalloc byte[256];
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            return statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxIno, buffer) == 0 ? *(ulong*)(buffer + 32) : 0;
+        }
+        catch (EntryPointNotFoundException) { return 0; }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
     }
 
     /// <inheritdoc/>
@@ -85,8 +105,8 @@ public sealed partial class RealFileSystem : IFileSystem
         if (info.LinkTarget is not null && info.Exists) return new FileStat(EntryKind.Symlink, 0, 0, 0, false);
         if (info.Exists)
         {
-            var exec = !OperatingSystem.IsWindows() && (info.UnixFileMode & UnixFileMode.UserExecute) != 0;
-            return new FileStat(EntryKind.File, info.Length, ToNs(info.LastWriteTimeUtc), 0, exec);
+            var mode = OperatingSystem.IsWindows() ? 0 : info.UnixFileMode;
+            return new FileStat(EntryKind.File, info.Length, ToNs(info.LastWriteTimeUtc), 0, (mode & UnixFileMode.UserExecute) != 0, mode);
         }
         var dir = new DirectoryInfo(path);
         if (dir.Exists)
@@ -108,9 +128,24 @@ public sealed partial class RealFileSystem : IFileSystem
         }
     }
 
-    /// <inheritdoc/>
-    public Stream OpenRead(string path) =>
-        new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+    /// <summary>
+    /// Opens a regular file for reading, never through a symbolic link: the entry must be a file by lstat before the
+    /// open, and on Linux the opened descriptor must be that same inode after it (a link swapped in between is caught).
+    /// </summary>
+    public Stream OpenRead(string path)
+    {
+        var before = Stat(path);
+        if (before.Kind == EntryKind.Symlink) throw new IOException($"{path} is a symbolic link; not followed");
+        if (before.Kind == EntryKind.Missing) throw new FileNotFoundException($"{path} does not exist", path);
+        if (before.Kind != EntryKind.File) throw new IOException($"{path} is not a regular file");
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        if (before.Inode != 0 && InodeOf(stream.SafeFileHandle) is var opened and not 0 && opened != before.Inode)
+        {
+            stream.Dispose();
+            throw new IOException($"{path} was replaced while it was opened; not followed");
+        }
+        return stream;
+    }
 
     /// <inheritdoc/>
     public Stream CreateNew(string path) => new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1);
@@ -122,12 +157,31 @@ public sealed partial class RealFileSystem : IFileSystem
         else stream.Flush();
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// rename(2) of the entry itself (a symbolic link is renamed, never followed). Without <paramref name="overwrite"/>
+    /// an existing target fails (renameat2 RENAME_NOREPLACE on Linux, so nothing can appear in between).
+    /// </summary>
     public void Rename(string from, string to, bool overwrite)
     {
-        if (Directory.Exists(from) && !File.Exists(from)) Directory.Move(from, to);
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                if (renameat2(AtFdCwd, from, AtFdCwd, to, overwrite ? 0u : 1u /* RENAME_NOREPLACE */) == 0) return;
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno is not (22 or 38)) throw Errno.ToException(errno, $"cannot rename {from} to {to}", from); // EINVAL, ENOSYS: no flags support
+            }
+            catch (EntryPointNotFoundException) { }
+        }
+        if (!overwrite && Stat(to).Kind != EntryKind.Missing) throw new IOException($"cannot rename {from} to {to}: the target exists");
+        if (Stat(from).Kind == EntryKind.Directory) Directory.Move(from, to);
         else File.Move(from, to, overwrite);
     }
+
+    const int AtFdCwd = -100;
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
 
     /// <inheritdoc/>
     public void DeleteFile(string path) => File.Delete(path);
@@ -138,7 +192,9 @@ public sealed partial class RealFileSystem : IFileSystem
     /// <inheritdoc/>
     public bool DeleteEmptyDirectory(string path)
     {
-        if (!Directory.Exists(path)) return true;
+        var kind = Stat(path).Kind;
+        if (kind == EntryKind.Missing) return true;
+        if (kind != EntryKind.Directory) throw new IOException($"{path} is not a folder (a {kind.ToString().ToLowerInvariant()}); not removed");
         if (Directory.EnumerateFileSystemEntries(path).Any()) return false;
         Directory.Delete(path);
         return true;
@@ -149,15 +205,15 @@ public sealed partial class RealFileSystem : IFileSystem
     {
         if (OperatingSystem.IsWindows()) return;
         var mode = File.GetUnixFileMode(path);
-        const UnixFileMode allExec = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-        var next = mode & ~allExec;
-        if (executable)
-        {
-            next |= UnixFileMode.UserExecute;
-            if ((mode & UnixFileMode.GroupRead) != 0) next |= UnixFileMode.GroupExecute;
-            if ((mode & UnixFileMode.OtherRead) != 0) next |= UnixFileMode.OtherExecute;
-        }
+        var next = Modes.WithExecutable(mode, executable);
         if (next != mode) File.SetUnixFileMode(path, next);
+    }
+
+    /// <inheritdoc/>
+    public void SetMode(string path, UnixFileMode mode)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        if (File.GetUnixFileMode(path) != mode) File.SetUnixFileMode(path, mode);
     }
 
     /// <inheritdoc/>

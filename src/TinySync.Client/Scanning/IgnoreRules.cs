@@ -1,4 +1,5 @@
 using MAB.DotIgnore;
+using TinySync.Client.FileSystem;
 
 namespace TinySync.Client.Scanning;
 
@@ -21,12 +22,22 @@ public sealed class IgnoreRules
     /// <summary>No user rules.</summary>
     public static IgnoreRules None { get; } = new(null);
 
-    /// <summary>Reads <c>.tinysyncignore</c> at <paramref name="root"/>, if present.</summary>
-    public static IgnoreRules Load(string root)
+    /// <summary>
+    /// Reads <c>.tinysyncignore</c> at the link root, if present. A symbolic link there is not followed, and neither
+    /// it nor an unreadable file counts as "no rules" (that would upload what the rules keep out): the scan stops
+    /// with an <see cref="IOException"/> that says so.
+    /// </summary>
+    public static IgnoreRules Load(ContainedFolder folder)
     {
-        var file = Path.Combine(root, FileName);
-        if (!File.Exists(file)) return None;
-        var lines = File.ReadAllLines(file).Where(l => !string.IsNullOrWhiteSpace(l) && !l.TrimStart().StartsWith('#')).ToList();
+        var kind = folder.Stat(FileName).Kind;
+        if (kind == EntryKind.Missing) return None;
+        if (kind != EntryKind.File)
+        {
+            throw new IOException($"{folder.Display(FileName)} is a {(kind == EntryKind.Symlink ? "symbolic link" : kind.ToString().ToLowerInvariant())}; the client reads its rules only from a regular file (not followed); replace it with a copy");
+        }
+        string text;
+        using (var reader = new StreamReader(folder.OpenRead(FileName))) text = reader.ReadToEnd();
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => !string.IsNullOrWhiteSpace(l) && !l.TrimStart().StartsWith('#')).ToList();
         return lines.Count == 0 ? None : new IgnoreRules(new IgnoreList(lines));
     }
 

@@ -26,6 +26,9 @@ public sealed class ScanResult
     /// </summary>
     public HashSet<string> Unknown { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Temp files of an interrupted download (<see cref="IgnoreRules.TempPrefix"/>): regular files, never links.</summary>
+    public List<string> LeftoverTemps { get; } = [];
+
     /// <summary>
     /// Names that cannot be synced (not valid vault paths, or not portable to every platform): kept locally, reported
     /// once per name (<see cref="UnsyncableNames"/>).
@@ -54,6 +57,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
     readonly UnsyncableNames _reported = reported ?? new UnsyncableNames();
 
     int _ticks; // entries seen, for BatchGarbage
+    ContainedFolder _folder = null!;
     long _previousScanStartNs = long.MinValue;
 
     /// <summary>
@@ -62,13 +66,18 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
     /// have recorded it began): a file written in the same timestamp tick as that scan can change again without its
     /// size or mtime changing ("racily clean", as git calls it), so such files are hashed again.
     /// </summary>
-    public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue)
+    public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue) =>
+        Scan(new ContainedFolder(root, fs), previous, ct, previousScanStartNs);
+
+    /// <summary>Scans a link's folder through its contained seam (nothing is followed through a symbolic link).</summary>
+    public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue)
     {
         _previousScanStartNs = previousScanStartNs;
+        _folder = folder;
         var result = new ScanResult(previous.Count);
-        var ignore = IgnoreRules.Load(root);
-        var toHash = new List<(string Rel, string Abs, FileStat Stat)>();
-        Walk(root, null, ignore, previous, result, toHash, ct);
+        var ignore = IgnoreRules.Load(folder);
+        var toHash = new List<(string Rel, FileStat Stat)>();
+        Walk("", ignore, previous, result, toHash, ct);
         _reported.EndScan();
 
         if (toHash.Count > 0)
@@ -80,7 +89,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             Parallel.For(0, toHash.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = ct }, i =>
             {
                 var f = toHash[i];
-                hashed[i] = HashStable(f.Rel, f.Abs, f.Stat, result);
+                hashed[i] = HashStable(f.Rel, f.Stat, result);
                 BatchGarbage.Tick(ref _ticks);
                 observer.Progress("scan", Interlocked.Add(ref done, f.Stat.Size), total);
             });
@@ -104,64 +113,79 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
         return mtimeNs >= _previousScanStartNs - margin;
     }
 
-    void Walk(string dirAbs, string? dirRel, IgnoreRules ignore, IReadOnlyDictionary<string, LocalState> previous,
-        ScanResult result, List<(string, string, FileStat)> toHash, CancellationToken ct)
+    void Walk(string dirRel, IgnoreRules ignore, IReadOnlyDictionary<string, LocalState> previous,
+        ScanResult result, List<(string, FileStat)> toHash, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         List<string> names;
         try
         {
-            names = fs.List(dirAbs).ToList();
+            names = _folder.List(dirRel).ToList();
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            observer.Message(MessageLevel.Warning, $"cannot read the folder {dirAbs} ({Short(e)}); skipped, will retry");
-            result.Unknown.Add(dirRel ?? "");
+            observer.Message(MessageLevel.Warning, $"cannot read the folder {_folder.Display(dirRel)} ({Short(e)}); skipped, will retry");
+            result.Unknown.Add(dirRel);
             return;
         }
         foreach (var rawName in names)
         {
             var name = rawName.IsNormalized(NormalizationForm.FormC) ? rawName : rawName.Normalize(NormalizationForm.FormC);
             var rel = VaultPath.Combine(dirRel, name);
-            var abs = Path.Combine(dirAbs, rawName);
-            if (IgnoreRules.IsBuiltIn(name)) continue;
+            var shown = Path.Combine(_folder.Display(dirRel), ContainedFolder.Printable(rawName));
             BatchGarbage.Tick(ref _ticks);
             FileStat st;
             try
             {
-                st = fs.Stat(abs);
+                st = _folder.StatEntry(dirRel, rawName);
             }
             catch (Exception e) when (e is UnauthorizedAccessException or IOException)
             {
-                observer.Message(MessageLevel.Warning, $"cannot read {abs} ({Short(e)}); skipped, will retry");
+                observer.Message(MessageLevel.Warning, $"cannot read {shown} ({Short(e)}); skipped, will retry");
                 result.Unknown.Add(rel);
+                continue;
+            }
+            if (IgnoreRules.IsBuiltIn(name))
+            {
+                // a download's temp file left by a crash: removed after the scan (only regular files, never a link)
+                if (st.Kind == EntryKind.File && string.Equals(name, rawName, StringComparison.Ordinal)) result.LeftoverTemps.Add(rel);
                 continue;
             }
             if (st.Kind == EntryKind.Missing) continue;
             if (ignore.IsIgnored(rel, st.Kind == EntryKind.Directory)) continue;
             if (st.Kind == EntryKind.Symlink)
             {
-                observer.Message(MessageLevel.Warning, $"{abs} is a symbolic link; symlinks are not synced (skipped)");
+                if (previous.ContainsKey(rel))
+                {
+                    // What was synced here was replaced by a link: its subtree is unknown (never read as deleted, never
+                    // followed), exactly like an unreadable folder. Decision 0420.
+                    observer.Message(MessageLevel.Warning, $"{shown} is now a symbolic link; it is not followed and what was synced there is left alone on every device; replace the link by the real folder or file to sync it again");
+                    result.Unknown.Add(rel);
+                }
+                else
+                {
+                    observer.Message(MessageLevel.Warning, $"{shown} is a symbolic link; symlinks are not synced (skipped)");
+                }
                 continue;
             }
             if (st.Kind == EntryKind.Other) continue;
             if (!VaultPath.TryValidate(rel, out var error) || !string.Equals(name, rawName, StringComparison.Ordinal))
             {
-                Unsyncable(result, rel, abs, error ?? "the name is not in Unicode NFC");
+                Unsyncable(result, rel, shown, error ?? "the name is not in Unicode NFC");
                 continue;
             }
             if (PortableName.CheckSegment(name) is { } rule)
             {
                 // Valid here but not on every platform (docs/protocol.md): pending, and never read as deleted (the server may
                 // hold it from before the rule).
-                Unsyncable(result, rel, abs, rule);
+                Unsyncable(result, rel, shown, rule);
                 result.Unknown.Add(rel);
                 continue;
             }
             if (st.Kind == EntryKind.Directory)
             {
                 result.Local[rel] = new LocalState { Path = rel, Kind = ItemKind.Dir, Inode = st.Inode, MtimeNs = st.MtimeNs };
-                Walk(abs, rel, ignore, previous, result, toHash, ct);
+                Walk(rel, ignore, previous, result, toHash, ct);
                 continue;
             }
             if (previous.TryGetValue(rel, out var prev) && prev.Kind == ItemKind.File && prev.Size == st.Size
@@ -170,25 +194,25 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
                 result.Local[prev.Path] = prev; // keyed by the record's own path string: no second copy per file
                 continue;
             }
-            toHash.Add((rel, abs, st));
+            toHash.Add((rel, st));
         }
     }
 
-    void Unsyncable(ScanResult result, string rel, string abs, string reason)
+    void Unsyncable(ScanResult result, string rel, string shown, string reason)
     {
         result.Unsyncable.Add(rel);
-        if (_reported.FirstTime(rel)) observer.Message(MessageLevel.Warning, $"{abs} not synced: {reason}; kept here, rename it to sync it");
+        if (_reported.FirstTime(rel)) observer.Message(MessageLevel.Warning, $"{shown} not synced: {reason}; kept here, rename it to sync it");
     }
 
-    LocalState? HashStable(string rel, string abs, FileStat before, ScanResult result)
+    LocalState? HashStable(string rel, FileStat before, ScanResult result)
     {
         for (var attempt = 0; attempt < 3; attempt++)
         {
             try
             {
-                var chunks = HashFile(abs, before.Size);
+                var chunks = HashFile(rel, before.Size);
                 stats.Hashed();
-                var after = fs.Stat(abs);
+                var after = _folder.Stat(rel);
                 if (after.SameAs(before) && chunks.Sum(c => (long)c.Length) == before.Size)
                 {
                     return new LocalState
@@ -202,19 +226,19 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             }
             catch (Exception e) when (e is UnauthorizedAccessException or IOException)
             {
-                observer.Message(MessageLevel.Warning, $"cannot read {abs} ({Short(e)}); skipped, will retry");
+                observer.Message(MessageLevel.Warning, $"cannot read {_folder.Display(rel)} ({Short(e)}); skipped, will retry");
                 lock (result) result.Unknown.Add(rel);
                 return null;
             }
         }
-        observer.Message(MessageLevel.Warning, $"{abs} keeps changing while it is read; it will be synced once it is stable");
+        observer.Message(MessageLevel.Warning, $"{_folder.Display(rel)} keeps changing while it is read; it will be synced once it is stable");
         lock (result) result.Unknown.Add(rel);
         return null;
     }
 
-    ChunkRef[] HashFile(string abs, long size)
+    ChunkRef[] HashFile(string rel, long size)
     {
-        using var stream = fs.OpenRead(abs);
+        using var stream = _folder.OpenRead(rel);
         if (size == 0) return [];
         var chunks = new List<ChunkRef>((int)Math.Min(1024, size / FastCdc.DefaultAverageSize + 1));
         FastCdc.Default.Chunk(stream, (c, _) => chunks.Add(new ChunkRef(c.Hash, c.Length)));

@@ -55,7 +55,7 @@ public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
 
     readonly List<string> _events = [];
 
-    /// <summary>Renames and directory fsyncs in the order they happened ("rename TO", "flushdir DIR").</summary>
+    /// <summary>Renames, folder creations and directory fsyncs in the order they happened ("rename TO", "mkdir DIR", "flushdir DIR").</summary>
     public IReadOnlyList<string> Events { get { lock (_events) return [.. _events]; } }
 
     public void Rename(string from, string to, bool overwrite)
@@ -71,8 +71,13 @@ public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
         lock (_events) _events.Add("flushdir " + directory);
     }
     public void DeleteFile(string path) => inner.DeleteFile(path);
-    public void CreateDirectory(string path) => inner.CreateDirectory(path);
+    public void CreateDirectory(string path)
+    {
+        inner.CreateDirectory(path);
+        lock (_events) _events.Add("mkdir " + path);
+    }
     public bool DeleteEmptyDirectory(string path) => inner.DeleteEmptyDirectory(path);
     public void SetExecutable(string path, bool executable) => inner.SetExecutable(path, executable);
+    public void SetMode(string path, UnixFileMode mode) => inner.SetMode(path, mode);
     public void SetMtime(string path, DateTimeOffset mtime) => inner.SetMtime(path, mtime);
 }

@@ -114,6 +114,12 @@ public sealed class FaultyDisk(IFileSystem inner, string root, FaultProfile prof
         inner.SetExecutable(path, executable);
     }
 
+    public void SetMode(string path, UnixFileMode mode)
+    {
+        Enter("chmod", path);
+        inner.SetMode(path, mode);
+    }
+
     public void SetMtime(string path, DateTimeOffset mtime)
     {
         Enter("utimes", path);
