@@ -6,6 +6,7 @@ using TinySync.Core.Paths;
 using TinySync.Server.Auth;
 using TinySync.Server.Hosting;
 using TinySync.Server.Http;
+using TinySync.Server.Observability;
 using TinySync.Server.Signals;
 using TinySync.Server.Storage;
 using TinySync.Server.Storage.Sql;
@@ -28,19 +29,19 @@ public static class SyncApi
     public static IEndpointRouteBuilder MapSyncApi(this IEndpointRouteBuilder app)
     {
         var vault = app.MapGroup("/v1/vaults/{vid}").RequireDevice().RequireVaultAccess().WithTags("Sync");
-        vault.MapPost("/ops", Commit).Accepts<OpsRequest>("application/json").Produces<OpsResponse>();
-        vault.MapGet("/log", ReadLog).Produces<LogPage>();
-        vault.MapGet("/tree", ReadTree).Produces<TreePage>();
-        vault.MapGet("/history", ReadHistory).Produces<HistoryPage>()
+        vault.MapPost("/ops", Commit).WithName("commitOps").WithSummary("Commit a batch of ops (idempotent by op id)").Accepts<OpsRequest>("application/json").Produces<OpsResponse>();
+        vault.MapGet("/log", ReadLog).WithName("readLog").WithSummary("Read the change log after a cursor").Produces<LogPage>();
+        vault.MapGet("/tree", ReadTree).WithName("readTree").WithSummary("Read the live tree of a container, page by page").Produces<TreePage>();
+        vault.MapGet("/history", ReadHistory).WithName("readHistory").Produces<HistoryPage>()
             .WithSummary("The retained versions of an item, newest first, followed back across moves of the item and of its folders")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        vault.MapGet("/deleted", ReadDeleted).Produces<DeletedPage>()
+        vault.MapGet("/deleted", ReadDeleted).WithName("readDeleted").Produces<DeletedPage>()
             .WithSummary("The deleted files still restorable within the retention window, in path order, optionally under a folder")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
-    static async Task<IResult> Commit(HttpContext http, IStore store, ISignalBus signals, TimeProvider clock, CancellationToken ct)
+    static async Task<IResult> Commit(HttpContext http, IStore store, ISignalBus signals, TimeProvider clock, ServerMetrics metrics, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync<OpsRequest>(http, ct, MaxOpsBodyBytes);
         if (problem is not null) return problem;
@@ -56,6 +57,7 @@ public static class SyncApi
         var outcome = await store.CommitAsync(vaultId, http.Device().DeviceId, body.Ops, clock.GetUtcNow(), ct);
         if (outcome is null) return VaultAccess.NotFound(vaultId);
         if (outcome.Advanced) signals.PublishCommit(vaultId, outcome.Head);
+        metrics.Committed(outcome.Results);
         return TypedResults.Ok(new OpsResponse(outcome.Results, outcome.Head));
     }
 
