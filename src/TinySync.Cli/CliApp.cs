@@ -47,7 +47,8 @@ public static class CliApp
             var errors = parse.Errors.Count > 1 ? parse.Errors.Where(e => !e.Message.StartsWith("Required command", StringComparison.Ordinal)) : parse.Errors;
             foreach (var e in errors) Term.Err("tinysync: " + e.Message);
             foreach (var s in Typos.Suggest(parse)) Term.Err($"tinysync: did you mean `{s}`?");
-            Term.Err("tinysync: run `tinysync --help` (or `tinysync COMMAND --help`) for usage");
+            if (!errors.All(e => e.Message.Contains('`', StringComparison.Ordinal))) // our own messages already name the next step
+                Term.Err("tinysync: run `tinysync --help` (or `tinysync COMMAND --help`) for usage");
             return ExitCodes.Usage;
         }
         using var cts = new CancellationTokenSource();

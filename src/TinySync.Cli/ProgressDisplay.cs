@@ -28,7 +28,7 @@ internal sealed class ProgressDisplay(DisplayMode mode, Func<int> filesDone) : I
     static readonly string[] Spinner = ["|", "/", "-", "\\"];
 
     readonly Lock _lock = new();
-    readonly Queue<(long At, long Bytes)> _samples = new();
+    readonly List<(long At, long Bytes)> _samples = [];
     Timer? _timer;
     long _started;
     int _frame;
@@ -145,8 +145,9 @@ internal sealed class ProgressDisplay(DisplayMode mode, Func<int> filesDone) : I
         lock (_lock)
         {
             var now = Stopwatch.GetTimestamp();
-            _samples.Enqueue((now, BytesDone));
-            while (_samples.Count > 1 && Stopwatch.GetElapsedTime(_samples.Peek().At, now) > RateWindow) _samples.Dequeue();
+            _samples.Add((now, BytesDone));
+            // the window starts when bytes last stood still (idle time before a transfer is no part of its rate)
+            while (_samples.Count > 2 && (_samples[1].Bytes == _samples[0].Bytes || Stopwatch.GetElapsedTime(_samples[0].At, now) > RateWindow)) _samples.RemoveAt(0);
             if (mode == DisplayMode.Terminal)
             {
                 _frame++;
@@ -199,7 +200,7 @@ internal sealed class ProgressDisplay(DisplayMode mode, Func<int> filesDone) : I
     double? Rate(long now)
     {
         if (_samples.Count < 2) return null;
-        var (at, bytes) = _samples.Peek();
+        var (at, bytes) = _samples[0];
         var span = Stopwatch.GetElapsedTime(at, now);
         var moved = BytesDone - bytes;
         if (span < TimeSpan.FromSeconds(1) || moved <= 0) return null;

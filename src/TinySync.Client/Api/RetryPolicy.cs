@@ -17,11 +17,11 @@ public sealed record RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan Max
     /// </summary>
     public TimeSpan GiveUpAfter { get; init; } = TimeSpan.MaxValue;
 
-    /// <summary>Retries for 30 seconds of server absence: enough to ride out a server restart.</summary>
-    public static RetryPolicy Default { get; } = new(int.MaxValue, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5)) { GiveUpAfter = DefaultGiveUp };
-
     /// <summary>The documented give-up time of <see cref="Default"/>.</summary>
     public static TimeSpan DefaultGiveUp { get; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Retries for 30 seconds of server absence: enough to ride out a server restart.</summary>
+    public static RetryPolicy Default { get; } = new(int.MaxValue, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5)) { GiveUpAfter = DefaultGiveUp }; // after DefaultGiveUp: static initializers run in order
 
     /// <summary>Fails fast (one attempt): for interactive commands that should answer at once.</summary>
     public static RetryPolicy None { get; } = new(1, TimeSpan.Zero, TimeSpan.Zero);
