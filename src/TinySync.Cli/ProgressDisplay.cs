@@ -111,6 +111,7 @@ internal sealed class ProgressDisplay(DisplayMode mode, Func<int> filesDone) : I
                 case "scan": _scanDone = done; _scanTotal = total; break;
             }
             _retry = null;
+            if (mode == DisplayMode.Plain && phase != "scan") PlainLine(Stopwatch.GetTimestamp()); // each 10 % as it is crossed
         }
     }
 
@@ -154,13 +155,19 @@ internal sealed class ProgressDisplay(DisplayMode mode, Func<int> filesDone) : I
                 Draw();
                 return;
             }
-            var tenths = TenthsDone();
-            var due = tenths >= _nextTenth && BytesTotal > 0;
-            if (!due && Stopwatch.GetElapsedTime(_lastPlain, now) < PlainEvery) return;
-            if (due) _nextTenth = tenths + 1;
-            _lastPlain = now;
-            Term.Err($"{DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {Status(now)}");
+            PlainLine(now);
         }
+    }
+
+    // plain mode: a line when the next 10 % of the bytes is reached, or 2 s after the last line
+    void PlainLine(long now)
+    {
+        var tenths = TenthsDone();
+        var due = tenths >= _nextTenth && BytesTotal > 0;
+        if (!due && Stopwatch.GetElapsedTime(_lastPlain, now) < PlainEvery) return;
+        if (due) _nextTenth = tenths + 1;
+        _lastPlain = now;
+        Term.Err($"{DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {Status(now)}");
     }
 
     void Draw()
