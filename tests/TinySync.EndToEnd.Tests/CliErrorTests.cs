@@ -33,7 +33,7 @@ public sealed class CliErrorTests
         OneLine(err, "use http:// instead of https://");
         (code, _, err) = await CliProcess.RunAsync(dir.Sub("home"), "login", "--server", https, "--token", TinySync.Core.Identity.DeviceToken.Generate(Guid.CreateVersion7()).Reveal());
         code.ShouldBe(1);
-        OneLine(err, "if the server speaks plain HTTP on that port, use http://");
+        OneLine(err, "plain HTTP on that port, use http://");
     }
 
     [Fact]

@@ -93,7 +93,7 @@ public sealed class CliScriptingTests
         (await CliProcess.RunAsync(home, "completion", "powershell")).Code.ShouldBe(2);
 
         // a `tinysync` on the PATH, as after `dotnet tool install`, then bash's completion of "tinysync syn"
-        var bin = dir.Sub("bin");
+        var bin = Directory.CreateDirectory(dir.Sub("bin")).FullName;
         var shim = Path.Combine(bin, "tinysync");
         File.WriteAllText(shim, $"#!/bin/sh\nexec dotnet '{CliProcess.Dll}' \"$@\"\n");
         File.SetUnixFileMode(shim, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -183,7 +183,7 @@ public sealed class CliScriptingTests
         {
             Server = url, DeviceId = device, Token = TinySync.Core.Identity.DeviceToken.Generate(device).Reveal(), DisplayName = "fake",
         });
-        state.AddLink(Guid.NewGuid(), null, "default", dir.Sub("folder"));
+        state.AddLink(Guid.NewGuid(), null, "default", Directory.CreateDirectory(dir.Sub("folder")).FullName);
         var (code, _, err) = await CliProcess.RunAsync(home, "sync");
         code.ShouldBe(4, err);
         err.ShouldContain("server busy (503), retry 1 in");
