@@ -34,6 +34,11 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
     /// <summary>Counters shared by every link.</summary>
     public SyncStats Stats { get; } = stats ?? new SyncStats();
 
+    HintStream? _stream;
+
+    /// <summary>Whether the wake-hint stream is connected and subscribed right now.</summary>
+    public bool StreamConnected => _stream?.Connected ?? false;
+
     /// <summary>Raised after each completed cycle of a link (tests, latency measurement).</summary>
     public event Action<Link, LinkResult>? CycleCompleted;
 
@@ -46,7 +51,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         api.Retrying += _observer.Retrying;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var workers = links.Select(l => new Worker(this, l, api)).ToList();
-        var stream = new HintStream(_identity.Server, _identity.Token, links.Select(l => l.VaultId).Distinct().ToList(), _observer);
+        var stream = _stream = new HintStream(_identity.Server, _identity.Token, links.Select(l => l.VaultId).Distinct().ToList(), _observer);
         stream.Hint += (vault, head) =>
         {
             foreach (var w in workers) if (w.Link.VaultId == vault) w.Wake(head);

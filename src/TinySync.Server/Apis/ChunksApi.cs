@@ -12,7 +12,7 @@ using TinySync.Server.Storage;
 namespace TinySync.Server.Apis;
 
 /// <summary>
-/// Content chunks of a vault (SPEC §5): probe, upload (hash verified), download. Chunks are stored once physically
+/// Content chunks of a vault (docs/protocol.md#chunks): probe, upload (hash verified), download. Chunks are stored once physically
 /// but registered per vault, and every route answers only for the vault in the URL: a device can neither read nor
 /// probe a chunk that only other vaults hold.
 /// </summary>

@@ -9,7 +9,7 @@ using TinySync.Server.Storage;
 
 namespace TinySync.Server.Apis;
 
-/// <summary>Device registration and the management of devices (SPEC §2, §4), plus <c>/v1/me</c> (SPEC §5).</summary>
+/// <summary>Device registration and the management of devices (docs/protocol.md#identity-and-tokens, #management-api), plus <c>/v1/me</c> (#device-api).</summary>
 public static class DevicesApi
 {
     /// <summary>Maps the routes.</summary>

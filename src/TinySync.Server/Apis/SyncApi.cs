@@ -13,7 +13,7 @@ using TinySync.Server.Storage.Sql;
 namespace TinySync.Server.Apis;
 
 /// <summary>
-/// The change log, mutations, the live tree and the history of a path (SPEC §5). Device token, and only for vaults
+/// The change log, mutations, the live tree and the history of a path (docs/protocol.md#device-api). Device token, and only for vaults
 /// the device reaches (404 otherwise, the same as for unknown vaults).
 /// </summary>
 public static class SyncApi

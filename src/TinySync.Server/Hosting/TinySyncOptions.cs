@@ -3,7 +3,7 @@ using System.Globalization;
 namespace TinySync.Server.Hosting;
 
 /// <summary>
-/// Server settings (SPEC §6), read from environment variables or the command line (<c>--TINYSYNC_DATA_DIR=...</c>).
+/// Server settings (README.md#configuration), read from environment variables or the command line (<c>--TINYSYNC_DATA_DIR=...</c>).
 /// Every setting has an embedded default so the server runs with nothing configured.
 /// </summary>
 public sealed class TinySyncOptions

@@ -25,7 +25,7 @@ public static class TinySyncServer
     /// <summary>Builds a ready-to-run server: storage opened and migrated, admin token loaded, routes mapped.</summary>
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
     {
-        // SPEC §5 paths are NFC; invariant globalization mode silently skips normalization checks.
+        // Paths are NFC (docs/protocol.md#paths); invariant globalization mode silently skips normalization checks.
         if ("e\u0301".IsNormalized(System.Text.NormalizationForm.FormC))
             throw new InvalidOperationException("Unicode normalization is unavailable (invariant globalization mode or no ICU); install libicu and unset DOTNET_SYSTEM_GLOBALIZATION_INVARIANT");
         var builder = WebApplication.CreateSlimBuilder(args);

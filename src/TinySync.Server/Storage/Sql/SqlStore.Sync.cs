@@ -6,7 +6,7 @@ namespace TinySync.Server.Storage.Sql;
 // Vault sync, part 1: committing batches of ops. The per-op rules live in SyncBatch (SqlStore.SyncBatch.cs).
 public partial class SqlStore
 {
-    /// <summary>Most ops in one batch (SPEC §5; larger batches are refused with 400 batch_too_large).</summary>
+    /// <summary>Most ops in one batch (docs/protocol.md#operations; larger batches are refused with 400 batch_too_large).</summary>
     public const int MaxBatchOps = 1000;
 
     const int CommitAttempts = 3;

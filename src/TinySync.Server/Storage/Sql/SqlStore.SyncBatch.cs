@@ -10,7 +10,7 @@ using TinySync.Core.Paths;
 namespace TinySync.Server.Storage.Sql;
 
 /// <summary>
-/// One batch inside its write transaction: the rules of SPEC §5 applied op by op, in order. Statements are prepared
+/// One batch inside its write transaction: the rules of docs/protocol.md#operations applied op by op, in order. Statements are prepared
 /// once per batch and reused, which is what makes large batches cheap. Reads are batched up front (the items every
 /// op names, in one statement per container) and the rows a put or mkdir writes are buffered and written as
 /// multi-row INSERTs (<see cref="FlushAsync"/>): a 1,000-put batch runs about 380 statements instead of about 4,000
