@@ -1,6 +1,7 @@
 using TinySync.Client.Api;
 using TinySync.Client.Engine;
 using TinySync.Client.FileSystem;
+using TinySync.Client.Index;
 using TinySync.Client.Scanning;
 using TinySync.Client.State;
 
@@ -169,7 +170,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                         continue;
                     }
                 }
-                catch (ServerUnavailableException e)
+                catch (ClientException e) when (e is ServerUnavailableException or IndexUnavailableException)
                 {
                     _d._observer.Message(MessageLevel.Warning, e.Message + $" (next try in {backoff.TotalSeconds:0.#} s)");
                     await Task.Delay(backoff, ct).ConfigureAwait(false);
@@ -177,7 +178,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                     Kick();
                     continue;
                 }
-                catch (ApiProblemException e)
+                catch (ClientException e) when (e is ApiProblemException or ServerInconsistentException)
                 {
                     _d._observer.Message(MessageLevel.Warning, $"{Link.Directory}: {e.Message}; will retry");
                     nextRescan = DateTime.UtcNow + TimeSpan.FromSeconds(30);

@@ -85,12 +85,17 @@ public interface IStore
     /// <summary>Audit rows with seq greater than <paramref name="after"/>, oldest first.</summary>
     Task<AuditPage> ReadAuditAsync(long after, int limit, CancellationToken ct);
 
+    /// <summary>Records that a write was refused because the device's access ended while its request was open.</summary>
+    Task RecordWriteRefusedAsync(AccessEndedException refused, string route, DateTimeOffset now, CancellationToken ct);
+
     // ---- Vault sync: mutations -------------------------------------------------------------------------------
     /// <summary>
     /// Applies a batch of ops in order, in one write transaction, and returns one result per op. Each committed op
     /// takes the next seq of the vault (dense, gap-free); an op whose <c>base</c> does not match the item's version
-    /// is a conflict; an op already committed by this device (same op id) returns its original result. Null when
-    /// the vault does not exist.
+    /// is a conflict; an op already committed by this device (same op id) returns its original result, or
+    /// <c>op_id_reused</c> when its content differs. Null when the vault does not exist. Throws
+    /// <see cref="AccessEndedException"/>, having written nothing, when the device is revoked or no longer reaches the
+    /// vault at the moment of writing. The op ids of a batch must be distinct.
     /// </summary>
     Task<BatchOutcome?> CommitAsync(Guid vaultId, Guid deviceId, IReadOnlyList<Op> ops, DateTimeOffset now, CancellationToken ct);
 
@@ -114,10 +119,19 @@ public interface IStore
     Task<TreeRead?> ReadTreeAsync(Guid vaultId, string container, string? afterKey, int limit, CancellationToken ct);
 
     /// <summary>
-    /// The changes of one path committed at or after <paramref name="since"/> (plus the one that made the live
-    /// version), newest first; null when the container does not exist.
+    /// The versions of the item at (or last at) <paramref name="path"/> committed at or after <paramref name="since"/>,
+    /// followed back across moves of the item and of its folders, with deletes of it or of a folder it was in (plus
+    /// the version that is live, and the last version of a file deleted since then), newest first; null when the
+    /// container does not exist (decision 0321).
     /// </summary>
     Task<IReadOnlyList<HistoryEntry>?> ReadHistoryAsync(Guid vaultId, string container, string path, DateTimeOffset since, CancellationToken ct);
+
+    /// <summary>
+    /// A page of the files deleted at or after <paramref name="since"/> and not live again (the newest delete of each
+    /// path), in path-key order after <paramref name="afterKey"/>, under the folder <paramref name="under"/> (the whole
+    /// container when null). Null when the container does not exist.
+    /// </summary>
+    Task<DeletedRead?> ReadDeletedAsync(Guid vaultId, string container, string? under, string? afterKey, int limit, DateTimeOffset since, CancellationToken ct);
 
     // ---- Vault sync: chunks ----------------------------------------------------------------------------------
     /// <summary>The hashes (of those given) this vault does not hold, in the order given, without duplicates.</summary>
@@ -130,7 +144,7 @@ public interface IStore
     /// Registers a verified chunk to a vault, making sure <paramref name="blobs"/> holds its bytes while the
     /// registration commits (so garbage collection cannot remove them underneath). True when newly registered.
     /// </summary>
-    Task<bool> RegisterChunkAsync(Guid vaultId, string hash, ReadOnlyMemory<byte> content, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
+    Task<bool> RegisterChunkAsync(Guid vaultId, Guid deviceId, string hash, ReadOnlyMemory<byte> content, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>
     /// <see cref="RegisterChunkAsync"/> for many verified chunks at once: their bytes go to <paramref name="blobs"/>
@@ -138,7 +152,7 @@ public interface IStore
     /// transaction. Returns how many were newly registered. On failure none of the registrations is committed
     /// (some bytes may be stored, unregistered, for the collector).
     /// </summary>
-    Task<int> RegisterChunksAsync(Guid vaultId, IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
+    Task<int> RegisterChunksAsync(Guid vaultId, Guid deviceId, IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
 
     // ---- Vault sync: history retention -----------------------------------------------------------------------
     /// <summary>
@@ -159,6 +173,9 @@ public sealed record BatchOutcome(IReadOnlyList<OpResult> Results, long Head, bo
 /// <param name="Items">Items ordered by path key.</param>
 /// <param name="LastKey">The key of the last item when more follow; null on the last page.</param>
 public sealed record TreeRead(long Seq, IReadOnlyList<Item> Items, string? LastKey);
+
+/// <summary>A page of deleted files, and the last path key of the page when more follow.</summary>
+public sealed record DeletedRead(IReadOnlyList<DeletedEntry> Entries, string? LastKey);
 
 /// <summary>What a garbage collection run removed.</summary>
 /// <param name="RegistrationsRemoved">Chunk registrations dropped from vaults.</param>

@@ -40,7 +40,9 @@ public abstract class HistoryAndGcTests(ServerFixture fixture)
         old.Versions[2].Size.ShouldBe(3);
         old.Versions.ShouldAllBe(v => v.DeviceId == a.DeviceId);
         var renamed = await a.HistoryAsync("notes.md");
-        renamed.Versions.Single().Path.ShouldBe("Notes.md");
+        renamed.Versions.Select(v => (v.Seq, v.Path)).ShouldBe([(moved, "Notes.md"), (v2, "notes.txt"), (v1, "notes.txt")],
+            "the history follows the file back to its earlier name");
+        renamed.Versions[0].MovedFrom.ShouldBe("notes.txt");
 
         // Restoring is a put of the old chunks, which the vault still holds.
         var restored = await a.OkAsync(Ops.Put("notes.txt", 0, 3, [.. old.Versions[2].Chunks!]));
@@ -106,7 +108,7 @@ public abstract class HistoryAndGcTests(ServerFixture fixture)
         var hash = await a.UploadAsync(bytes);
         var store = (SqlStore)Server.App.Services.GetRequiredService<IStore>();
         var blobs = Server.App.Services.GetRequiredService<IChunkStore>();
-        await store.RegisterChunkAsync(a.VaultId, hash, bytes, blobs, DateTimeOffset.UtcNow + TimeSpan.FromDays(20), CancellationToken.None);
+        await store.RegisterChunkAsync(a.VaultId, a.DeviceId, hash, bytes, blobs, DateTimeOffset.UtcNow + TimeSpan.FromDays(20), CancellationToken.None);
         await CollectAsync(TimeSpan.FromDays(31));
         (await a.MissingAsync(hash)).ShouldBeEmpty();
     }

@@ -17,7 +17,7 @@ namespace TinySync.Server.Storage.Sql;
 /// (decision 0308). No read misses a buffered write: every item the batch wrote is in its item cache, and the buffer
 /// is flushed before any statement that reads or changes items in the database (a cache miss, a delete, a move).
 /// </summary>
-internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, Guid deviceId, DateTimeOffset now, long head) : IAsyncDisposable
+internal sealed partial class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, Guid deviceId, DateTimeOffset now, long head) : IAsyncDisposable
 {
     readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
     readonly Dictionary<string, RowStatement> _rowStatements = new(StringComparer.Ordinal);
@@ -52,10 +52,15 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     {
         var ids = ops.Select(o => o.OpId).Distinct().ToList();
         if (ids.Count == 0) return;
-        var cmd = Command($"SELECT op_id, seq FROM idempotency_keys WHERE vault_id = @v AND device_id = @d AND {dialect.InList("op_id", "@o")}",
+        var cmd = Command($"SELECT op_id, seq, digest FROM idempotency_keys WHERE vault_id = @v AND device_id = @d AND {dialect.InList("op_id", "@o")}",
             ("@v", _vault), ("@d", _device), ("@o", dialect.IdList(ids)));
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await r.ReadAsync(ct).ConfigureAwait(false)) _committed[dialect.ReadId(r, 0)] = r.GetInt64(1);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var id = dialect.ReadId(r, 0);
+            _committed[id] = r.GetInt64(1);
+            _digests[id] = r.IsDBNull(2) ? null : r.GetString(2);
+        }
     }
 
     /// <summary>
@@ -91,10 +96,10 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
 
     public async Task<OpResult> ApplyAsync(Op op, CancellationToken ct)
     {
-        // Exactly once: an op this device already committed answers with its original result.
-        if (_committed.TryGetValue(op.OpId, out var prior)) return Committed(op, prior);
+        // Exactly once: an op this device already committed answers with its original result (if it is the same op).
+        if (_committed.TryGetValue(op.OpId, out var prior)) return Replayed(op, prior);
 
-        if (CheckShape(op) is { } malformed) return malformed;
+        if ((CheckShape(op) ?? CheckPortable(op)) is { } malformed) return malformed;
         if (!_containers.TryGetValue(op.Container, out var policy))
             return Reject(op, RejectCodes.UnknownContainer, $"this vault has no container '{Trunc(op.Container)}'");
         if (policy.ReadOnly)
@@ -229,6 +234,14 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
             if (newer is not null) return new OpResult { OpId = op.OpId, Status = OpStatus.Conflict, Current = current };
         }
         var seq = ++Head;
+        // The files it removes stay listable and restorable for the retention window (decision 0321).
+        await ExecuteAsync(
+            """
+            INSERT INTO deleted_items (vault_id, deleted_seq, container, path_key, path, version, size, chunks, executable, mtime, deleted_at)
+            SELECT vault_id, @s, container, path_key, path, version, size, chunks, executable, mtime, @t FROM items
+            WHERE vault_id = @v AND container = @c AND kind = 'file' AND (path_key = @k OR (path_key >= @lo AND path_key < @hi))
+            """, ct,
+            ("@s", seq), ("@t", _now), ("@v", _vault), ("@c", op.Container), ("@k", key), ("@lo", key + "/"), ("@hi", key + "0")).ConfigureAwait(false);
         // The item and, for a directory, its whole subtree: keys 'K/' <= key < 'K0' ('0' follows '/').
         await ExecuteAsync(
             "DELETE FROM items WHERE vault_id = @v AND container = @c AND (path_key = @k OR (path_key >= @lo AND path_key < @hi))", ct,
@@ -306,7 +319,8 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     async Task LogAsync(Op op, long seq, string path, string key, string? newPath, string? newKey, long? size, string? chunks,
         bool? executable, object? mtime, CancellationToken ct)
     {
-        _pendingLog.Add(new LogRow(seq, dialect.Id(op.OpId), ItemRows.KindName(op.Kind), op.Container, path, key, newPath, newKey, size, chunks, executable, mtime));
+        _pendingLog.Add(new LogRow(seq, dialect.Id(op.OpId), ItemRows.KindName(op.Kind), op.Container, path, key, newPath, newKey, size, chunks, executable, mtime,
+            OpDigest.Of(op)));
         _committed[op.OpId] = seq;
         if (_pendingLog.Count >= LogFlushRows) await FlushLogAsync(ct).ConfigureAwait(false);
     }
@@ -339,8 +353,9 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
         "(@v, @s#, @o#, @d, @n#, @c#, @p#, @k#, @q#, @j#, @z#, @h#, @x#, @m#, @t)", "", ["s", "o", "n", "c", "p", "k", "q", "j", "z", "h", "x", "m"]);
 
     // The stored result of a committed op is always {"status":"committed","seq":N}: built by the database from the seq.
-    static readonly RowsSql KeysSql = new("idempotency_keys", "vault_id, device_id, op_id, seq, result",
-        """(@v, @d, @o#, @s#, '{"status":"committed","seq":' || @s# || '}')""", "", ["o", "s"]);
+    // The digest says what the op was, so a reused op_id is told apart from a retry (decision 0316).
+    static readonly RowsSql KeysSql = new("idempotency_keys", "vault_id, device_id, op_id, seq, result, digest",
+        """(@v, @d, @o#, @s#, '{"status":"committed","seq":' || @s# || '}', @g#)""", "", ["o", "s", "g"]);
 
     async Task FlushItemsAsync(CancellationToken ct)
     {
@@ -367,7 +382,7 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
         }, ct).ConfigureAwait(false);
         await InsertRowsAsync(KeysSql, rows, (row, ps, at) =>
         {
-            ps[at] = row.OpId; ps[at + 1] = row.Seq;
+            ps[at] = row.OpId; ps[at + 1] = row.Seq; ps[at + 2] = row.Digest;
         }, ct).ConfigureAwait(false);
     }
 
@@ -450,7 +465,7 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     sealed record ItemRow(string Container, string Key, string Path, string Kind, long Version, long? Size, string? Chunks, bool? Executable, object? Mtime);
 
     sealed record LogRow(long Seq, object OpId, string Kind, string Container, string Path, string Key, string? NewPath, string? NewKey,
-        long? Size, string? Chunks, bool? Executable, object? Mtime);
+        long? Size, string? Chunks, bool? Executable, object? Mtime, string Digest);
 
     public async ValueTask DisposeAsync()
     {
