@@ -1,65 +1,81 @@
-using Spectre.Console;
+using System.Diagnostics;
+using TinySync.Client.Api;
 using TinySync.Client.Engine;
 
 namespace TinySync.Cli;
 
 /// <summary>
-/// Prints engine messages. In an interactive terminal transfers show Spectre.Console progress bars; otherwise (pipes,
-/// CI, daemons under a service manager) plain timestamped lines only.
+/// The engine's messages, progress, per-item events and retries, for people: a status line in a terminal, plain
+/// timestamped lines otherwise (<see cref="ProgressDisplay"/>); the summary of what moved; each distinct warning said
+/// once (a warning about one bad name repeats every round otherwise), again only after ten minutes without it.
 /// </summary>
-internal sealed class ConsoleObserver(bool verbose) : ISyncObserver
+internal sealed class ConsoleObserver : ISyncObserver, IDisposable
 {
-    ProgressContext? _ctx;
-    readonly Dictionary<string, ProgressTask> _tasks = [];
-    readonly List<string> _deferred = [];
+    static readonly TimeSpan ForgetWarningAfter = TimeSpan.FromMinutes(10);
 
-    public static bool Interactive => !Console.IsOutputRedirected && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
+    readonly bool _verbose;
+    readonly bool _daemon;
+    readonly ProgressDisplay _display;
+    readonly Dictionary<string, long> _warned = new(StringComparer.Ordinal);
+
+    public ConsoleObserver(bool verbose, bool daemon = false)
+    {
+        _verbose = verbose;
+        _daemon = daemon;
+        _display = new ProgressDisplay(daemon ? DisplayMode.Log : Interactive ? DisplayMode.Terminal : DisplayMode.Plain, () => Summary.FilesDone);
+    }
+
+    /// <summary>stderr is a terminal that understands cursor movement.</summary>
+    public static bool Interactive => !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "" or "dumb");
+
+    /// <summary>What moved so far.</summary>
+    public SyncSummary Summary { get; } = new();
 
     public void Message(MessageLevel level, string text)
     {
-        if (level == MessageLevel.Info && !verbose) return;
-        var line = level == MessageLevel.Warning ? "warning: " + text : text;
-        if (_ctx is not null)
-        {
-            lock (_deferred) _deferred.Add(line);
-            return;
-        }
-        Console.Error.WriteLine(Interactive ? line : $"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+        if (level == MessageLevel.Info && !_verbose) return;
+        if (level == MessageLevel.Warning && !FirstTime(text)) return;
+        _display.Print(level == MessageLevel.Warning ? "warning: " + text : text);
     }
 
-    public void Progress(string phase, long done, long total)
+    bool FirstTime(string warning)
     {
-        if (_ctx is null || total <= 0) return;
-        lock (_tasks)
+        var now = Stopwatch.GetTimestamp();
+        lock (_warned)
         {
-            if (!_tasks.TryGetValue(phase, out var task))
-            {
-                task = _ctx.AddTask(phase, maxValue: total);
-                _tasks[phase] = task;
-            }
-            task.MaxValue = total;
-            task.Value = Math.Min(done, total);
+            var known = _warned.TryGetValue(warning, out var last) && Stopwatch.GetElapsedTime(last, now) < ForgetWarningAfter;
+            if (_warned.Count >= 10_000 && !known) _warned.Clear(); // bounded: a daemon runs for months
+            _warned[warning] = now;
+            return !known;
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> under progress bars when interactive.</summary>
+    public void Progress(string phase, long done, long total) => _display.Progress(phase, done, total);
+
+    public void Planned(PlanTotals totals) => _display.Planned(totals);
+
+    public void Done(SyncEvent e)
+    {
+        Summary.Add(e);
+        _display.ItemDone();
+        if (_daemon || _verbose) _display.Print(SyncSummary.Describe(e));
+    }
+
+    public void Retrying(RetryNotice notice) => _display.Retrying(notice);
+
+    /// <summary>Runs <paramref name="work"/> with the progress display on.</summary>
     public async Task<T> RunAsync<T>(Func<Task<T>> work)
     {
-        if (!Interactive) return await work();
-        T result = default!;
-        await AnsiConsole.Progress().AutoClear(true).HideCompleted(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
-            .StartAsync(async ctx =>
-            {
-                _ctx = ctx;
-                try { result = await work(); }
-                finally { _ctx = null; }
-            });
-        lock (_deferred)
+        _display.Start();
+        try
         {
-            foreach (var line in _deferred) Console.Error.WriteLine(line);
-            _deferred.Clear();
+            return await work();
         }
-        return result;
+        finally
+        {
+            _display.Stop();
+        }
     }
+
+    public void Dispose() => _display.Dispose();
 }

@@ -40,6 +40,7 @@ public sealed class TinySyncClient(StateDirectory state, IFileSystem? fs = null,
         var links = State.LoadLinks();
         if (links.Count == 0) throw new ClientException("no_links", "no folder is linked; run `tinysync link VAULT DIR` first");
         using var api = Api(identity);
+        api.Retrying += observer.Retrying;
         var results = new List<(Link, LinkResult)>();
         foreach (var link in links)
         {
@@ -160,6 +161,7 @@ public sealed class TinySyncClient(StateDirectory state, IFileSystem? fs = null,
         var identity = State.RequireIdentity();
         var (link, rel) = Resolve(localPath);
         using var api = Api(identity);
+        api.Retrying += observer.Retrying;
         var history = await api.GetHistoryAsync(link.VaultId, link.Container, rel, ct).ConfigureAwait(false);
         using var engine = new LinkSync(link, State.LinkStateDirectory(link), api, identity.DisplayName, fs, observer);
         await engine.PullAsync(ct).ConfigureAwait(false);

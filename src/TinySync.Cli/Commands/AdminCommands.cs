@@ -13,7 +13,9 @@ namespace TinySync.Cli;
 /// </summary>
 internal static class AdminCommands
 {
-    static readonly Option<string?> AdminToken = new("--admin-token") { Description = "Admin token (default: $TINYSYNC_ADMIN_TOKEN)", Recursive = true };
+    static readonly Option<string?> AdminToken = new("--admin-token") { Description = "Admin token (default: $TINYSYNC_ADMIN_TOKEN; prefer --admin-token-file: arguments show in `ps`)", Recursive = true };
+    static readonly Option<string?> AdminTokenFile = Secrets.FileOption("--admin-token-file", "admin token", recursive: true);
+    static readonly Option<bool> Json = new("--json") { Description = "Print JSON (the default and only format of admin answers; accepted for symmetry with the other commands)", Recursive = true };
     static readonly Option<string?> Server = new("--server") { Description = "Server URL (default: $TINYSYNC_SERVER, else this device's server)", Recursive = true };
     static readonly JsonSerializerOptions Pretty = new(TinySyncJson.Options) { WriteIndented = true };
 
@@ -21,6 +23,8 @@ internal static class AdminCommands
     {
         var admin = new Command("admin", "Management API (devices, vaults, containers, groups, edges, audit) with the admin token");
         admin.Options.Add(AdminToken);
+        admin.Options.Add(AdminTokenFile);
+        admin.Options.Add(Json);
         admin.Options.Add(Server);
         admin.Subcommands.Add(Devices());
         admin.Subcommands.Add(Vaults());
@@ -87,8 +91,21 @@ internal static class AdminCommands
         return cmd;
     }
 
-    static Argument<Guid> DeviceId() => new("DEVICE_ID") { Description = "Device id (UUID)" };
-    static Argument<Guid> VaultId() => new("VAULT_ID") { Description = "Vault id (UUID)" };
+    static Argument<Guid> DeviceId() => Id("DEVICE_ID", "device", "tinysync admin devices list");
+    static Argument<Guid> VaultId() => Id("VAULT_ID", "vault", "tinysync admin vaults list");
+
+    // A bad id is one line that says what an id looks like and where to find one (not "Cannot parse … System.Guid").
+    static Argument<Guid> Id(string name, string what, string list) => new(name)
+    {
+        Description = $"{char.ToUpperInvariant(what[0])}{what[1..]} id (UUID)",
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (Guid.TryParse(text, out var id)) return id;
+            r.AddError($"'{text}' is not a {what} id (a UUID such as 0190a0e4-5b1c-7d2e-8f30-0123456789ab); `{list}` shows them");
+            return Guid.Empty;
+        },
+    };
     static Argument<string> GroupId() => new("GROUP_ID") { Description = "Group id: 1–128 of A–Z a–z 0–9 . _ : -" };
 
     static async Task<List<T>> Collect<T>(IAsyncEnumerable<T> items)
@@ -118,11 +135,11 @@ internal static class AdminCommands
 
     static TinySyncManagementClient Client(ParseResult p)
     {
-        var token = p.GetValue(AdminToken) ?? Environment.GetEnvironmentVariable("TINYSYNC_ADMIN_TOKEN");
+        var token = Secrets.Read(p, AdminToken, AdminTokenFile, "admin token", Environment.GetEnvironmentVariable("TINYSYNC_ADMIN_TOKEN"));
         if (string.IsNullOrWhiteSpace(token))
-            throw new ClientException("no_admin_token", "admin commands need the admin token: pass --admin-token or set TINYSYNC_ADMIN_TOKEN");
+            throw new ClientException("no_admin_token", "admin commands need the admin token: pass --admin-token-file FILE (or - for stdin), --admin-token, or set TINYSYNC_ADMIN_TOKEN");
         var server = p.GetValue(Server) ?? Environment.GetEnvironmentVariable("TINYSYNC_SERVER") ?? CliApp.State(p).LoadIdentity()?.Server
             ?? throw new ClientException("no_server", "which server? pass --server URL or set TINYSYNC_SERVER");
-        return new TinySyncManagementClient(new Uri(server.TrimEnd('/') + "/"), token);
+        return new TinySyncManagementClient(new Uri(ServerUrl.Normalize(server)), token);
     }
 }

@@ -1,13 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using TinySync.Cli.Json;
 using TinySync.Client;
 using TinySync.Client.Api;
 using TinySync.Client.Daemon;
 using TinySync.Client.Engine;
 using TinySync.Client.State;
-using TinySync.Core.Contracts;
-using TinySync.Core.Identity;
-using TinySync.Management;
 
 namespace TinySync.Cli;
 
@@ -18,9 +16,7 @@ internal static class DeviceCommands
 
     public static void AddTo(RootCommand root)
     {
-        root.Subcommands.Add(Register());
-        root.Subcommands.Add(Login());
-        root.Subcommands.Add(WhoAmI());
+        IdentityCommands.AddTo(root);
         root.Subcommands.Add(Vaults());
         root.Subcommands.Add(LinkCommand());
         root.Subcommands.Add(Unlink());
@@ -31,75 +27,12 @@ internal static class DeviceCommands
         root.Subcommands.Add(History());
         root.Subcommands.Add(Restore());
         root.Subcommands.Add(DeletedCommand.Create());
-        root.Subcommands.Add(Logout());
-    }
-
-    static Option<string> ServerOption() => new("--server") { Description = "Server URL, e.g. http://127.0.0.1:8080", Required = true };
-
-    static Command Register()
-    {
-        var server = ServerOption();
-        var name = new Option<string>("--name") { Description = "Display name of this device (shown in conflict file names)", Required = true };
-        var admin = new Option<string?>("--admin-token") { Description = "Admin token, when the server's open registration is disabled (default: $TINYSYNC_ADMIN_TOKEN if set)" };
-        var cmd = new Command("register", "Register this machine as a new device and save its token (identity.json, mode 0600)") { server, name, admin };
-        cmd.SetAction(async (p, ct) =>
-        {
-            var state = CliApp.State(p);
-            state.EnsureWritable();
-            var url = p.GetValue(server)!.TrimEnd('/');
-            using var mgmt = new TinySyncManagementClient(new Uri(url + "/"), p.GetValue(admin) ?? Environment.GetEnvironmentVariable("TINYSYNC_ADMIN_TOKEN"));
-            var reg = await mgmt.RegisterDeviceAsync(p.GetValue(name)!, ct);
-            state.SaveIdentity(new ClientIdentity { Server = url, DeviceId = reg.DeviceId, Token = reg.Token, DisplayName = reg.DisplayName });
-            Console.WriteLine($"registered device '{reg.DisplayName}' ({reg.DeviceId}) at {url}; token {DeviceToken.Redact(reg.DeviceId)} saved in {state.IdentityPath}");
-            Console.WriteLine("the device reaches no vault yet: ask your platform (or an admin) to add it to a group, then run `tinysync vaults`");
-            return ExitCodes.Ok;
-        });
-        return cmd;
-    }
-
-    static Command Login()
-    {
-        var server = ServerOption();
-        var token = new Option<string>("--token") { Description = "A device token (tsdev_…) your platform issued for this machine", Required = true };
-        var cmd = new Command("login", "Adopt a device token issued by a Platform Service; checks it with the server first") { server, token };
-        cmd.SetAction(async (p, ct) =>
-        {
-            var state = CliApp.State(p);
-            state.EnsureWritable();
-            var url = p.GetValue(server)!.TrimEnd('/');
-            var raw = p.GetValue(token)!.Trim();
-            if (!DeviceToken.TryParse(raw, out var parsed, out var error))
-                throw new ClientException("bad_token", $"that is not a device token ({error}); copy the whole tsdev_… value");
-            using var api = new DeviceApiClient(url, raw, RetryPolicy.None);
-            var me = await api.GetMeAsync(ct);
-            state.SaveIdentity(new ClientIdentity { Server = url, DeviceId = me.DeviceId, Token = raw, DisplayName = me.DisplayName });
-            Console.WriteLine($"logged in as device '{me.DisplayName}' ({me.DeviceId}) at {url}; token {parsed} saved in {state.IdentityPath}; {me.Vaults.Count} vault(s) reachable");
-            return ExitCodes.Ok;
-        });
-        return cmd;
-    }
-
-    static Command WhoAmI()
-    {
-        var cmd = new Command("whoami", "Show this device, its server, groups and reachable vaults");
-        cmd.SetAction(async (p, ct) =>
-        {
-            var id = CliApp.State(p).RequireIdentity();
-            Console.WriteLine($"device:  {id.DisplayName} ({id.DeviceId})");
-            Console.WriteLine($"server:  {id.Server}");
-            Console.WriteLine($"token:   {id.RedactedToken}");
-            using var api = DeviceApiClient.For(id, RetryPolicy.None);
-            var me = await api.GetMeAsync(ct);
-            Console.WriteLine($"groups:  {(me.Groups.Count == 0 ? "(none)" : string.Join(", ", me.Groups))}");
-            Console.WriteLine($"vaults:  {me.Vaults.Count}");
-            return ExitCodes.Ok;
-        });
-        return cmd;
     }
 
     static Command Vaults()
     {
-        var cmd = new Command("vaults", "List the vaults this device reaches (with containers), and which folder each is linked to");
+        var json = CliJson.Option();
+        var cmd = new Command("vaults", "List the vaults this device reaches (with containers), and which folder each is linked to") { json };
         cmd.SetAction(async (p, ct) =>
         {
             var state = CliApp.State(p);
@@ -107,11 +40,18 @@ internal static class DeviceCommands
             using var api = DeviceApiClient.For(id, RetryPolicy.None);
             var me = await api.GetMeAsync(ct);
             var links = state.LoadLinks();
-            if (me.Vaults.Count == 0) Console.WriteLine("no vault reachable yet: the device must be in a group that has a vault");
+            if (p.GetValue(json))
+            {
+                CliJson.Write(new VaultsJson([.. me.Vaults.Select(v => new VaultJson(v.VaultId, v.Name, v.Head,
+                    [.. v.Containers.Select(c => c.Name).DefaultIfEmpty("default")],
+                    [.. links.Where(l => l.VaultId == v.VaultId).Select(l => new LinkRefJson(l.Directory, l.Container))]))]));
+                return ExitCodes.Ok;
+            }
+            if (me.Vaults.Count == 0) Term.Out("no vault reachable yet: the device must be in a group that has a vault");
             foreach (var v in me.Vaults)
             {
                 var linked = links.Where(l => l.VaultId == v.VaultId).Select(l => $"{l.Directory} ({l.Container})").ToList();
-                Console.WriteLine($"{v.VaultId}  {v.Name}  head={v.Head}  containers={string.Join(",", v.Containers.Select(c => c.Name).DefaultIfEmpty("default"))}"
+                Term.Out($"{v.VaultId}  {v.Name}  head={v.Head}  containers={string.Join(",", v.Containers.Select(c => c.Name).DefaultIfEmpty("default"))}"
                     + (linked.Count > 0 ? "  linked: " + string.Join(", ", linked) : ""));
             }
             return ExitCodes.Ok;
@@ -129,6 +69,9 @@ internal static class DeviceCommands
         {
             var state = CliApp.State(p);
             var id = state.RequireIdentity();
+            var path = Path.GetFullPath(p.GetValue(dir)!);
+            if (File.Exists(path))
+                throw new ClientException("not_a_folder", $"{path} is a file, not a folder; link a folder (an existing one, or a new name to create it)");
             using var api = DeviceApiClient.For(id, RetryPolicy.None);
             var me = await api.GetMeAsync(ct);
             var wanted = p.GetValue(vault)!;
@@ -139,10 +82,9 @@ internal static class DeviceCommands
             var c = p.GetValue(container)!;
             if (v.Containers.Count > 0 && v.Containers.All(x => x.Name != c))
                 throw new ClientException("container_not_found", $"vault '{v.Name}' has no container '{c}' (it has {string.Join(", ", v.Containers.Select(x => x.Name))})");
-            var path = Path.GetFullPath(p.GetValue(dir)!);
             Directory.CreateDirectory(path);
             var link = state.AddLink(v.VaultId, v.Name, c, path);
-            Console.WriteLine($"linked {link.Directory} to vault '{v.Name}' ({v.VaultId}), container {c}; run `tinysync sync` or `tinysync daemon`");
+            Term.Out($"linked {link.Directory} to vault '{v.Name}' ({v.VaultId}), container {c}; run `tinysync sync` or `tinysync daemon`");
             return ExitCodes.Ok;
         });
         return cmd;
@@ -155,7 +97,7 @@ internal static class DeviceCommands
         cmd.SetAction(p =>
         {
             var link = CliApp.State(p).RemoveLink(p.GetValue(dir)!);
-            Console.WriteLine($"unlinked {link.Directory}; its files were left in place");
+            Term.Out($"unlinked {link.Directory}; its files were left in place");
             return ExitCodes.Ok;
         });
         return cmd;
@@ -166,29 +108,39 @@ internal static class DeviceCommands
         var cmd = new Command("sync", "One full two-way sync of every linked folder, repeated until converged (exit 0 only when converged, 3 otherwise)");
         cmd.SetAction(async (p, ct) =>
         {
-            var observer = new ConsoleObserver(p.GetValue(CliApp.Verbose));
+            using var observer = new ConsoleObserver(p.GetValue(CliApp.Verbose));
             var client = new TinySyncClient(CliApp.State(p));
             var stats = new SyncStats();
-            var results = await observer.RunAsync(() => client.SyncAllAsync(observer, stats, ct));
+            IReadOnlyList<(Link Link, LinkResult Result)> results;
+            try
+            {
+                results = await observer.RunAsync(() => client.SyncAllAsync(observer, stats, ct));
+            }
+            catch
+            {
+                Term.Out(observer.Summary.Line()); // what moved before the run stopped (server gone, interrupted)
+                throw;
+            }
             var ok = true;
             foreach (var (link, r) in results)
             {
                 if (r.Converged)
                 {
-                    Console.WriteLine($"{link.Directory}: in sync");
+                    Term.Out($"{link.Directory}: in sync");
                 }
                 else
                 {
                     ok = false;
-                    Console.WriteLine($"{link.Directory}: not converged; run `tinysync sync` again");
-                    foreach (var line in r.Pending.Take(20)) Console.WriteLine("  " + line);
+                    Term.Out($"{link.Directory}: not converged; run `tinysync sync` again");
+                    foreach (var line in r.Pending.Take(20)) Term.Out("  " + line);
                 }
             }
+            Term.Out(observer.Summary.Line());
             if (p.GetValue(CliApp.Verbose))
             {
-                Console.WriteLine($"uploaded {stats.ChunksUploaded} chunks ({stats.BytesUploaded} B), downloaded {stats.ChunksDownloaded} ({stats.BytesDownloaded} B), reused {stats.ChunksReused}, hashed {stats.FilesHashed} files, {stats.OpsCommitted} ops, {stats.Conflicts} conflicts, peak memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
+                Term.Out($"uploaded {stats.ChunksUploaded} chunks ({stats.BytesUploaded} B), downloaded {stats.ChunksDownloaded} ({stats.BytesDownloaded} B), reused {stats.ChunksReused}, hashed {stats.FilesHashed} files, {stats.OpsCommitted} ops, {stats.Conflicts} conflicts, peak memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
                 // where the process's own CPU went besides the work: collections and first-call compilation
-                Console.WriteLine($"runtime: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections, {GC.GetTotalPauseDuration().TotalMilliseconds:0} ms paused; {System.Runtime.JitInfo.GetCompiledMethodCount()} methods compiled in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0} ms; CPU {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds:0} ms");
+                Term.Out($"runtime: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections, {GC.GetTotalPauseDuration().TotalMilliseconds:0} ms paused; {System.Runtime.JitInfo.GetCompiledMethodCount()} methods compiled in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0} ms; CPU {System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds:0} ms");
             }
             return ok ? ExitCodes.Ok : ExitCodes.NotConverged;
         });
@@ -203,12 +155,13 @@ internal static class DeviceCommands
         {
             var state = CliApp.State(p);
             var id = state.RequireIdentity();
-            var observer = new ConsoleObserver(verbose: true);
+            using var observer = new ConsoleObserver(p.GetValue(CliApp.Verbose), daemon: true);
             var daemon = new SyncDaemon(state, id, observer, new DaemonOptions { Rescan = TimeSpan.FromSeconds(Math.Max(1, p.GetValue(rescan))) });
             daemon.CycleCompleted += (link, r) =>
             {
                 if (p.GetValue(CliApp.Verbose)) observer.Message(MessageLevel.Info, $"{link.Directory}: {(r.Converged ? "in sync" : "pending")} after {r.Rounds} round(s)");
             };
+            Term.Err($"{DateTime.UtcNow.ToString("HH:mm:ss", Inv)} syncing {state.LoadLinks().Count} folder(s) for {id.DisplayName} at {id.Server}; Ctrl-C to stop");
             try
             {
                 await daemon.RunAsync(ct);
@@ -223,18 +176,26 @@ internal static class DeviceCommands
 
     static Command Status()
     {
-        var cmd = new Command("status", "Show the identity and every link with its cursor and last sync (no network)");
+        var json = CliJson.Option();
+        var cmd = new Command("status", "Show the identity and every link with its cursor and last sync (no network)") { json };
         cmd.SetAction(p =>
         {
             var state = CliApp.State(p);
             var id = state.LoadIdentity();
-            Console.WriteLine($"state:   {state.Root}");
-            Console.WriteLine(id is null ? "device:  (none) — run `tinysync register` or `tinysync login`" : $"device:  {id.DisplayName} ({id.DeviceId}) at {id.Server}, token {id.RedactedToken}");
             var links = new TinySyncClient(state).Status();
-            if (links.Count == 0) Console.WriteLine("links:   (none) — run `tinysync link VAULT DIR`");
+            if (p.GetValue(json))
+            {
+                CliJson.Write(new StatusJson(state.Root, id is null ? null : new DeviceJson(id.DeviceId, id.DisplayName, id.Server, id.RedactedToken),
+                    [.. links.Select(s => new LinkStatusJson(s.Link.LinkId, s.Link.Directory, s.Link.VaultId, s.Link.VaultName, s.Link.Container, s.Cursor,
+                        s.SyncedItems, s.RemoteItems, s.LastSync?.ToUniversalTime()))]));
+                return ExitCodes.Ok;
+            }
+            Term.Out($"state:   {state.Root}");
+            Term.Out(id is null ? "device:  (none) — run `tinysync register` or `tinysync login`" : $"device:  {id.DisplayName} ({id.DeviceId}) at {id.Server}, token {id.RedactedToken}");
+            if (links.Count == 0) Term.Out("links:   (none) — run `tinysync link VAULT DIR`");
             foreach (var s in links)
             {
-                Console.WriteLine($"{s.Link.Directory}  vault={s.Link.VaultName ?? s.Link.VaultId.ToString()} container={s.Link.Container} cursor={s.Cursor} items={s.SyncedItems}/{s.RemoteItems} last-sync={(s.LastSync is { } t ? t.ToString("u", Inv) : "never")}");
+                Term.Out($"{s.Link.Directory}  vault={s.Link.VaultName ?? s.Link.VaultId.ToString()} container={s.Link.Container} cursor={s.Cursor} items={s.SyncedItems}/{s.RemoteItems} last-sync={(s.LastSync is { } t ? t.ToString("u", Inv) : "never")}");
             }
             return ExitCodes.Ok;
         });
@@ -243,12 +204,18 @@ internal static class DeviceCommands
 
     static Command Conflicts()
     {
-        var cmd = new Command("conflicts", "List conflict copies in the linked folders (compare, keep what you want, delete the copy)");
+        var json = CliJson.Option();
+        var cmd = new Command("conflicts", "List conflict copies in the linked folders (compare, keep what you want, delete the copy)") { json };
         cmd.SetAction(p =>
         {
             var list = new TinySyncClient(CliApp.State(p)).Conflicts();
-            if (list.Count == 0) Console.WriteLine("no conflict copies");
-            foreach (var f in list) Console.WriteLine(f);
+            if (p.GetValue(json))
+            {
+                CliJson.Write(new ConflictsJson(list));
+                return ExitCodes.Ok;
+            }
+            if (list.Count == 0) Term.Out("no conflict copies");
+            foreach (var f in list) Term.Out(f);
             return ExitCodes.Ok;
         });
         return cmd;
@@ -257,16 +224,23 @@ internal static class DeviceCommands
     static Command History()
     {
         var path = new Argument<string>("PATH") { Description = "A file inside a linked folder" };
-        var cmd = new Command("history", "List the retained versions of a file, newest first, including those under earlier names or folders") { path };
+        var json = CliJson.Option();
+        var cmd = new Command("history", "List the retained versions of a file, newest first, including those under earlier names or folders") { path, json };
         cmd.SetAction(async (p, ct) =>
         {
             var client = new TinySyncClient(CliApp.State(p), retry: RetryPolicy.None);
-            var (_, history) = await client.HistoryAsync(p.GetValue(path)!, ct);
-            if (history.Versions.Count == 0) Console.WriteLine("no retained versions");
+            var (link, history) = await client.HistoryAsync(p.GetValue(path)!, ct);
+            if (p.GetValue(json))
+            {
+                CliJson.Write(new HistoryJson(history.Path, link.VaultId, link.Container, [.. history.Versions.Select(v =>
+                    new VersionJson(v.Seq, v.CommittedAt.ToUniversalTime(), v.Kind.ToString().ToLowerInvariant(), v.Size, v.DeviceId, v.Path))]));
+                return ExitCodes.Ok;
+            }
+            if (history.Versions.Count == 0) Term.Out("no retained versions");
             foreach (var v in history.Versions)
             {
                 var from = v.MovedFrom is null ? "" : $" (from {v.MovedFrom})";
-                Console.WriteLine($"seq={v.Seq}  {DeletedCommand.Time(v.CommittedAt)}  {v.Kind.ToString().ToLowerInvariant(),-6}  {(v.Size is { } s ? s + " B" : ""),-12}  by {DeletedCommand.Device(v.DeviceName, v.DeviceId)}  {v.Path}{from}");
+                Term.Out($"seq={v.Seq}  {DeletedCommand.Time(v.CommittedAt)}  {v.Kind.ToString().ToLowerInvariant(),-6}  {(v.Size is { } s ? s + " B" : ""),-12}  by {DeletedCommand.Device(v.DeviceName, v.DeviceId)}  {v.Path}{from}");
             }
             return ExitCodes.Ok;
         });
@@ -280,37 +254,10 @@ internal static class DeviceCommands
         var cmd = new Command("restore", "Restore an earlier version of a file as its newest version, then sync it into the folder") { path, seq };
         cmd.SetAction(async (p, ct) =>
         {
-            var observer = new ConsoleObserver(p.GetValue(CliApp.Verbose));
+            using var observer = new ConsoleObserver(p.GetValue(CliApp.Verbose));
             var client = new TinySyncClient(CliApp.State(p));
             var v = await client.RestoreAsync(p.GetValue(path)!, p.GetValue(seq), observer, ct);
-            Console.WriteLine($"restored {p.GetValue(path)} to the version of seq {v.Seq} ({v.Path}, {DeletedCommand.Time(v.CommittedAt)}, {v.Size} B)");
-            return ExitCodes.Ok;
-        });
-        return cmd;
-    }
-
-    static Command Logout()
-    {
-        var localOnly = new Option<bool>("--local-only") { Description = "Forget the identity without revoking it on the server (e.g. the server is gone)" };
-        var cmd = new Command("logout", "Revoke this device on the server (POST /v1/me/revoke), then forget its identity; files and links stay") { localOnly };
-        cmd.SetAction(async (p, ct) =>
-        {
-            var state = CliApp.State(p);
-            var id = state.RequireIdentity();
-            if (!p.GetValue(localOnly))
-            {
-                using var api = DeviceApiClient.For(id, RetryPolicy.None);
-                try
-                {
-                    await api.RevokeSelfAsync(ct);
-                }
-                catch (DeviceRevokedException)
-                {
-                    // already revoked: forgetting is all that is left to do
-                }
-            }
-            state.DeleteIdentity();
-            Console.WriteLine($"device {id.DisplayName} ({id.DeviceId}) {(p.GetValue(localOnly) ? "forgotten locally" : "revoked and forgotten")}; run `tinysync register` or `tinysync login` to sync again");
+            Term.Out($"restored {p.GetValue(path)} to the version of seq {v.Seq} ({v.Path}, {DeletedCommand.Time(v.CommittedAt)}, {v.Size} B)");
             return ExitCodes.Ok;
         });
         return cmd;

@@ -12,40 +12,24 @@ using TinySync.Core.Json;
 
 namespace TinySync.Client.Api;
 
-/// <summary>Retry policy for transient failures (connection refused, timeouts, 5xx, 429).</summary>
-/// <param name="Attempts">Total attempts per request.</param>
-/// <param name="FirstDelay">Delay before the first retry; doubles each time, with jitter.</param>
-/// <param name="MaxDelay">Cap on one delay.</param>
-public sealed record RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan MaxDelay)
-{
-    /// <summary>About half a minute of retries: enough to ride out a server restart.</summary>
-    public static RetryPolicy Default { get; } = new(8, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5));
-
-    /// <summary>Fails fast (one attempt): for interactive commands that should answer at once.</summary>
-    public static RetryPolicy None { get; } = new(1, TimeSpan.Zero, TimeSpan.Zero);
-
-    internal TimeSpan DelayFor(int attempt)
-    {
-        var ms = Math.Min(MaxDelay.TotalMilliseconds, FirstDelay.TotalMilliseconds * Math.Pow(2, attempt));
-        return TimeSpan.FromMilliseconds(ms * (0.75 + Random.Shared.NextDouble() * 0.5));
-    }
-}
-
 /// <summary>
-/// HTTP client of the device API. Problem details become typed exceptions; transient failures are retried with
-/// exponential backoff; the token is never logged or put in an exception message.
+/// HTTP client of the device API. Problem details become typed exceptions; transient failures are retried through
+/// Polly (<see cref="DeviceRetries"/>: backoff, <c>Retry-After</c>, one give-up clock); the token is never logged or
+/// put in an exception message.
 /// </summary>
 public sealed class DeviceApiClient : IDeviceApi, IDisposable
 {
     readonly HttpClient _http;
-    readonly RetryPolicy _retry;
+    readonly DeviceRetries _retries;
 
     /// <summary>Creates a client for <paramref name="server"/> authenticated with <paramref name="token"/>.</summary>
     public DeviceApiClient(string server, string? token, RetryPolicy? retry = null, HttpMessageHandler? handler = null)
     {
         Server = server.TrimEnd('/') + "/";
-        _retry = retry ?? RetryPolicy.Default;
-        _http = handler is null ? new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30), MaxConnectionsPerServer = 16 })
+        Server = ServerUrl.Normalize(server);
+        _retries = new DeviceRetries(retry ?? RetryPolicy.Default, IsTransient, Describe);
+        // a connect that hangs (a vanished host) gives up like a refused one, within the retry budget
+        _http = handler is null ? new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30), MaxConnectionsPerServer = 16, ConnectTimeout = TimeSpan.FromSeconds(10) })
             : new HttpClient(handler, disposeHandler: false);
         _http.BaseAddress = new Uri(Server);
         _http.Timeout = TimeSpan.FromSeconds(100);
@@ -59,6 +43,13 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
 
     /// <summary>Creates a client from a saved identity.</summary>
     public static DeviceApiClient For(ClientIdentity identity, RetryPolicy? retry = null) => new(identity.Server, identity.Token, retry);
+
+    /// <summary>Raised before a retry (at most once per retry number while the server stays away): for progress lines.</summary>
+    public event Action<RetryNotice>? Retrying
+    {
+        add => _retries.Retrying += value;
+        remove => _retries.Retrying -= value;
+    }
 
     /// <summary>The server's base URL.</summary>
     public string Server { get; }
@@ -258,56 +249,73 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
     }, ct);
 
     /// <summary>
-    /// Sends and reads the answer's body. A connection that breaks off mid-body is retried like one that failed before
-    /// the headers: the request is repeated (reads are idempotent; ops carry op ids the server answers once).
+    /// Sends and reads the answer's body, under the retry pipeline. A connection that breaks off mid-body is retried
+    /// like one that failed before the headers: the request is repeated (reads are idempotent; ops carry op ids the
+    /// server answers once).
     /// </summary>
-    async Task<T> SendAndReadAsync<T>(Func<HttpRequestMessage> request, Func<HttpResponseMessage, Task<T>> read, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
+    async Task<T> SendAndReadAsync<T>(Func<HttpRequestMessage> request, Func<HttpResponseMessage, Task<T>> read, CancellationToken ct) =>
+        await RetryingAsync(async token =>
         {
-            using var response = await SendRawAsync(request, ct).ConfigureAwait(false);
-            try
-            {
-                return await read(response).ConfigureAwait(false);
-            }
-            catch (Exception e) when (IsTransient(e, ct))
-            {
-                if (attempt + 1 >= _retry.Attempts) throw new ServerUnavailableException($"the server at {Server} broke off its answer ({Describe(e)}); it will be retried", e);
-                await Task.Delay(_retry.DelayFor(attempt), ct).ConfigureAwait(false);
-            }
+            using var response = await SendOnceAsync(request, token).ConfigureAwait(false);
+            var result = await read(response).ConfigureAwait(false);
+            _retries.Succeeded();
+            return result;
+        }, "broke off its answer", ct).ConfigureAwait(false);
+
+    Task<HttpResponseMessage> SendRawAsync(Func<HttpRequestMessage> request, CancellationToken ct) => RetryingAsync(async token =>
+    {
+        var response = await SendOnceAsync(request, token).ConfigureAwait(false);
+        _retries.Succeeded();
+        return response;
+    }, "is unreachable", ct);
+
+    async Task<T> RetryingAsync<T>(Func<CancellationToken, Task<T>> attempt, string failure, CancellationToken ct)
+    {
+        try
+        {
+            return await _retries.Pipeline.ExecuteAsync(async token => await attempt(token).ConfigureAwait(false), ct).ConfigureAwait(false);
+        }
+        catch (RetryableResponseException r)
+        {
+            throw r.Final;
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
+        {
+            throw TlsFailure(e);
+        }
+        catch (Exception e) when (IsTransient(e, ct))
+        {
+            throw new ServerUnavailableException($"the server at {Server} {(e is HttpRequestException ? "is unreachable" : failure)} ({Describe(e)}); it will be retried — check the URL or run the server", e);
         }
     }
 
-    async Task<HttpResponseMessage> SendRawAsync(Func<HttpRequestMessage> request, CancellationToken ct)
+    // One attempt: a retryable status (5xx, 429, 408) becomes a RetryableResponseException for the pipeline.
+    async Task<HttpResponseMessage> SendOnceAsync(Func<HttpRequestMessage> request, CancellationToken ct)
     {
-        for (var attempt = 0; ; attempt++)
+        HttpResponseMessage response;
+        using (var message = request())
         {
-            var last = attempt + 1 >= _retry.Attempts;
-            HttpResponseMessage response;
-            try
-            {
-                using var message = request();
-                response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (IsTransient(e, ct))
-            {
-                if (last) throw new ServerUnavailableException($"the server at {Server} is unreachable ({Describe(e)}); it will be retried — check the URL or run the server", e);
-                await Task.Delay(_retry.DelayFor(attempt), ct).ConfigureAwait(false);
-                continue;
-            }
-            if (response.IsSuccessStatusCode) return response;
-            var status = (int)response.StatusCode;
-            if (status is 502 or 503 or 504 or 429 or 408 && !last)
-            {
-                response.Dispose();
-                await Task.Delay(_retry.DelayFor(attempt), ct).ConfigureAwait(false);
-                continue;
-            }
-            using (response)
-            {
-                throw await ToExceptionAsync(response, ct).ConfigureAwait(false);
-            }
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
         }
+        if (response.IsSuccessStatusCode) return response;
+        using (response)
+        {
+            var status = (int)response.StatusCode;
+            var final = await ToExceptionAsync(response, ct).ConfigureAwait(false);
+            if (status is 502 or 503 or 504 or 429 or 408) throw new RetryableResponseException(final, status, DeviceRetries.RetryAfter(response.Headers));
+            throw final;
+        }
+    }
+
+    ClientException TlsFailure(HttpRequestException e) => new("tls_failed", Server.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+        ? $"no TLS handshake with {Server} ({Inner(e)}); if the server speaks plain HTTP on that port, use {"http://" + Server["https://".Length..]}"
+        : $"no TLS handshake with {Server} ({Inner(e)}); check the server's certificate", e);
+
+    static string Inner(Exception e)
+    {
+        var x = e;
+        while (x.InnerException is not null) x = x.InnerException;
+        return x.Message.TrimEnd('.');
     }
 
     async Task<Exception> ToExceptionAsync(HttpResponseMessage response, CancellationToken ct)
@@ -335,11 +343,16 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
         {
             return new ServerUnavailableException($"the server at {Server} failed ({status} {code}: {detail}); it will be retried — check the server's log");
         }
+        if (status is 429 or 408)
+        {
+            return new ServerUnavailableException($"the server at {Server} is busy ({status}); it will be retried later");
+        }
         return new ApiProblemException(status, code, $"the server refused the request ({status} {code}: {detail})");
     }
 
     static bool IsTransient(Exception e, CancellationToken ct) => e switch
     {
+        HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } => false, // wrong scheme or certificate: retrying cannot help
         HttpRequestException => true,
         TaskCanceledException when !ct.IsCancellationRequested => true, // HttpClient timeout
         IOException => true,

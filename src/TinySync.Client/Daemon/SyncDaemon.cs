@@ -49,6 +49,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         var links = _state.LoadLinks();
         if (links.Count == 0) throw new ClientException("no_links", "no folder is linked; run `tinysync link VAULT DIR` first");
         using var api = DeviceApiClient.For(_identity, RetryPolicy.Default);
+        api.Retrying += _observer.Retrying;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var workers = links.Select(l => new Worker(this, l, api)).ToList();
         var stream = _stream = new HintStream(_identity.Server, _identity.Token, links.Select(l => l.VaultId).Distinct().ToList(), _observer);

@@ -149,6 +149,7 @@ public sealed class LinkSync : IDisposable
         RefuseInvalidPaths(plan);
         BatchGarbage.Release();
         _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s), managed heap {GC.GetTotalMemory(false) >> 20} MiB");
+        _observer.Planned(PlanTotals.Of(plan));
         if (plan.IsEmpty)
         {
             // Names that cannot be synced were reported once by the scanner and stay as they are (not a retry).
@@ -400,6 +401,7 @@ public sealed class LinkSync : IDisposable
         batch.Commit();
         _stats.Conflict();
         _observer.Message(MessageLevel.Warning, $"conflict: {c.Reason}; kept both, your version is now '{c.NewPath}'");
+        _observer.Done(new SyncEvent(SyncEventKind.Conflict, c.Path, 0, c.NewPath));
     }
 
     static FileStat StatOf(LocalState l) =>
@@ -843,6 +845,7 @@ public sealed class LinkSync : IDisposable
                                     Executable = p.Local.Executable, Mtime = op.Mtime,
                                 };
                                 Upsert(item, model, baseModel, remoteKeys, baseKeys);
+                                _observer.Done(new SyncEvent(SyncEventKind.Uploaded, p.Path, p.Local.Size));
                                 break;
                             case UploadMkdir m:
                                 Upsert(new ItemState { Path = m.Path, Kind = ItemKind.Dir, Version = seq }, model, baseModel, remoteKeys, baseKeys);
@@ -850,11 +853,13 @@ public sealed class LinkSync : IDisposable
                             case UploadDelete d:
                                 model!.RemoveSubtree(d.Path, seq);
                                 baseModel!.RemoveSubtree(d.Path, seq);
+                                _observer.Done(new SyncEvent(SyncEventKind.DeletedOnServer, d.Path, 0));
                                 break;
                             case UploadMove mv:
                                 model!.Move(mv.Path, mv.NewPath, seq);
                                 baseModel!.Move(mv.Path, mv.NewPath, seq);
                                 localMoves.Add((mv.Path, mv.NewPath));
+                                _observer.Done(new SyncEvent(SyncEventKind.MovedOnServer, mv.Path, 0, mv.NewPath));
                                 break;
                         }
                         break;
@@ -1226,6 +1231,7 @@ public sealed class LinkSync : IDisposable
                 }
                 batch.Commit();
             }
+            foreach (var (d, _, _) in placed) _observer.Done(new SyncEvent(SyncEventKind.Downloaded, d.Path, d.Remote.Size));
             BatchGarbage.Release();
         }
         finally
@@ -1297,6 +1303,7 @@ public sealed class LinkSync : IDisposable
             batch.PutLocal(src.Expected with { Path = d.Path, MtimeNs = st.MtimeNs, Inode = st.Inode, Executable = st.Executable });
             batch.PutBase(d.Remote);
             batch.Commit();
+            _observer.Done(new SyncEvent(SyncEventKind.Moved, src.Path, 0, d.Path));
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -1380,6 +1387,7 @@ public sealed class LinkSync : IDisposable
                 batch.PutBase(d.Remote);
                 batch.Commit();
             }
+            _observer.Done(new SyncEvent(SyncEventKind.Downloaded, d.Path, d.Remote.Size));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -1457,6 +1465,7 @@ public sealed class LinkSync : IDisposable
                 _fs.DeleteFile(d.Path);
                 batch.DeleteLocal(d.Path);
                 batch.DeleteBase(d.Path);
+                _observer.Done(new SyncEvent(SyncEventKind.Deleted, d.Path, 0));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -1,3 +1,5 @@
+using TinySync.Client.Api;
+
 namespace TinySync.Client.Engine;
 
 /// <summary>Severity of an engine message.</summary>
@@ -17,6 +19,68 @@ public interface ISyncObserver
 
     /// <summary>Progress of a phase ("scan", "upload", "download"): done out of total units (bytes for transfers).</summary>
     void Progress(string phase, long done, long total);
+
+    /// <summary>A round's plan: what it is about to move (for "files done/total"). Called once per round, may be empty.</summary>
+    void Planned(PlanTotals totals) { }
+
+    /// <summary>One item done: uploaded, downloaded, deleted, moved, or kept as a conflict copy (the daemon logs these).</summary>
+    void Done(SyncEvent e) { }
+
+    /// <summary>A request to the server failed and will be retried after <see cref="RetryNotice.Delay"/>.</summary>
+    void Retrying(RetryNotice notice) { }
+}
+
+/// <summary>What one item's change was.</summary>
+public enum SyncEventKind
+{
+    /// <summary>This device's file version was committed on the server.</summary>
+    Uploaded,
+    /// <summary>The server's version was written into the folder.</summary>
+    Downloaded,
+    /// <summary>Deleted from the folder because it was deleted on the server.</summary>
+    Deleted,
+    /// <summary>This device's delete was committed on the server.</summary>
+    DeletedOnServer,
+    /// <summary>Renamed in the folder because it was moved on the server.</summary>
+    Moved,
+    /// <summary>This device's move was committed on the server.</summary>
+    MovedOnServer,
+    /// <summary>Both sides changed it: this device's version was kept as a conflict copy (<see cref="SyncEvent.NewPath"/>).</summary>
+    Conflict,
+}
+
+/// <summary>One item done.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="Path">Vault path ('/'-separated, relative to the link).</param>
+/// <param name="Bytes">File size for transfers, else 0.</param>
+/// <param name="NewPath">The new path of a move, or the conflict copy's path.</param>
+public sealed record SyncEvent(SyncEventKind Kind, string Path, long Bytes, string? NewPath = null);
+
+/// <summary>Files and bytes a round's plan will move.</summary>
+/// <param name="UploadFiles">Files to upload.</param>
+/// <param name="UploadBytes">Their size (the bytes sent are fewer when chunks are already on the server).</param>
+/// <param name="DownloadFiles">Files to download.</param>
+/// <param name="DownloadBytes">Their size (fewer bytes travel when chunks are found on disk).</param>
+/// <param name="Other">Other actions: folders, deletes, moves, conflicts.</param>
+public sealed record PlanTotals(int UploadFiles, long UploadBytes, int DownloadFiles, long DownloadBytes, int Other)
+{
+    /// <summary>Counts a plan.</summary>
+    public static PlanTotals Of(Plan plan)
+    {
+        int up = 0, down = 0, other = 0;
+        long upBytes = 0, downBytes = 0;
+        foreach (var a in plan.Actions)
+        {
+            switch (a)
+            {
+                case UploadPut p: up++; upBytes += p.Local.Size; break;
+                case Download d: down++; downBytes += d.Remote.Size; break;
+                case AdoptBase: break;
+                default: other++; break;
+            }
+        }
+        return new PlanTotals(up, upBytes, down, downBytes, other);
+    }
 }
 
 /// <summary>Discards everything.</summary>

@@ -17,9 +17,19 @@ public static class CliProcess
         return psi;
     }
 
-    public static async Task<(int Code, string Out, string Err)> RunAsync(string home, params string[] args)
+    public static Task<(int Code, string Out, string Err)> RunAsync(string home, params string[] args) => RunWithInputAsync(home, null, args);
+
+    /// <summary>Runs with <paramref name="stdin"/> written to its standard input (then closed).</summary>
+    public static async Task<(int Code, string Out, string Err)> RunWithInputAsync(string home, string? stdin, params string[] args)
     {
-        using var p = Process.Start(Start(home, args))!;
+        var psi = Start(home, args);
+        psi.RedirectStandardInput = stdin is not null;
+        using var p = Process.Start(psi)!;
+        if (stdin is not null)
+        {
+            await p.StandardInput.WriteAsync(stdin);
+            p.StandardInput.Close();
+        }
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
