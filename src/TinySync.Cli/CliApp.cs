@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TinySync.Client.Index;
 using TinySync.Client.State;
 using TinySync.Core.Identity;
 using TinySync.Management;
@@ -75,6 +76,8 @@ public static class CliApp
         DeviceRevokedException r => (ExitCodes.Auth, r.Message),
         ClientException { Code: "not_registered" } c => (ExitCodes.Auth, c.Message),
         ServerUnavailableException s => (ExitCodes.NotConverged, s.Message),
+        ServerInconsistentException s => (ExitCodes.NotConverged, s.Message),
+        IndexUnavailableException { RetryLater: true } i => (ExitCodes.NotConverged, i.Message),
         ClientException c => (ExitCodes.Error, c.Message),
         TinySyncUnavailableException u => (ExitCodes.NotConverged, $"the server is unreachable ({u.Message}); check the URL or run the server"),
         TinySyncUnauthorizedException u => (ExitCodes.Auth, $"the server refused the admin token ({u.Code}); pass the right one with --admin-token or TINYSYNC_ADMIN_TOKEN"),

@@ -13,7 +13,7 @@ using TinySync.Core.Json;
 namespace TinySync.Management;
 
 /// <summary>
-/// Typed client for the TinySync management API (SPEC §4) and device registration, authenticated with the admin
+/// Typed client for the TinySync management API (docs/protocol.md#management-api) and device registration, authenticated with the admin
 /// token. Errors surface as <see cref="TinySyncApiException"/> (404 <see cref="TinySyncNotFoundException"/>,
 /// 409 <see cref="TinySyncConflictException"/>, 401/403 <see cref="TinySyncUnauthorizedException"/>, no answer
 /// <see cref="TinySyncUnavailableException"/>).

@@ -28,11 +28,14 @@ public sealed class DaemonTests
         await using var c = await Cluster.StartAsync();
         using var stop = new CancellationTokenSource();
         var options = new DaemonOptions { Rescan = TimeSpan.FromMinutes(10) };
-        var daemonA = new SyncDaemon(c.A.State, c.A.Identity, NullObserver.Instance, options).RunAsync(stop.Token);
-        var daemonB = new SyncDaemon(c.B.State, c.B.Identity, NullObserver.Instance, options).RunAsync(stop.Token);
+        var a = new SyncDaemon(c.A.State, c.A.Identity, NullObserver.Instance, options);
+        var b = new SyncDaemon(c.B.State, c.B.Identity, NullObserver.Instance, options);
+        var daemonA = a.RunAsync(stop.Token);
+        var daemonB = b.RunAsync(stop.Token);
         try
         {
-            await Task.Delay(500); // both connected
+            // both streams subscribed: what follows travels by wake hint, not by the disconnected poll
+            await WaitForAsync(() => a.StreamConnected && b.StreamConnected, TimeSpan.FromSeconds(20), "both streams connected");
             c.A.Write("from-a.txt", "written on A");
             await WaitForAsync(() => Has(c.B, "from-a.txt", "written on A"), TimeSpan.FromSeconds(20), "A's edit on B");
             c.B.Write("from-b.txt", "written on B");
@@ -104,8 +107,9 @@ public sealed class DaemonTests
     public async Task The_daemon_stops_with_a_clear_message_when_the_device_is_revoked()
     {
         await using var c = await Cluster.StartAsync(1);
-        var daemon = new SyncDaemon(c.A.State, c.A.Identity, NullObserver.Instance).RunAsync(CancellationToken.None);
-        await Task.Delay(500);
+        var running = new SyncDaemon(c.A.State, c.A.Identity, NullObserver.Instance);
+        var daemon = running.RunAsync(CancellationToken.None);
+        await WaitForAsync(() => running.StreamConnected, TimeSpan.FromSeconds(20), "the stream connected"); // revoked while running, not before
         await c.Server.RevokeAsync(c.A.Identity.DeviceId);
         var ex = await Should.ThrowAsync<TinySync.Client.State.DeviceRevokedException>(() => daemon.WaitAsync(TimeSpan.FromSeconds(20)));
         ex.Message.ShouldContain("tinysync login");

@@ -166,10 +166,30 @@ public sealed class FaultTests
         c.A.Write("bad\\name.txt", "backslash");
         var r = await c.A.SyncAsync();
         r.Converged.ShouldBeTrue(string.Join("; ", r.Pending));
-        c.A.Messages.ShouldContain(m => m.Contains("cannot be synced", StringComparison.Ordinal));
+        c.A.Messages.ShouldContain(m => m.Contains("not synced:", StringComparison.Ordinal));
         c.A.Exists("bad\\name.txt").ShouldBeTrue();
         await c.B.SyncConvergedAsync();
         c.B.Read("ok.txt").ShouldBe("ok");
+    }
+
+    [Fact]
+    public async Task A_name_windows_cannot_hold_is_reported_once_kept_locally_and_never_sent_or_deleted()
+    {
+        await using var c = await Cluster.StartAsync();
+        c.A.Write("ok.txt", "ok");
+        c.A.Write("aux.txt", "a Windows device name");
+        c.A.Write("photo\u202Egnp.exe", "a bidi override");
+        var r = await c.A.SyncAsync();
+        r.Converged.ShouldBeTrue();
+        r.Rounds.ShouldBeGreaterThan(1, "ok.txt went up in one round, the next found nothing to do");
+        c.A.Messages.Count(m => m.Contains("aux.txt not synced:", StringComparison.Ordinal)).ShouldBe(1, "once per name, not every round");
+        c.A.Messages.Count(m => m.Contains("not synced:", StringComparison.Ordinal) && m.Contains("U+202E", StringComparison.Ordinal)).ShouldBe(1);
+        (await c.A.SyncAsync()).Converged.ShouldBeTrue("still nothing to retry");
+        c.A.Exists("aux.txt").ShouldBeTrue();
+        c.A.Exists("photo\u202Egnp.exe").ShouldBeTrue();
+        await c.B.SyncConvergedAsync();
+        c.B.Read("ok.txt").ShouldBe("ok");
+        c.B.Exists("aux.txt").ShouldBeFalse();
     }
 
     [Fact]

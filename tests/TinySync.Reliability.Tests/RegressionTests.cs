@@ -27,6 +27,16 @@ public sealed class RegressionTests(ServerFixture fixture, ITestOutputHelper out
         Assert.True(r.Ok, r.Report());
     }
 
+    /// <summary>Seeds found with real tools' operations and the no-spurious-conflict invariant (issue 13, decision 0717).</summary>
+    [Theory]
+    [InlineData(32)] // a crash right after a commit: the device's own committed file was later taken for a concurrent change (0719)
+    public async Task Real_world_seed_that_once_failed_now_keeps_every_invariant(int seed)
+    {
+        var r = await Scenario.RunAsync(seed, fixture.Host, options: ScenarioOptions.RealWorld);
+        output.WriteLine(r.Report());
+        Assert.True(r.Ok, r.Report());
+    }
+
     [Theory]
     [InlineData(9006)] // a same-size rewrite within the 1 s tick of the scan that recorded the file: never uploaded
     [InlineData(9019)] // the same, and then another device's version was downloaded over the unseen edit: lost

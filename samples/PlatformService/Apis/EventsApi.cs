@@ -2,7 +2,7 @@ using PlatformService.Events;
 
 namespace PlatformService.Apis;
 
-/// <summary><c>POST /events</c>: ecosystem events in (SPEC §8).</summary>
+/// <summary><c>POST /events</c>: ecosystem events in (docs/platform-service.md).</summary>
 internal static class EventsApi
 {
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)

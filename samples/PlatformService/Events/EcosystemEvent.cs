@@ -10,7 +10,7 @@ namespace PlatformService.Events;
 public sealed record EcosystemEvent(string Id, string Type, string? UserId = null, string? WorkspaceId = null, Guid? VaultId = null,
     string? Name = null, Guid? DeviceId = null)
 {
-#pragma warning disable CS1591 // the event types, SPEC §8
+#pragma warning disable CS1591 // the event types, docs/platform-service.md
     public const string UserJoinedWorkspace = "user.joined_workspace";
     public const string UserLeftWorkspace = "user.left_workspace";
     public const string WorkspaceVaultAdded = "workspace.vault_added";

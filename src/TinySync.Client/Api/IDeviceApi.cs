@@ -2,7 +2,7 @@ using TinySync.Core.Contracts;
 
 namespace TinySync.Client.Api;
 
-/// <summary>The device API (SPEC §5) as the engine uses it. <see cref="DeviceApiClient"/> is the HTTP implementation.</summary>
+/// <summary>The device API (docs/protocol.md#device-api) as the engine uses it. <see cref="DeviceApiClient"/> is the HTTP implementation.</summary>
 public interface IDeviceApi
 {
     /// <summary>This device's id.</summary>

@@ -1,6 +1,7 @@
 using TinySync.Client.Api;
 using TinySync.Client.Engine;
 using TinySync.Client.FileSystem;
+using TinySync.Client.Index;
 using TinySync.Client.Scanning;
 using TinySync.Client.State;
 
@@ -34,6 +35,11 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
     /// <summary>Counters shared by every link.</summary>
     public SyncStats Stats { get; } = stats ?? new SyncStats();
 
+    HintStream? _stream;
+
+    /// <summary>Whether the wake-hint stream is connected and subscribed right now.</summary>
+    public bool StreamConnected => _stream?.Connected ?? false;
+
     /// <summary>Raised after each completed cycle of a link (tests, latency measurement).</summary>
     public event Action<Link, LinkResult>? CycleCompleted;
 
@@ -45,7 +51,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         using var api = DeviceApiClient.For(_identity, RetryPolicy.Default);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var workers = links.Select(l => new Worker(this, l, api)).ToList();
-        var stream = new HintStream(_identity.Server, _identity.Token, links.Select(l => l.VaultId).Distinct().ToList(), _observer);
+        var stream = _stream = new HintStream(_identity.Server, _identity.Token, links.Select(l => l.VaultId).Distinct().ToList(), _observer);
         stream.Hint += (vault, head) =>
         {
             foreach (var w in workers) if (w.Link.VaultId == vault) w.Wake(head);
@@ -163,7 +169,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                         continue;
                     }
                 }
-                catch (ServerUnavailableException e)
+                catch (ClientException e) when (e is ServerUnavailableException or IndexUnavailableException)
                 {
                     _d._observer.Message(MessageLevel.Warning, e.Message + $" (next try in {backoff.TotalSeconds:0.#} s)");
                     await Task.Delay(backoff, ct).ConfigureAwait(false);
@@ -171,7 +177,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                     Kick();
                     continue;
                 }
-                catch (ApiProblemException e)
+                catch (ClientException e) when (e is ApiProblemException or ServerInconsistentException)
                 {
                     _d._observer.Message(MessageLevel.Warning, $"{Link.Directory}: {e.Message}; will retry");
                     nextRescan = DateTime.UtcNow + TimeSpan.FromSeconds(30);

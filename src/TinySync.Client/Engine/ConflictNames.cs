@@ -6,7 +6,7 @@ using TinySync.Core.Paths;
 namespace TinySync.Client.Engine;
 
 /// <summary>
-/// Names of conflict copies (SPEC §7): <c>NAME (conflict from DEVICE YYYY-MM-DD HHMMSS).EXT</c>, DEVICE being this
+/// Names of conflict copies (docs/client.md#conflict-names): <c>NAME (conflict from DEVICE YYYY-MM-DD HHMMSS).EXT</c>, DEVICE being this
 /// device's display name and the time UTC. The extension is the last one (<c>a.tar.gz</c> → <c>a.tar (…).gz</c>);
 /// a dot-file without another dot has none. A name already taken gets " 2", " 3", … before the closing parenthesis.
 /// </summary>

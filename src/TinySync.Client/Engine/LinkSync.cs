@@ -31,6 +31,7 @@ public sealed class LinkSync : IDisposable
     const int MissingBatchSize = 1000;
     const int TransferParallelism = 16;
     const string ScanStartedKey = "scan_started_ns";
+    const string CommitInFlightKey = "commit_in_flight"; // set while a commit's results are not recorded (decision 0719)
     const int UploadBatchBytes = 4 * 1024 * 1024;
     const int UploadBatchChunks = 256;
     const int BatchesInFlight = 4;
@@ -51,8 +52,11 @@ public sealed class LinkSync : IDisposable
     readonly LinkIndex _index;
     readonly TimeProvider _clock;
     readonly List<string> _pending = [];
+    readonly UnsyncableNames _unsyncable = new(); // reported once per name, not every round
     readonly Lock _indexLock = new();
     long _heapPeak; // managed heap sampled after each commit batch (verbose diagnostics)
+    int _treeRereads; // re-reads of the server's tree in this sync (decision 0716)
+    bool _rereadThisRound;
 
 
     void Pending(string line)
@@ -77,7 +81,7 @@ public sealed class LinkSync : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
-            throw LinkIndex.Unwritable(stateDirectory, e);
+            throw LinkIndex.Unavailable(stateDirectory, e);
         }
         if (_index.WasRebuilt)
         {
@@ -101,11 +105,26 @@ public sealed class LinkSync : IDisposable
     /// <summary>Runs rounds until converged or <paramref name="maxRounds"/> is reached.</summary>
     public async Task<LinkResult> SyncAsync(int maxRounds = 12, CancellationToken ct = default)
     {
+        try
+        {
+            return await SyncRoundsAsync(maxRounds, ct).ConfigureAwait(false);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            // a full disk or an I/O error while writing the index: each write is one transaction, so the index is
+            // still at a consistent point; say what happened (decision 0715)
+            throw LinkIndex.Unavailable(Path.GetDirectoryName(_index.FilePath)!, e);
+        }
+    }
+
+    async Task<LinkResult> SyncRoundsAsync(int maxRounds, CancellationToken ct)
+    {
         if (!Directory.Exists(Root))
         {
             throw new ClientException("folder_missing", $"the linked folder {Root} does not exist; re-create it or run `tinysync unlink {Root}`");
         }
         CleanTempFiles();
+        _treeRereads = 0;
         for (var round = 1; round <= maxRounds; round++)
         {
             if (await RoundAsync(round, ct).ConfigureAwait(false) is { } done) return done;
@@ -120,6 +139,7 @@ public sealed class LinkSync : IDisposable
     async Task<LinkResult?> RoundAsync(int round, CancellationToken ct)
     {
         _pending.Clear();
+        _rereadThisRound = false;
         var sw = System.Diagnostics.Stopwatch.StartNew();
         await BatchGarbage.ReleaseAllAsync().ConfigureAwait(false); // the previous round's scan, plan and commit models
         await PullAsync(ct).ConfigureAwait(false);
@@ -130,7 +150,8 @@ public sealed class LinkSync : IDisposable
         _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s), managed heap {GC.GetTotalMemory(false) >> 20} MiB");
         if (plan.IsEmpty)
         {
-            foreach (var u in scan.Unknown) Pending($"skipped {u} (unreadable or changing); will retry");
+            // Names that cannot be synced were reported once by the scanner and stay as they are (not a retry).
+            foreach (var u in scan.Unknown) if (!scan.Unsyncable.Contains(u)) Pending($"skipped {u} (unreadable or changing); will retry");
             return new LinkResult(_pending.Count == 0, round, [.. _pending]);
         }
         sw.Restart();
@@ -180,6 +201,10 @@ public sealed class LinkSync : IDisposable
         }
         var after = _index.Cursor;
         RemoteTreeModel? model = null;
+        // A commit whose answer never reached the index (a crash or a lost answer after the server applied it): our own
+        // rows then also carry the base forward, so our own committed change is not later taken for a concurrent one.
+        var recoverBase = _index.GetMeta(CommitInFlightKey) == "1";
+        RemoteTreeModel? baseModel = null;
         while (true)
         {
             LogPage page;
@@ -190,14 +215,13 @@ public sealed class LinkSync : IDisposable
             catch (ApiProblemException e) when (e.ProblemCode == ProblemCodes.CursorAhead)
             {
                 // the server does not know our cursor (restored from a backup, or a new server): bootstrap again
-                _observer.Message(MessageLevel.Warning, $"the server's log for {Root} is behind this client's cursor; re-reading the server tree");
-                _index.Bootstrapped = false;
-                await PullAsync(ct).ConfigureAwait(false);
+                await RereadTreeAsync($"the server's log for {Root} is behind this client's cursor", ct).ConfigureAwait(false);
                 return;
             }
             if (page.Entries.Count == 0) break;
             model ??= new RemoteTreeModel(_index.LoadRemote());
             model.Dirty.Clear();
+            if (recoverBase) (baseModel ??= new RemoteTreeModel(_index.LoadBase())).Dirty.Clear();
             var advanced = false;
             foreach (var e in page.Entries)
             {
@@ -209,6 +233,7 @@ public sealed class LinkSync : IDisposable
                 var own = e.DeviceId == _api.DeviceId;
                 if (own) _stats.Echo(); // our own row: already applied at commit; the model keeps it idempotent
                 model.Apply(e, foreign: !own);
+                if (own) baseModel?.Apply(e); // versions keep it a no-op where the commit was recorded
             }
             using (var batch = _index.Begin())
             {
@@ -216,6 +241,11 @@ public sealed class LinkSync : IDisposable
                 {
                     if (model.Items.TryGetValue(p, out var item)) batch.PutRemote(item);
                     else batch.DeleteRemote(p);
+                }
+                foreach (var p in baseModel?.Dirty ?? [])
+                {
+                    if (baseModel!.Items.TryGetValue(p, out var item)) batch.PutBase(item);
+                    else batch.DeleteBase(p);
                 }
                 batch.SetCursor(after);
                 batch.Commit();
@@ -225,13 +255,37 @@ public sealed class LinkSync : IDisposable
             {
                 // The tree replayed here no longer matches the server's (see RemoteTreeModel.Contradiction): read the
                 // server's tree again rather than plan from a tree that holds items the server does not.
-                _observer.Message(MessageLevel.Warning, $"the remote tree of {Root} disagrees with the server's log (row {c.Seq}: {c.Kind.ToString().ToLowerInvariant()} '{c.Path}'); re-reading the server tree");
-                _index.Bootstrapped = false;
-                await PullAsync(ct).ConfigureAwait(false);
+                await RereadTreeAsync($"the remote tree of {Root} disagrees with the server's log (row {c.Seq}: {c.Kind.ToString().ToLowerInvariant()} '{c.Path}')", ct).ConfigureAwait(false);
                 return;
             }
             if (!page.HasMore || !advanced) break;
         }
+        if (recoverBase && _index.GetMeta(CommitInFlightKey) == "1") _index.SetMeta(CommitInFlightKey, "0");
+    }
+
+    const int MaxTreeRereads = 3;
+    static readonly TimeSpan FirstRereadBackoff = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Reads the server's tree again (decision 0713), at most once per round and <see cref="MaxTreeRereads"/> times per
+    /// sync, waiting longer before each later one. A server whose fresh tree and log still disagree within the same
+    /// round (or round after round) contradicts itself: the sync ends with one line instead of re-reading forever
+    /// (decision 0716). The next sync starts with a fresh tree read.
+    /// </summary>
+    async Task RereadTreeAsync(string why, CancellationToken ct)
+    {
+        _index.Bootstrapped = false;
+        if (_rereadThisRound || _treeRereads >= MaxTreeRereads)
+        {
+            throw new ServerInconsistentException(
+                $"{why}, again after {_treeRereads} fresh read(s) of its tree: the server contradicts itself; stopped syncing {Root} "
+                + "(nothing local was changed); run `tinysync sync` later, and tell the server's operator if it persists");
+        }
+        if (_treeRereads > 0) await Task.Delay(FirstRereadBackoff * (1 << (_treeRereads - 1)), ct).ConfigureAwait(false);
+        _treeRereads++;
+        _rereadThisRound = true;
+        _observer.Message(MessageLevel.Warning, why + "; re-reading the server tree");
+        await PullAsync(ct).ConfigureAwait(false);
     }
 
     // ---------------- local: scan and plan ----------------
@@ -246,7 +300,7 @@ public sealed class LinkSync : IDisposable
         // clock, so this is not _clock (which tests may fake for conflict names).
         var started = DateTimeOffset.UtcNow;
         var last = long.TryParse(_index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
-        var scan = new Scanner(_fs, _observer, _stats).Scan(Root, previous, CancellationToken.None, last);
+        var scan = new Scanner(_fs, _observer, _stats, _unsyncable).Scan(Root, previous, CancellationToken.None, last);
         _index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
         BatchGarbage.Release();
         using (var batch = _index.Begin())
@@ -724,6 +778,7 @@ public sealed class LinkSync : IDisposable
         {
             var slice = ops.GetRange(i, Math.Min(OpsBatchSize, ops.Count - i));
             // The same op ids on a retry: the server answers a retried op with its original result.
+            _index.SetMeta(CommitInFlightKey, "1");
             var response = await _api.CommitAsync(_link.VaultId, slice.Select(o => o.Op).ToList(), ct).ConfigureAwait(false);
             var byId = slice.ToDictionary(o => o.Op.OpId);
             // the trees are loaded once per phase (not per batch): 100,000 ops must not re-read 100,000 rows 200 times
@@ -846,6 +901,7 @@ public sealed class LinkSync : IDisposable
                 }
             }
             foreach (var (path, sig, reason) in rejected) batch.PutRejected(path, sig, reason);
+            batch.SetMeta(CommitInFlightKey, "0");
             batch.Commit();
         }
     }

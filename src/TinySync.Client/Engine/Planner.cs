@@ -87,6 +87,9 @@ public static class Planner
                 }
                 else if (r is null && RemoteKeys().TryGetValue(path, out var twin) && !string.Equals(twin, path, StringComparison.Ordinal))
                 {
+                    // The twin left this folder and nothing changed it on the server: a case-only rename that is not a
+                    // move (another kind). Its delete is planned in this round; the new name goes up in the next one.
+                    if (LeavesHere(input, twin)) continue;
                     // case clash with a different live remote item: keep both, the local one under a conflict name
                     var name = ConflictNames.For(path, input.DeviceName, input.Now, Taken);
                     takenNames.Add(name);
@@ -237,6 +240,14 @@ public static class Planner
     }
 
     /// <summary>
+    /// True when <paramref name="path"/> was synced, is gone from the folder (not unknown) and unchanged on the server:
+    /// this round uploads its delete (or a move).
+    /// </summary>
+    static bool LeavesHere(Input input, string path) =>
+        !input.Scan.Local.ContainsKey(path) && !input.Scan.IsUnknown(path)
+        && input.Base.TryGetValue(path, out var b) && input.Remote.TryGetValue(path, out var r) && r.SameContent(b);
+
+    /// <summary>
     /// Local renames: an item that vanished (unchanged on the server) and one that appeared with the same inode — or,
     /// for a file, the same non-empty content — become one move. A moved directory takes its subtree along; differences
     /// inside it are planned in the next round, once the trees reflect the move.
@@ -260,6 +271,10 @@ public static class Planner
 
         var byInode = new Dictionary<(ItemKind, ulong), LocalState>();
         foreach (var a in appeared) if (a.Inode != 0) byInode.TryAdd((a.Kind, a.Inode), a);
+        // A vanished item and an appeared one of the same kind whose names differ only in case are one rename, whatever
+        // the inode or content: a new inode (editors' saves, git checkout, rsync) and an edit too (decision 0714).
+        var byKey = new Dictionary<string, LocalState>(PathKeyComparer.Instance);
+        foreach (var a in appeared) byKey.TryAdd(a.Path, a);
         var byContent = new Dictionary<string, LocalState>(StringComparer.Ordinal);
         foreach (var a in appeared) if (a.Kind == ItemKind.File && a.Chunks.Count > 0) byContent.TryAdd(Signature(a), a);
 
@@ -269,11 +284,13 @@ public static class Planner
         {
             if (movedRoots.Any(m => VaultPath.IsSameOrUnder(v.Path, m.From))) continue;
             LocalState? target = null;
-            if (v.Prev.Inode != 0 && byInode.TryGetValue((v.Prev.Kind, v.Prev.Inode), out var t) && !handled.Contains(t.Path)) target = t;
+            if (byKey.TryGetValue(v.Path, out var k) && k.Kind == v.Remote.Kind && !handled.Contains(k.Path)) target = k;
+            else if (v.Prev.Inode != 0 && byInode.TryGetValue((v.Prev.Kind, v.Prev.Inode), out var t) && !handled.Contains(t.Path)) target = t;
             else if (v.Remote.Kind == ItemKind.File && v.Prev.Chunks.Count > 0 && byContent.TryGetValue(Signature(v.Prev), out var c) && !handled.Contains(c.Path)) target = c;
             if (target is null) continue;
             if (movedRoots.Any(m => VaultPath.IsSameOrUnder(target.Path, m.To))) continue;
-            if (VaultPath.IsSameOrUnder(target.Path, v.Path)) continue; // moving into itself: not a rename
+            // moving into itself is not a rename; the same name in another case is (the key compares equal)
+            if (VaultPath.IsSameOrUnder(target.Path, v.Path) && VaultPath.Key(target.Path).Length != VaultPath.Key(v.Path).Length) continue;
             plan.Actions.Add(new UploadMove(v.Path, target.Path, v.Remote.Version));
             movedRoots.Add((v.Path, target.Path));
             handled.Add(v.Path);

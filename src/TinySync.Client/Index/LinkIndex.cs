@@ -39,7 +39,7 @@ public sealed class LinkIndex : IDisposable
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "index.db");
         var rebuilt = false;
-        if (File.Exists(path) && !IsHealthy(path))
+        if (File.Exists(path) && IsCorrupt(path))
         {
             SqliteConnection.ClearAllPools();
             var aside = path + ".corrupt-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
@@ -70,20 +70,27 @@ public sealed class LinkIndex : IDisposable
         return db;
     }
 
-    static bool IsHealthy(string path)
+    /// <summary>
+    /// True only when the file fails SQLite's integrity check or is not a TinySync index. A full disk, a read-only or
+    /// unreadable file or an I/O error is no evidence of corruption: it propagates (see <see cref="Unavailable"/>) and
+    /// the healthy index stays where it is (decision 0715).
+    /// </summary>
+    static bool IsCorrupt(string path)
     {
         try
         {
             using var db = Connect(path);
             using var cmd = db.CreateCommand();
             cmd.CommandText = "PRAGMA quick_check";
-            if (cmd.ExecuteScalar() as string != "ok") return false;
+            if (cmd.ExecuteScalar() as string != "ok") return true;
+            cmd.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'";
+            if (Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) return true;
             cmd.CommandText = "SELECT value FROM meta WHERE key = 'schema'";
-            return cmd.ExecuteScalar() is string;
+            return cmd.ExecuteScalar() is not string;
         }
-        catch (SqliteException)
+        catch (SqliteException e) when (IndexFailure.IsCorruption(e))
         {
-            return false;
+            return true;
         }
     }
 
@@ -370,10 +377,14 @@ public sealed class LinkIndex : IDisposable
         }
 
         /// <summary>Sets the log cursor.</summary>
-        public void SetCursor(long cursor)
+        public void SetCursor(long cursor) => SetMeta("cursor", cursor.ToString(CultureInfo.InvariantCulture));
+
+        /// <summary>Writes a meta value in this transaction.</summary>
+        public void SetMeta(string key, string value)
         {
-            var cmd = Command("INSERT INTO meta(key, value) VALUES ('cursor', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-            Set(cmd, "$v", cursor.ToString(CultureInfo.InvariantCulture));
+            var cmd = Command("INSERT INTO meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+            Set(cmd, "$k", key);
+            Set(cmd, "$v", value);
             cmd.ExecuteNonQuery();
         }
 
@@ -415,6 +426,6 @@ public sealed class LinkIndex : IDisposable
     public void Dispose() => _db.Dispose();
 
     /// <summary>Throws a <see cref="ClientException"/> for an index that cannot even be created.</summary>
-    internal static ClientException Unwritable(string directory, Exception e) =>
-        new("state_not_writable", $"cannot write the index in {directory} ({e.Message}); fix its permissions or choose another state directory with --home", e);
+    /// <summary>The index cannot be opened or written, for a reason that is not corruption: said as such (0715).</summary>
+    internal static IndexUnavailableException Unavailable(string directory, Exception e) => IndexFailure.Describe(directory, e);
 }

@@ -26,7 +26,10 @@ public sealed class ScanResult
     /// </summary>
     public HashSet<string> Unknown { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Names that cannot be synced (not valid vault paths): kept locally, reported once per scan.</summary>
+    /// <summary>
+    /// Names that cannot be synced (not valid vault paths, or not portable to every platform): kept locally, reported
+    /// once per name (<see cref="UnsyncableNames"/>).
+    /// </summary>
     public List<string> Unsyncable { get; } = [];
 
     /// <summary>True when a path lies in <see cref="Unknown"/> or under one of its entries.</summary>
@@ -46,8 +49,10 @@ public sealed class ScanResult
 /// only changed files are read and cut with <see cref="FastCdc.Default"/>. A file that changes while it is being hashed
 /// is re-read, and left <see cref="ScanResult.Unknown"/> if it keeps changing (never a torn snapshot).
 /// </summary>
-public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats stats)
+public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats stats, UnsyncableNames? reported = null)
 {
+    readonly UnsyncableNames _reported = reported ?? new UnsyncableNames();
+
     int _ticks; // entries seen, for BatchGarbage
     long _previousScanStartNs = long.MinValue;
 
@@ -64,6 +69,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
         var ignore = IgnoreRules.Load(root);
         var toHash = new List<(string Rel, string Abs, FileStat Stat)>();
         Walk(root, null, ignore, previous, result, toHash, ct);
+        _reported.EndScan();
 
         if (toHash.Count > 0)
         {
@@ -141,8 +147,15 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             if (st.Kind == EntryKind.Other) continue;
             if (!VaultPath.TryValidate(rel, out var error) || !string.Equals(name, rawName, StringComparison.Ordinal))
             {
-                result.Unsyncable.Add(rel);
-                observer.Message(MessageLevel.Warning, $"{abs} cannot be synced ({error ?? "the name is not in Unicode NFC"}); kept locally, rename it to sync it");
+                Unsyncable(result, rel, abs, error ?? "the name is not in Unicode NFC");
+                continue;
+            }
+            if (PortableName.CheckSegment(name) is { } rule)
+            {
+                // Valid here but not on every platform (docs/protocol.md): pending, and never read as deleted (the server may
+                // hold it from before the rule).
+                Unsyncable(result, rel, abs, rule);
+                result.Unknown.Add(rel);
                 continue;
             }
             if (st.Kind == EntryKind.Directory)
@@ -159,6 +172,12 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             }
             toHash.Add((rel, abs, st));
         }
+    }
+
+    void Unsyncable(ScanResult result, string rel, string abs, string reason)
+    {
+        result.Unsyncable.Add(rel);
+        if (_reported.FirstTime(rel)) observer.Message(MessageLevel.Warning, $"{abs} not synced: {reason}; kept here, rename it to sync it");
     }
 
     LocalState? HashStable(string rel, string abs, FileStat before, ScanResult result)

@@ -19,6 +19,12 @@ public sealed class DeviceRevokedException(string message, Exception? inner = nu
 /// <summary>The server could not be reached or kept failing; retrying later is the right move.</summary>
 public sealed class ServerUnavailableException(string message, Exception? inner = null) : ClientException("server_unavailable", message, inner);
 
+/// <summary>
+/// The server's answers contradict each other (its log changes a path its fresh tree does not hold), again after the
+/// client read the tree anew: the sync stops rather than re-reading forever; retrying later is the right move.
+/// </summary>
+public sealed class ServerInconsistentException(string message) : ClientException("server_inconsistent", message);
+
 /// <summary>The server answered with a problem document the client does not handle specially.</summary>
 public sealed class ApiProblemException(int status, string? problemCode, string message)
     : ClientException(problemCode ?? "http_" + status, message)

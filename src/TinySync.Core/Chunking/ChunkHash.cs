@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 namespace TinySync.Core.Chunking;
 
 /// <summary>
-/// The content address of a chunk (SPEC §5): SHA-256 of its bytes as exactly 64 lowercase hex characters. This is
+/// The content address of a chunk (docs/protocol.md#chunks): SHA-256 of its bytes as exactly 64 lowercase hex characters. This is
 /// the form in <c>put</c> ops, the change log and the chunk URLs (<c>/v1/vaults/{vid}/chunks/{sha256}</c>).
 /// </summary>
 public static class ChunkHash

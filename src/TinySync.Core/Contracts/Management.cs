@@ -1,6 +1,6 @@
 namespace TinySync.Core.Contracts;
 
-// Management API shapes (SPEC §4). snake_case on the wire through TinySyncJson.
+// Management API shapes (docs/protocol.md#management-api). snake_case on the wire through TinySyncJson.
 
 /// <summary><c>POST /v1/devices</c> body.</summary>
 public sealed record RegisterDeviceRequest(string DisplayName);

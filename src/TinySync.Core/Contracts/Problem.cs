@@ -57,5 +57,8 @@ public static class ProblemCodes
     public const string Unavailable = "unavailable";
     public const string InternalError = "internal_error";
     public const string MethodNotAllowed = "method_not_allowed";
+    public const string DuplicateOpId = "duplicate_op_id";
+    public const string TooManyRequests = "too_many_requests";
+    public const string BodyTimeout = "body_timeout";
 #pragma warning restore CS1591
 }

@@ -1,6 +1,6 @@
 namespace TinySync.Core.Contracts;
 
-// Wake-hint stream messages (SPEC §5 "Stream"). Hints carry no data: the client reacts by reading the log.
+// Wake-hint stream messages (docs/protocol.md#stream). Hints carry no data: the client reacts by reading the log.
 
 /// <summary>Client → server: subscribe to vaults.</summary>
 public sealed record SubscribeMessage(IReadOnlyList<Guid> Subscribe);

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace TinySync.Core.Contracts;
 
-// Vault sync API shapes (SPEC §5 "Wire shapes"). Other programs are written against these names.
+// Vault sync API shapes (docs/protocol.md#device-api and #operations). Other programs are written against these names.
 
 /// <summary>Kinds of mutation.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<OpKind>))]
@@ -44,7 +44,7 @@ public sealed record Op
     /// <summary>The version at which the client last saw the item change; 0 = must not exist.</summary>
     public required long Base { get; init; }
     /// <summary>
-    /// Delete only, optional (a TinySync extension of SPEC §5, decision 0712): the log seq through which the client's
+    /// Delete only, optional (docs/protocol.md#conflicts, decision 0712): the log seq through which the client's
     /// view is complete (its cursor). A directory delete is then a conflict when anything in the subtree changed after
     /// it — a file the client never saw is never deleted with its folder.
     /// </summary>
@@ -197,7 +197,7 @@ public sealed record HistoryPage(string Path, IReadOnlyList<HistoryEntry> Versio
 /// <summary>Stable <c>code</c> values of <c>rejected</c> op results. A rejected op changed nothing.</summary>
 public static class RejectCodes
 {
-    /// <summary>The path (or new_path) breaks the path rules (SPEC §5).</summary>
+    /// <summary>The path (or new_path) breaks the path rules (docs/protocol.md#paths).</summary>
     public const string InvalidPath = "invalid_path";
     /// <summary>The op names a container the vault does not have.</summary>
     public const string UnknownContainer = "unknown_container";
@@ -219,4 +219,8 @@ public static class RejectCodes
     public const string KindMismatch = "kind_mismatch";
     /// <summary>The op's fields do not fit its kind (missing size or chunks, a negative base, a stray new_path...).</summary>
     public const string InvalidOp = "invalid_op";
+    /// <summary>A name other platforms cannot hold or that can disguise itself (<see cref="Paths.PortableName"/>); rename it.</summary>
+    public const string NameNotPortable = "name_not_portable";
+    /// <summary>This device already committed an op with this op_id and different content; send a new op_id.</summary>
+    public const string OpIdReused = "op_id_reused";
 }

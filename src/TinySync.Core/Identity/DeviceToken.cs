@@ -5,7 +5,7 @@ using System.Text;
 namespace TinySync.Core.Identity;
 
 /// <summary>
-/// A device bearer token, <c>tsdev_{device_id}_{secret}</c> (SPEC §2). The device id is a lowercase hyphenated
+/// A device bearer token, <c>tsdev_{device_id}_{secret}</c> (docs/protocol.md#identity-and-tokens). The device id is a lowercase hyphenated
 /// UUID; the secret is 32 random bytes, base64url without padding (43 characters, which may contain <c>_</c>).
 /// </summary>
 public sealed class DeviceToken
@@ -39,7 +39,7 @@ public sealed class DeviceToken
     public static DeviceToken Generate(Guid deviceId) => new(deviceId, RandomNumberGenerator.GetBytes(SecretBytes));
 
     /// <summary>
-    /// Parses a presented token. Fails on anything that is not exactly the SPEC shape: wrong prefix, upper-case or
+    /// Parses a presented token. Fails on anything that is not exactly the documented shape: wrong prefix, upper-case or
     /// non-hyphenated UUID, a secret that is not 43 base64url characters decoding to 32 bytes.
     /// </summary>
     public static bool TryParse(string? value, [NotNullWhen(true)] out DeviceToken? token, out string? error)

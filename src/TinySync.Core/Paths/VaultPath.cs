@@ -4,7 +4,7 @@ using System.Text;
 namespace TinySync.Core.Paths;
 
 /// <summary>
-/// Vault item paths (SPEC §5): relative, <c>/</c>-separated, Unicode NFC, no empty, <c>.</c> or <c>..</c> segments,
+/// Vault item paths (docs/protocol.md#paths): relative, <c>/</c>-separated, Unicode NFC, no empty, <c>.</c> or <c>..</c> segments,
 /// no NUL, control characters or <c>\</c>, each segment at most 255 UTF-8 bytes, the whole path at most 4096 bytes.
 /// Uniqueness is case-insensitive and case-preserving: <see cref="Key"/> gives the comparison key.
 /// </summary>

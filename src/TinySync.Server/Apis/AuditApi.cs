@@ -5,7 +5,7 @@ using TinySync.Server.Storage;
 
 namespace TinySync.Server.Apis;
 
-/// <summary>The server's own append-only record of management changes (SPEC §4).</summary>
+/// <summary>The server's own append-only record of management changes (docs/protocol.md#management-api).</summary>
 public static class AuditApi
 {
     /// <summary>Maps the routes.</summary>

@@ -91,7 +91,7 @@ public static class ChunkBatchApi
             }
         }
         var distinct = frames.Select(f => f.Hash).Distinct(StringComparer.Ordinal).Count();
-        var created = await store.RegisterChunksAsync(http.VaultId(), [.. frames.Select(f => (f.Hash, f.Content))], blobs, clock.GetUtcNow(), ct);
+        var created = await store.RegisterChunksAsync(http.VaultId(), http.Device().DeviceId, [.. frames.Select(f => (f.Hash, f.Content))], blobs, clock.GetUtcNow(), ct);
         return TypedResults.Ok(new ChunkBatchResponse(created, distinct - created));
     }
 

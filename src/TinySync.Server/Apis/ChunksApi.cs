@@ -12,7 +12,7 @@ using TinySync.Server.Storage;
 namespace TinySync.Server.Apis;
 
 /// <summary>
-/// Content chunks of a vault (SPEC §5): probe, upload (hash verified), download. Chunks are stored once physically
+/// Content chunks of a vault (docs/protocol.md#chunks): probe, upload (hash verified), download. Chunks are stored once physically
 /// but registered per vault, and every route answers only for the vault in the URL: a device can neither read nor
 /// probe a chunk that only other vaults hold.
 /// </summary>
@@ -88,7 +88,7 @@ public static class ChunksApi
                     $"the body ({length} bytes) hashes to {actual}, not {hash}; nothing was stored, upload the chunk again");
             }
             if (upload is not null) await upload.CompleteAsync(ct); // durable before it is registered
-            var created = await store.RegisterChunkAsync(http.VaultId(), hash, buffer.AsMemory(0, length), blobs, clock.GetUtcNow(), ct);
+            var created = await store.RegisterChunkAsync(http.VaultId(), http.Device().DeviceId, hash, buffer.AsMemory(0, length), blobs, clock.GetUtcNow(), ct);
             return created ? TypedResults.StatusCode(StatusCodes.Status201Created) : TypedResults.Ok();
         }
         finally

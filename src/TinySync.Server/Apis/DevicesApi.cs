@@ -9,15 +9,16 @@ using TinySync.Server.Storage;
 
 namespace TinySync.Server.Apis;
 
-/// <summary>Device registration and the management of devices (SPEC §2, §4), plus <c>/v1/me</c> (SPEC §5).</summary>
+/// <summary>Device registration and the management of devices (docs/protocol.md#identity-and-tokens, #management-api), plus <c>/v1/me</c> (#device-api).</summary>
 public static class DevicesApi
 {
     /// <summary>Maps the routes.</summary>
     public static IEndpointRouteBuilder MapDevicesApi(this IEndpointRouteBuilder app)
     {
         // Registration is open or admin-only depending on TINYSYNC_OPEN_DEVICE_REGISTRATION; it checks for itself.
+        // Open registrations are throttled per client address; the admin token's are not (decision 0222).
         app.MapPost("/v1/devices", Register).WithTags("Devices").Accepts<RegisterDeviceRequest>("application/json")
-            .Produces<DeviceRegistered>(StatusCodes.Status201Created);
+            .Produces<DeviceRegistered>(StatusCodes.Status201Created).RequireRateLimiting(Throttling.RegistrationPolicy);
 
         var admin = app.MapGroup("/v1/devices").RequireAdmin().WithTags("Devices");
         admin.MapGet("", List).Produces<DevicePage>();

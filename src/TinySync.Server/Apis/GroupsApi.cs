@@ -7,7 +7,7 @@ using TinySync.Server.Storage;
 
 namespace TinySync.Server.Apis;
 
-/// <summary>Groups and the two kinds of edge that grant access (SPEC §3, §4). Edge operations are idempotent.</summary>
+/// <summary>Groups and the two kinds of edge that grant access (docs/protocol.md#authorization, #management-api). Edge operations are idempotent.</summary>
 public static class GroupsApi
 {
     /// <summary>Maps the routes.</summary>

@@ -6,7 +6,7 @@ using TinySync.Server.Streaming;
 namespace TinySync.Server.Apis;
 
 /// <summary>
-/// <c>GET /v1/stream</c>: the wake-hint WebSocket (SPEC §5 "Stream"; docs/decisions/0351–0355). The device token
+/// <c>GET /v1/stream</c>: the wake-hint WebSocket (docs/protocol.md#stream; docs/decisions/0351–0355). The device token
 /// is read from the <c>Authorization</c> header of the upgrade request only — never from the query string, which
 /// ends up in proxy and access logs. Authentication failures are answered with problem details before upgrading.
 /// </summary>

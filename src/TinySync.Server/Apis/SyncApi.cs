@@ -13,7 +13,7 @@ using TinySync.Server.Storage.Sql;
 namespace TinySync.Server.Apis;
 
 /// <summary>
-/// The change log, mutations, the live tree and the history of a path (SPEC §5). Device token, and only for vaults
+/// The change log, mutations, the live tree and the history of a path (docs/protocol.md#device-api). Device token, and only for vaults
 /// the device reaches (404 otherwise, the same as for unknown vaults).
 /// </summary>
 public static class SyncApi
@@ -45,6 +45,8 @@ public static class SyncApi
         {
             if (body.Ops[i] is null) return Problems.BadRequest(ProblemCodes.InvalidJson, $"ops[{i}] is null; send an op object");
         }
+        if (SqlStore.FirstRepeatedOpId(body.Ops) is { } repeated)
+            return Problems.BadRequest(ProblemCodes.DuplicateOpId, $"op_id {repeated} appears more than once in the batch; nothing was applied: give every op its own op_id");
         var vaultId = http.VaultId();
         var outcome = await store.CommitAsync(vaultId, http.Device().DeviceId, body.Ops, clock.GetUtcNow(), ct);
         if (outcome is null) return VaultAccess.NotFound(vaultId);

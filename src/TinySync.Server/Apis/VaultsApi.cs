@@ -6,7 +6,7 @@ using TinySync.Server.Storage;
 
 namespace TinySync.Server.Apis;
 
-/// <summary>Management of vaults and their containers (SPEC §4). Admin token only.</summary>
+/// <summary>Management of vaults and their containers (docs/protocol.md#management-api). Admin token only.</summary>
 public static class VaultsApi
 {
     /// <summary>Maps the routes.</summary>

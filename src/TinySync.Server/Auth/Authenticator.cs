@@ -18,7 +18,8 @@ public sealed record AuthenticatedDevice(Guid DeviceId);
 /// hash. Nothing is cached: a revocation takes effect on the very next request. <c>last_seen_at</c> is written at
 /// most once a minute per device, not once per request.
 /// </summary>
-public sealed class Authenticator(IStore store, AdminToken admin, TimeProvider clock, ServerMetrics metrics, ILogger<Authenticator> log)
+public sealed class Authenticator(IStore store, AdminToken admin, TimeProvider clock, ServerMetrics metrics, AuthFailureThrottle throttle,
+    ILogger<Authenticator> log)
 {
     static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
     readonly ConcurrentDictionary<Guid, long> _lastTouched = new();
@@ -37,33 +38,37 @@ public sealed class Authenticator(IStore store, AdminToken admin, TimeProvider c
     /// <summary>Authenticates a device token; on success the device is attached to the request.</summary>
     public async Task<IResult?> AuthenticateDeviceAsync(HttpContext http, CancellationToken ct)
     {
-        var (device, problem) = await ResolveDeviceAsync(http, ct).ConfigureAwait(false);
-        if (device is null) return Fail(http, problem!);
+        var (device, problem, known) = await ResolveDeviceAsync(http, ct).ConfigureAwait(false);
+        if (device is null) return Fail(http, problem!, known);
         http.Items[typeof(AuthenticatedDevice)] = device;
         return null;
     }
 
-    /// <summary>Resolves the presented device token to a live device, or the problem to answer.</summary>
-    public async Task<(AuthenticatedDevice? Device, IResult? Problem)> ResolveDeviceAsync(HttpContext http, CancellationToken ct)
+    /// <summary>
+    /// Resolves the presented device token to a live device, or the problem to answer and, when the token named a
+    /// device that exists, its id (failures are throttled per device id only for devices that exist).
+    /// </summary>
+    async Task<(AuthenticatedDevice? Device, IResult? Problem, Guid? Known)> ResolveDeviceAsync(HttpContext http, CancellationToken ct)
     {
-        if (!TryReadBearerHeader(http, out var header, out var problem)) return (null, problem);
+        if (!TryReadBearerHeader(http, out var header, out var problem)) return (null, problem, null);
         // Parsed from the header in place and hashed at once: no copy of the token or its secret on the heap.
         var presentedHash = new byte[32];
         if (!DeviceToken.TryParseToHash(BearerValue(header), out var deviceId, presentedHash, out var error))
         {
             if (admin.Matches(BearerValue(header).ToString()))
                 return (null, Problems.Of(StatusCodes.Status403Forbidden, ProblemCodes.DeviceTokenRequired,
-                    "this route acts as a device; the admin token cannot be used here"));
-            return (null, Unauthorized(ProblemCodes.MalformedToken, $"the bearer token is not a device token: {error}"));
+                    "this route acts as a device; the admin token cannot be used here"), null);
+            return (null, Unauthorized(ProblemCodes.MalformedToken, $"the bearer token is not a device token: {error}"), null);
         }
         var credential = await store.FindCredentialAsync(deviceId, ct).ConfigureAwait(false);
         // Unknown device and wrong secret answer alike, so device ids cannot be probed.
         if (credential is null || !DeviceToken.HashMatches(presentedHash, credential.Hash))
-            return (null, Unauthorized(ProblemCodes.InvalidToken, "the device token is not valid; run `tinysync register` or `tinysync login` again"));
+            return (null, Unauthorized(ProblemCodes.InvalidToken, "the device token is not valid; run `tinysync register` or `tinysync login` again"),
+                credential is null ? null : deviceId);
         if (credential.RevokedAt is not null)
-            return (null, Unauthorized(ProblemCodes.DeviceRevoked, "this device was revoked; register it again to get a new device identity"));
+            return (null, Unauthorized(ProblemCodes.DeviceRevoked, "this device was revoked; register it again to get a new device identity"), deviceId);
         await TouchAsync(deviceId, ct).ConfigureAwait(false);
-        return (new AuthenticatedDevice(deviceId), null);
+        return (new AuthenticatedDevice(deviceId), null, null);
     }
 
     async Task TouchAsync(Guid deviceId, CancellationToken ct)
@@ -86,11 +91,13 @@ public sealed class Authenticator(IStore store, AdminToken admin, TimeProvider c
     /// <summary>Forgets the last-seen bookkeeping of a device (after revocation).</summary>
     public void Forget(Guid deviceId) => _lastTouched.TryRemove(deviceId, out _);
 
-    IResult Fail(HttpContext http, IResult problem)
+    IResult Fail(HttpContext http, IResult problem, Guid? knownDevice = null)
     {
         metrics.AuthFailure(problem is IStatusCodeHttpResult { StatusCode: 403 } ? "forbidden" : "unauthorized");
-        if (problem is IStatusCodeHttpResult { StatusCode: 401 })
-            http.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer realm=\"tinysync\"";
+        if (problem is not IStatusCodeHttpResult { StatusCode: 401 }) return problem; // a valid token of the wrong kind is no guess
+        // Counted only now that the token has been checked: a valid token never reaches this line (decision 0222).
+        if (throttle.Count(http, knownDevice) is { } throttled) return throttled;
+        http.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer realm=\"tinysync\"";
         return problem;
     }
 

@@ -6,11 +6,21 @@ namespace TinySync.Server.Blobs;
 /// <summary>
 /// Chunks as content-addressed files: <c>{root}/ab/cd/&lt;hash&gt;</c>. A write goes to a temporary file in the same
 /// directory, is flushed to disk, renamed into place and the directory flushed, so a crash leaves either no chunk
-/// or the whole chunk. Every read is verified against the hash.
+/// or the whole chunk. A fan-out directory is flushed into its parent before the first chunk in it is acknowledged,
+/// and a directory that cannot be opened or flushed fails the write (decision 0320). Every read is verified against
+/// the hash.
 /// </summary>
 public sealed class LocalChunkStore : IChunkStore
 {
     readonly string _root;
+    readonly IDirectorySync _sync;
+
+    // Directories whose flush failed after a chunk was renamed into them: a chunk found there is not taken as stored
+    // until the directory flushes (else a retry would find the file and acknowledge what may not survive a crash).
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _unflushed = new(StringComparer.Ordinal);
+
+    // First-level fan-out directories (ab) flushed into the root by this process.
+    readonly bool[] _topKnown = new bool[256];
 
     // Fan-out directories (ab/cd: 65,536 of them) this process has created or found: a chunk write does not ask the
     // kernel to create its directory again. An initial upload of 10,000 small files spent about 5% of the server's
@@ -18,10 +28,11 @@ public sealed class LocalChunkStore : IChunkStore
     // again by the write that finds it missing (TempStream).
     readonly bool[] _fanOutKnown = new bool[65536];
 
-    /// <summary>Stores chunks under <paramref name="root"/> (created if needed).</summary>
-    public LocalChunkStore(string root)
+    /// <summary>Stores chunks under <paramref name="root"/> (created if needed); <paramref name="sync"/> flushes directories (tests inject faults).</summary>
+    public LocalChunkStore(string root, IDirectorySync? sync = null)
     {
         _root = Path.GetFullPath(root);
+        _sync = sync ?? FsyncDirectorySync.Instance;
         Directory.CreateDirectory(_root);
     }
 
@@ -36,13 +47,39 @@ public sealed class LocalChunkStore : IChunkStore
     }
 
     /// <inheritdoc />
-    public Task<bool> ExistsAsync(string hash, CancellationToken ct) => Task.FromResult(File.Exists(PathOf(hash)));
+    public Task<bool> ExistsAsync(string hash, CancellationToken ct) => Task.FromResult(Stored(PathOf(hash)));
+
+    // True when the chunk's file is there and its directory entry is known to be durable.
+    bool Stored(string path)
+    {
+        if (!File.Exists(path)) return false;
+        if (_unflushed.IsEmpty) return true;
+        var dir = Path.GetDirectoryName(path)!;
+        if (_unflushed.ContainsKey(dir)) FlushDirectory(dir); // throws again while the disk keeps failing
+        return true;
+    }
+
+    // Flushes a directory a chunk was renamed into; on failure the chunk is not acknowledged, and is not trusted later
+    // until the directory flushes.
+    void FlushDirectory(string dir)
+    {
+        try
+        {
+            _sync.Flush(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _unflushed[dir] = 0;
+            throw new ChunkStoreUnavailableException($"the chunk store could not make a write durable: {e.Message}", e);
+        }
+        _unflushed.TryRemove(dir, out _);
+    }
 
     /// <inheritdoc />
     public async Task PutAsync(string hash, ReadOnlyMemory<byte> content, CancellationToken ct)
     {
         var path = PathOf(hash);
-        if (File.Exists(path)) return;
+        if (Stored(path)) return;
         var dir = Path.GetDirectoryName(path)!;
         var tmp = Path.Combine(dir, $".{hash}.{Guid.NewGuid():N}.tmp");
         try
@@ -56,7 +93,7 @@ public sealed class LocalChunkStore : IChunkStore
                 f.Flush(flushToDisk: true);
             }
             File.Move(tmp, path, overwrite: true); // same content whoever wins a race
-            FsyncDirectory(dir);
+            FlushDirectory(dir);
         }
         finally
         {
@@ -74,19 +111,19 @@ public sealed class LocalChunkStore : IChunkStore
     public IChunkUpload? BeginUpload(string hash)
     {
         var path = PathOf(hash);
-        if (File.Exists(path)) return null;
+        if (Stored(path)) return null;
         var dir = Path.GetDirectoryName(path)!;
         var tmp = Path.Combine(dir, $".{hash}.{Guid.NewGuid():N}.tmp");
         // No FileStream buffer: blocks are written as they are handed over, straight to the page cache.
         var file = TempStream(hash, tmp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 });
-        return new Upload(file, tmp, path, dir);
+        return new Upload(this, file, tmp, path, dir);
     }
 
     // Bytes written before the kernel is asked to start writing them out: large enough to be one device write,
     // small enough that most of a 4 MiB chunk is on its way to the device before the body has fully arrived.
     const long WritebackBytes = 512 * 1024;
 
-    sealed class Upload(FileStream file, string tmp, string path, string dir) : IChunkUpload
+    sealed class Upload(LocalChunkStore store, FileStream file, string tmp, string path, string dir) : IChunkUpload
     {
         long _written;
         long _writebackFrom;
@@ -112,7 +149,7 @@ public sealed class LocalChunkStore : IChunkStore
             file.Dispose();
             _closed = true;
             File.Move(tmp, path, overwrite: true); // same content whoever wins a race
-            FsyncDirectory(dir);
+            store.FlushDirectory(dir);
             _completed = true;
             return Task.CompletedTask;
         }
@@ -153,7 +190,7 @@ public sealed class LocalChunkStore : IChunkStore
         foreach (var (hash, content) in chunks)
         {
             var path = PathOf(hash);
-            if (!seen.Add(hash) || File.Exists(path)) continue;
+            if (!seen.Add(hash) || Stored(path)) continue;
             pending.Add((hash, path, Path.Combine(Path.GetDirectoryName(path)!, $".{hash}.{Guid.NewGuid():N}.tmp"), content));
         }
         if (pending.Count == 0) return;
@@ -170,7 +207,7 @@ public sealed class LocalChunkStore : IChunkStore
             }).ConfigureAwait(false);
             foreach (var p in pending) File.Move(p.Tmp, p.Path, overwrite: true); // same content whoever wins a race
             var dirs = pending.Select(p => Path.GetDirectoryName(p.Path)!).Distinct(StringComparer.Ordinal).ToList();
-            Parallel.ForEach(dirs, new ParallelOptions { MaxDegreeOfParallelism = FsyncParallelism, CancellationToken = ct }, FsyncDirectory);
+            Parallel.ForEach(dirs, new ParallelOptions { MaxDegreeOfParallelism = FsyncParallelism, CancellationToken = ct }, FlushDirectory);
         }
         finally
         {
@@ -187,7 +224,7 @@ public sealed class LocalChunkStore : IChunkStore
         var slot = int.Parse(hash.AsSpan(0, 4), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
         if (!Volatile.Read(ref _fanOutKnown[slot]))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(tmp)!);
+            MakeFanOut(slot, Path.GetDirectoryName(tmp)!);
             Volatile.Write(ref _fanOutKnown[slot], true);
         }
         try
@@ -196,8 +233,35 @@ public sealed class LocalChunkStore : IChunkStore
         }
         catch (DirectoryNotFoundException)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(tmp)!); // removed since: once more
+            MakeFanOut(slot, Path.GetDirectoryName(tmp)!); // removed since: once more
             return new FileStream(tmp, options);
+        }
+    }
+
+    // Creates ab/cd if needed and flushes each level into its parent, so no chunk is acknowledged in a directory whose
+    // own entry a crash could lose. Done once per directory per process (also for ones an earlier process made: it may
+    // have stopped before flushing them); a failure fails the write and is tried again by the next one.
+    void MakeFanOut(int slot, string dir)
+    {
+        var top = Path.GetDirectoryName(dir)!;
+        Directory.CreateDirectory(dir);
+        if (!Volatile.Read(ref _topKnown[slot >> 8]))
+        {
+            FlushFanOut(_root);
+            Volatile.Write(ref _topKnown[slot >> 8], true);
+        }
+        FlushFanOut(top);
+    }
+
+    void FlushFanOut(string parent)
+    {
+        try
+        {
+            _sync.Flush(parent);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ChunkStoreUnavailableException($"the chunk store could not make a new directory durable: {e.Message}", e);
         }
     }
 
@@ -249,36 +313,15 @@ public sealed class LocalChunkStore : IChunkStore
         }
         catch (FileNotFoundException) { }
         catch (DirectoryNotFoundException) { }
-        FsyncDirectory(Path.GetDirectoryName(path)!);
+        _sync.Flush(dir);
+        _sync.Flush(Path.GetDirectoryName(path)!);
         return Task.CompletedTask;
-    }
-
-    // The rename is durable only once the directory entry is on disk.
-    static void FsyncDirectory(string dir)
-    {
-        if (OperatingSystem.IsWindows()) return;
-        var fd = Native.Open(System.Text.Encoding.UTF8.GetBytes(dir + "\0"), 0 /* O_RDONLY */);
-        if (fd < 0) return;
-        try { _ = Native.Fsync(fd); }
-        finally { _ = Native.Close(fd); }
     }
 
     static class Native
     {
-        [DllImport("libc", EntryPoint = "open")]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        internal static extern int Open(byte[] path, int flags);
-
-        [DllImport("libc", EntryPoint = "fsync")]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        internal static extern int Fsync(int fd);
-
         [DllImport("libc", EntryPoint = "sync_file_range")]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         internal static extern int SyncFileRange(int fd, long offset, long count, uint flags);
-
-        [DllImport("libc", EntryPoint = "close")]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        internal static extern int Close(int fd);
     }
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace TinySync.Server.Hosting;
 
 /// <summary>
-/// Server settings (SPEC §6), read from environment variables or the command line (<c>--TINYSYNC_DATA_DIR=...</c>).
+/// Server settings (README.md#configuration), read from environment variables or the command line (<c>--TINYSYNC_DATA_DIR=...</c>).
 /// Every setting has an embedded default so the server runs with nothing configured.
 /// </summary>
 public sealed class TinySyncOptions
@@ -37,6 +37,18 @@ public sealed class TinySyncOptions
 
     /// <summary>How often unreferenced chunks are collected; zero disables the background collector.</summary>
     public TimeSpan GcInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Longest a request body may take to arrive, in total (decision 0221).</summary>
+    public TimeSpan RequestBodyTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Open registrations (without the admin token) one client address may make per minute (decision 0222).</summary>
+    public int RegistrationsPerMinute { get; set; } = 60;
+
+    /// <summary>Failed authentications one client address may cause per minute before further failures answer 429.</summary>
+    public int AuthFailuresPerAddressPerMinute { get; set; } = 120;
+
+    /// <summary>Failed authentications naming one device id per minute before further failures answer 429.</summary>
+    public int AuthFailuresPerDevicePerMinute { get; set; } = 30;
 
     /// <summary>Reads the <c>TINYSYNC_*</c> settings from configuration (environment and command line).</summary>
     public static TinySyncOptions From(IConfiguration config)
@@ -75,7 +87,24 @@ public sealed class TinySyncOptions
                 throw new InvalidOperationException($"TINYSYNC_GC_INTERVAL_MINUTES must be a non-negative number, 0 to disable (got '{minutes}')");
             o.GcInterval = TimeSpan.FromMinutes(m);
         }
+        if (config["TINYSYNC_REQUEST_BODY_TIMEOUT_SECONDS"] is { Length: > 0 } body)
+        {
+            if (!double.TryParse(body, NumberStyles.Float, CultureInfo.InvariantCulture, out var b) || b <= 0)
+                throw new InvalidOperationException($"TINYSYNC_REQUEST_BODY_TIMEOUT_SECONDS must be a positive number of seconds (got '{body}')");
+            o.RequestBodyTimeout = TimeSpan.FromSeconds(b);
+        }
+        o.RegistrationsPerMinute = PerMinute(config, "TINYSYNC_REGISTRATIONS_PER_MINUTE", o.RegistrationsPerMinute);
+        o.AuthFailuresPerAddressPerMinute = PerMinute(config, "TINYSYNC_AUTH_FAILURES_PER_ADDRESS_PER_MINUTE", o.AuthFailuresPerAddressPerMinute);
+        o.AuthFailuresPerDevicePerMinute = PerMinute(config, "TINYSYNC_AUTH_FAILURES_PER_DEVICE_PER_MINUTE", o.AuthFailuresPerDevicePerMinute);
         return o;
+    }
+
+    static int PerMinute(IConfiguration config, string key, int fallback)
+    {
+        if (config[key] is not { Length: > 0 } value) return fallback;
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+            throw new InvalidOperationException($"{key} must be a whole number of requests per minute, 1 or more (got '{value}')");
+        return n;
     }
 
     static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;

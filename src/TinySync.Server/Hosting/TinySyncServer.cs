@@ -25,7 +25,7 @@ public static class TinySyncServer
     /// <summary>Builds a ready-to-run server: storage opened and migrated, admin token loaded, routes mapped.</summary>
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
     {
-        // SPEC §5 paths are NFC; invariant globalization mode silently skips normalization checks.
+        // Paths are NFC (docs/protocol.md#paths); invariant globalization mode silently skips normalization checks.
         if ("e\u0301".IsNormalized(System.Text.NormalizationForm.FormC))
             throw new InvalidOperationException("Unicode normalization is unavailable (invariant globalization mode or no ICU); install libicu and unset DOTNET_SYSTEM_GLOBALIZATION_INVARIANT");
         var builder = WebApplication.CreateSlimBuilder(args);
@@ -47,6 +47,7 @@ public static class TinySyncServer
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<PrometheusExporter>();
         builder.Services.AddSingleton<Authenticator>();
+        builder.Services.AddTinySyncThrottling(options);
         builder.Services.AddStreamServices(builder.Configuration);
 
         var store = await OpenStoreAsync(options, ct).ConfigureAwait(false);
@@ -105,7 +106,9 @@ public static class TinySyncServer
         app.Services.GetRequiredService<PrometheusExporter>(); // start listening before the first request
 
         app.UseMiddleware<ErrorBoundary>();
+        app.UseMiddleware<BodyDeadline>();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthApi();
         app.MapDevicesApi();

@@ -85,12 +85,17 @@ public interface IStore
     /// <summary>Audit rows with seq greater than <paramref name="after"/>, oldest first.</summary>
     Task<AuditPage> ReadAuditAsync(long after, int limit, CancellationToken ct);
 
+    /// <summary>Records that a write was refused because the device's access ended while its request was open.</summary>
+    Task RecordWriteRefusedAsync(AccessEndedException refused, string route, DateTimeOffset now, CancellationToken ct);
+
     // ---- Vault sync: mutations -------------------------------------------------------------------------------
     /// <summary>
     /// Applies a batch of ops in order, in one write transaction, and returns one result per op. Each committed op
     /// takes the next seq of the vault (dense, gap-free); an op whose <c>base</c> does not match the item's version
-    /// is a conflict; an op already committed by this device (same op id) returns its original result. Null when
-    /// the vault does not exist.
+    /// is a conflict; an op already committed by this device (same op id) returns its original result, or
+    /// <c>op_id_reused</c> when its content differs. Null when the vault does not exist. Throws
+    /// <see cref="AccessEndedException"/>, having written nothing, when the device is revoked or no longer reaches the
+    /// vault at the moment of writing. The op ids of a batch must be distinct.
     /// </summary>
     Task<BatchOutcome?> CommitAsync(Guid vaultId, Guid deviceId, IReadOnlyList<Op> ops, DateTimeOffset now, CancellationToken ct);
 
@@ -130,7 +135,7 @@ public interface IStore
     /// Registers a verified chunk to a vault, making sure <paramref name="blobs"/> holds its bytes while the
     /// registration commits (so garbage collection cannot remove them underneath). True when newly registered.
     /// </summary>
-    Task<bool> RegisterChunkAsync(Guid vaultId, string hash, ReadOnlyMemory<byte> content, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
+    Task<bool> RegisterChunkAsync(Guid vaultId, Guid deviceId, string hash, ReadOnlyMemory<byte> content, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>
     /// <see cref="RegisterChunkAsync"/> for many verified chunks at once: their bytes go to <paramref name="blobs"/>
@@ -138,7 +143,7 @@ public interface IStore
     /// transaction. Returns how many were newly registered. On failure none of the registrations is committed
     /// (some bytes may be stored, unregistered, for the collector).
     /// </summary>
-    Task<int> RegisterChunksAsync(Guid vaultId, IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
+    Task<int> RegisterChunksAsync(Guid vaultId, Guid deviceId, IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, IChunkStore blobs, DateTimeOffset now, CancellationToken ct);
 
     // ---- Vault sync: history retention -----------------------------------------------------------------------
     /// <summary>

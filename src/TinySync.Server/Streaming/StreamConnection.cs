@@ -7,10 +7,8 @@ using TinySync.Core.Identity;
 namespace TinySync.Server.Streaming;
 
 /// <summary>
-/// One open stream. Everything the server owes the client sits in a state bounded by its subscriptions:
-/// per vault the highest head offered and a "pending" flag (a FIFO of pending vault ids gives hints in commit
-/// order), at most one subscribe reply (the receive loop waits for it to be sent before reading on), and one set of
-/// vaults whose loss of access is still to be told. A single sender loop drains it; nothing else writes the socket.
+/// One open stream: a receive loop that reads subscribe messages and a single sender loop that drains the
+/// <see cref="StreamOutbox"/> (everything the server owes the client); nothing else writes the socket.
 /// </summary>
 internal sealed class StreamConnection
 {
@@ -18,27 +16,14 @@ internal sealed class StreamConnection
     readonly StreamOptions _options;
     readonly StreamMetrics _metrics;
     readonly ILogger _log;
-    readonly Lock _gate = new();
-    readonly Dictionary<Guid, VaultState> _subscriptions = [];
-    readonly Queue<Guid> _pendingOrder = new();
-    readonly HashSet<Guid> _pendingDenied = [];
+    readonly StreamOutbox _outbox;
+    readonly Lock _dropGate = new();
     readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     readonly CancellationTokenSource _lifetime = new();
     readonly byte[] _hintBuffer = new byte[StreamProtocol.MaxHintBytes];
-    byte[]? _reply;
-    TaskCompletionSource? _replySent;
-    (WebSocketCloseStatus Status, string Reason, string Metric)? _close;
-    bool _closeSent;
     readonly TaskCompletionSource _closeSentTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    int _pendingCount;
     long _framesSent;
-    int _pendingHighWater;
-
-    struct VaultState
-    {
-        public long Head;     // highest head offered (sent or pending); lower or equal heads are dropped
-        public bool Pending;  // the vault id is in _pendingOrder
-    }
+    string? _dropReason;
 
     public StreamConnection(Guid deviceId, WebSocket ws, StreamOptions options, StreamMetrics metrics, ILogger log)
     {
@@ -47,114 +32,61 @@ internal sealed class StreamConnection
         _options = options;
         _metrics = metrics;
         _log = log;
+        _outbox = new StreamOutbox(() => _wake.Writer.TryWrite(true));
     }
 
     /// <summary>The device that opened the stream.</summary>
     public Guid DeviceId { get; }
 
     /// <summary>Why the server ended the stream (a metric label), or null while open / after a client close.</summary>
-    public string? DropReason { get; private set; }
+    public string? DropReason
+    {
+        get { lock (_dropGate) return _dropReason; }
+    }
 
     /// <summary>Hints waiting to be sent; never more than the number of subscriptions.</summary>
-    public int PendingHints
-    {
-        get { lock (_gate) return _pendingCount; }
-    }
+    public int PendingHints => _outbox.PendingHints;
 
     /// <summary>The most hints that were ever pending at once on this connection.</summary>
-    public int PendingHighWater
-    {
-        get { lock (_gate) return _pendingHighWater; }
-    }
+    public int PendingHighWater => _outbox.PendingHighWater;
 
     /// <summary>Frames written to this stream so far.</summary>
     public long FramesSent => Interlocked.Read(ref _framesSent);
 
     /// <summary>Number of subscribed vaults.</summary>
-    public int SubscriptionCount
-    {
-        get { lock (_gate) return _subscriptions.Count; }
-    }
+    public int SubscriptionCount => _outbox.SubscriptionCount;
 
     /// <summary>True while <paramref name="vault"/> is subscribed.</summary>
-    public bool IsSubscribed(Guid vault)
-    {
-        lock (_gate) return _subscriptions.ContainsKey(vault);
-    }
+    public bool IsSubscribed(Guid vault) => _outbox.IsSubscribed(vault);
 
     /// <summary>A snapshot of the subscribed vaults.</summary>
-    public Guid[] Subscriptions()
-    {
-        lock (_gate) return [.. _subscriptions.Keys];
-    }
+    public Guid[] Subscriptions() => _outbox.Subscriptions();
 
     /// <summary>True once a close was requested or the connection ended.</summary>
-    public bool IsClosing
-    {
-        get { lock (_gate) return _close is not null || _lifetime.IsCancellationRequested; }
-    }
+    public bool IsClosing => _outbox.CloseRequested || _lifetime.IsCancellationRequested;
 
     // ---- Called from the hub (any thread) -----------------------------------------------------------------------
 
     /// <summary>Offers a hint; coalesces with a pending one for the same vault. O(1), never blocks.</summary>
-    public void OfferHint(Guid vault, long head)
-    {
-        lock (_gate)
-        {
-            if (_close is not null || !_subscriptions.TryGetValue(vault, out var state) || head <= state.Head) return;
-            state.Head = head;
-            if (!state.Pending)
-            {
-                state.Pending = true;
-                _pendingOrder.Enqueue(vault);
-                _pendingCount++;
-                if (_pendingCount > _pendingHighWater) _pendingHighWater = _pendingCount;
-            }
-            _subscriptions[vault] = state;
-        }
-        _wake.Writer.TryWrite(true);
-    }
+    public void OfferHint(Guid vault, long head) => _outbox.OfferHint(vault, head);
 
     /// <summary>Drops subscriptions to vaults outside <paramref name="reachable"/> and queues a
     /// <c>{"denied": [...]}</c> frame for them. Returns the dropped vaults.</summary>
-    public List<Guid> RetainReachable(IReadOnlySet<Guid> reachable)
-    {
-        List<Guid> lost = [];
-        lock (_gate)
-        {
-            if (_close is not null) return lost;
-            foreach (var vault in _subscriptions.Keys)
-                if (!reachable.Contains(vault)) lost.Add(vault);
-            if (lost.Count == 0) return lost;
-            foreach (var vault in lost)
-            {
-                if (_subscriptions.Remove(vault, out var state) && state.Pending) _pendingCount--;
-                _pendingDenied.Add(vault);
-            }
-            // Rebuild the FIFO without the dropped vaults, so it never holds more ids than there are subscriptions.
-            var keep = _pendingOrder.Where(_subscriptions.ContainsKey).ToArray();
-            _pendingOrder.Clear();
-            foreach (var vault in keep) _pendingOrder.Enqueue(vault);
-        }
-        _wake.Writer.TryWrite(true);
-        return lost;
-    }
+    public List<Guid> RetainReachable(IReadOnlySet<Guid> reachable) => _outbox.RetainReachable(reachable);
+
+    /// <summary>Queues the reply to a subscribe message together with the new subscriptions; the task completes when
+    /// the reply was sent.</summary>
+    public Task AddSubscriptionsAndReply(IReadOnlyList<Guid> accepted, byte[] reply) => _outbox.AddSubscriptionsAndReply(accepted, reply);
+
+    /// <summary>How many new vaults <paramref name="ids"/> would add.</summary>
+    public int CountNew(IEnumerable<Guid> ids) => _outbox.CountNew(ids);
 
     /// <summary>Asks the sender to close the stream with <paramref name="status"/>; pending frames are dropped.
     /// If the peer does not answer the close within the close timeout, the connection is aborted.</summary>
     public void RequestClose(WebSocketCloseStatus status, string reason, string? metricReason)
     {
-        lock (_gate)
-        {
-            if (_close is not null) return;
-            _close = (status, StreamProtocol.CloseReason(reason), metricReason ?? "");
-            if (metricReason is not null) DropReason = metricReason;
-            _pendingOrder.Clear();
-            _pendingCount = 0;
-            _pendingDenied.Clear();
-        }
-        _replySent?.TrySetResult(); // the reply is moot; let the receive loop go on to the close handshake
-        _wake.Writer.TryWrite(true);
+        if (!_outbox.RequestClose(status, StreamProtocol.CloseReason(reason))) return;
+        if (metricReason is not null) lock (_dropGate) _dropReason = metricReason;
         try
         {
             _lifetime.CancelAfter(_options.CloseTimeout);
@@ -168,7 +100,7 @@ internal sealed class StreamConnection
     /// <summary>Aborts at once: no close frame (a send is stuck, or the server is past its patience).</summary>
     public void Abort(string metricReason)
     {
-        lock (_gate) DropReason ??= metricReason;
+        lock (_dropGate) _dropReason ??= metricReason;
         try
         {
             _lifetime.Cancel();
@@ -202,10 +134,7 @@ internal sealed class StreamConnection
             if (_ws.State != WebSocketState.Closed) _ws.Abort();
             // Only now: a send timeout aborts the socket, and the receive loop may notice that before the sender
             // has recorded why.
-            lock (_gate)
-            {
-                if (lost && _close is null) DropReason ??= "connection_lost";
-            }
+            if (lost && !_outbox.CloseRequested) lock (_dropGate) _dropReason ??= "connection_lost";
             _lifetime.Dispose();
         }
     }
@@ -308,40 +237,13 @@ internal sealed class StreamConnection
         // The sender sends the close frame; wait until it did (or the close timeout aborts us).
         await _closeSentTask.Task.WaitAsync(ct).ConfigureAwait(false);
 
-    /// <summary>Queues the reply to a subscribe message together with the new subscriptions (one lock, so the reply
-    /// precedes every hint for those vaults) and returns a task that completes when the reply was sent.</summary>
-    public Task AddSubscriptionsAndReply(IReadOnlyList<Guid> accepted, byte[] reply)
-    {
-        TaskCompletionSource sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            if (_close is not null) return Task.CompletedTask;
-            foreach (var vault in accepted) _subscriptions.TryAdd(vault, default);
-            _reply = reply;
-            _replySent = sent;
-        }
-        _wake.Writer.TryWrite(true);
-        return sent.Task;
-    }
-
-    /// <summary>How many new vaults <paramref name="ids"/> would add.</summary>
-    public int CountNew(IEnumerable<Guid> ids)
-    {
-        lock (_gate) return ids.Count(id => !_subscriptions.ContainsKey(id));
-    }
-
-    void MarkCloseSent()
-    {
-        lock (_gate) _closeSent = true;
-        _closeSentTask.TrySetResult();
-    }
-
-    enum Next { None, Reply, Denied, Hint, Close }
+    void MarkCloseSent() => _closeSentTask.TrySetResult();
 
     async Task SendLoopAsync()
     {
         var ct = _lifetime.Token;
         using var sendTimeout = new CancellationTokenSource();
+        OutboxFrame next = default;
         try
         {
             while (await _wake.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
@@ -349,59 +251,19 @@ internal sealed class StreamConnection
                 _wake.Reader.TryRead(out _);
                 while (true)
                 {
-                    byte[]? frame = null;
-                    int length = 0;
-                    TaskCompletionSource? replySent = null;
-                    (WebSocketCloseStatus Status, string Reason, string Metric) close = default;
-                    Next next;
-                    lock (_gate)
-                    {
-                        if (_close is { } c)
-                        {
-                            if (_closeSent) return;
-                            close = c;
-                            next = Next.Close;
-                        }
-                        else if (_reply is not null)
-                        {
-                            frame = _reply;
-                            length = frame.Length;
-                            replySent = _replySent;
-                            _reply = null;
-                            _replySent = null;
-                            next = Next.Reply;
-                        }
-                        else if (_pendingDenied.Count > 0)
-                        {
-                            frame = StreamProtocol.Denied(_pendingDenied);
-                            length = frame.Length;
-                            _pendingDenied.Clear();
-                            next = Next.Denied;
-                        }
-                        else if (_pendingOrder.TryDequeue(out var vault))
-                        {
-                            var state = _subscriptions[vault];
-                            state.Pending = false;
-                            _subscriptions[vault] = state;
-                            _pendingCount--;
-                            frame = _hintBuffer;
-                            length = StreamProtocol.WriteHint(_hintBuffer, vault, state.Head);
-                            next = Next.Hint;
-                        }
-                        else next = Next.None;
-                    }
-                    if (next == Next.None) break;
+                    next = _outbox.TakeNext(_hintBuffer);
+                    if (next.Kind == OutboxFrameKind.None) break;
 
                     sendTimeout.CancelAfter(_options.SendTimeout);
                     try
                     {
-                        if (next == Next.Close)
+                        if (next.Kind == OutboxFrameKind.Close)
                         {
-                            await _ws.CloseOutputAsync(close.Status, close.Reason, sendTimeout.Token).ConfigureAwait(false);
+                            await _ws.CloseOutputAsync(next.Close.Status, next.Close.Reason, sendTimeout.Token).ConfigureAwait(false);
                             MarkCloseSent();
                             return;
                         }
-                        await _ws.SendAsync(frame!.AsMemory(0, length), WebSocketMessageType.Text, true, sendTimeout.Token).ConfigureAwait(false);
+                        await _ws.SendAsync(next.Frame.AsMemory(0, next.Length), WebSocketMessageType.Text, true, sendTimeout.Token).ConfigureAwait(false);
                     }
                     catch (Exception e) when (sendTimeout.IsCancellationRequested
                         && e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
@@ -412,8 +274,8 @@ internal sealed class StreamConnection
                     }
                     if (!sendTimeout.TryReset()) return;
                     Interlocked.Increment(ref _framesSent);
-                    if (next == Next.Hint) _metrics.HintSent();
-                    replySent?.TrySetResult();
+                    if (next.Kind == OutboxFrameKind.Hint) _metrics.HintSent();
+                    next.ReplySent?.TrySetResult();
                 }
             }
         }
@@ -424,8 +286,9 @@ internal sealed class StreamConnection
         finally
         {
             MarkCloseSent(); // nothing more will be sent; do not let the receive loop wait for it
-            _replySent?.TrySetResult();
-            if (_ws.State is WebSocketState.Open or WebSocketState.CloseReceived && _close is null) _ws.Abort();
+            _outbox.ReleaseReply();
+            next.ReplySent?.TrySetResult(); // a reply whose send failed
+            if (_ws.State is WebSocketState.Open or WebSocketState.CloseReceived && !_outbox.CloseRequested) _ws.Abort();
         }
     }
 }

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace TinySync.Server.Streaming;
 
 /// <summary>
-/// The wire of <c>/v1/stream</c> (SPEC §5, docs/decisions/0351–0355). Client → server, text frames only:
+/// The wire of <c>/v1/stream</c> (docs/protocol.md#stream, docs/decisions/0351–0355). Client → server, text frames only:
 /// <c>{"subscribe": ["&lt;vid&gt;", ...]}</c>, nothing else. Server → client:
 /// <c>{"subscribed": [...], "denied": [...]}</c> once per subscribe message, <c>{"vault": "&lt;vid&gt;", "head": N}</c>
 /// hints, and <c>{"denied": [...]}</c> when access to subscribed vaults is lost.

@@ -163,6 +163,50 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void A_case_only_rename_keeping_the_inode_is_a_move()
+    {
+        var plan = Make([File("Readme.md", 4, "h1")], [File("Readme.md", 4, "h1")], [Local("README.md", 42, "h1")], previous: [Local("Readme.md", 42, "h1")]);
+        var m = plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<UploadMove>();
+        (m.Path, m.NewPath, m.Base).ShouldBe(("Readme.md", "README.md", 4L));
+    }
+
+    [Fact]
+    public void A_case_only_folder_rename_is_one_move_for_the_whole_subtree()
+    {
+        var plan = Make([Dir("Docs", 1), File("Docs/x", 2, "h1")], [Dir("Docs", 1), File("Docs/x", 2, "h1")],
+            [LocalDir("DOCS", 9), Local("DOCS/x", 10, "h1")], previous: [LocalDir("Docs", 9), Local("Docs/x", 10, "h1")]);
+        var m = plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<UploadMove>();
+        (m.Path, m.NewPath).ShouldBe(("Docs", "DOCS"));
+    }
+
+    [Fact]
+    public void A_case_flip_through_a_new_inode_with_new_content_is_a_move_and_never_a_conflict()
+    {
+        // git checkout / rsync: nuget.config written (new inode, other bytes), NuGet.config unlinked, one scan sees both
+        var plan = Make([File("NuGet.config", 4, "h1")], [File("NuGet.config", 4, "h1")], [Local("nuget.config", 77, "h2")],
+            previous: [Local("NuGet.config", 42, "h1")]);
+        var m = plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<UploadMove>();
+        (m.Path, m.NewPath).ShouldBe(("NuGet.config", "nuget.config"));
+    }
+
+    [Fact]
+    public void A_case_flip_that_also_changes_the_kind_deletes_the_old_name_first_and_is_no_conflict()
+    {
+        var plan = Make([File("notes", 4, "h1")], [File("notes", 4, "h1")], [LocalDir("NOTES", 77)], previous: [Local("notes", 42, "h1")]);
+        plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<UploadDelete>().Path.ShouldBe("notes");
+    }
+
+    [Fact]
+    public void Case_twins_that_really_coexist_here_still_conflict_when_the_old_one_changed_on_the_server()
+    {
+        // the old name was edited elsewhere while it vanished here: the edit wins and comes back, the new twin moves aside
+        var plan = Make([File("Readme.md", 6, "h3")], [File("Readme.md", 4, "h1")], [Local("README.md", 77, "h2")],
+            previous: [Local("Readme.md", 42, "h1")]);
+        plan.Actions.ShouldNotContain(a => a is UploadMove);
+        plan.Actions.ShouldContain(a => a is ConflictRename && a.Path == "README.md");
+    }
+
+    [Fact]
     public void Unknown_paths_are_never_read_as_deletes()
     {
         var scan = new ScanResult();

@@ -80,4 +80,43 @@ public sealed class LinkIndexTests : IDisposable
         index.Cursor.ShouldBe(0);
         Directory.EnumerateFiles(_dir, "index.db.corrupt-*").ShouldNotBeEmpty();
     }
+
+    [Theory]
+    [InlineData(13, 13, IndexProblem.DiskFull)] // SQLITE_FULL
+    [InlineData(5, 5, IndexProblem.Busy)] // SQLITE_BUSY
+    [InlineData(8, 1032, IndexProblem.ReadOnly)] // SQLITE_READONLY_DBMOVED
+    [InlineData(3, 3, IndexProblem.Permission)] // SQLITE_PERM
+    [InlineData(14, 14, IndexProblem.Permission)] // SQLITE_CANTOPEN
+    [InlineData(10, 778, IndexProblem.Io)] // SQLITE_IOERR_WRITE
+    public void Index_errors_that_are_not_corruption_are_told_apart(int code, int extended, IndexProblem expected)
+    {
+        var e = new Microsoft.Data.Sqlite.SqliteException("SQLite Error", code, extended);
+        IndexFailure.IsCorruption(e).ShouldBeFalse();
+        var described = IndexFailure.Describe(_dir, e);
+        described.Problem.ShouldBe(expected);
+        described.Message.ShouldContain(_dir);
+        described.RetryLater.ShouldBe(expected is IndexProblem.DiskFull or IndexProblem.Busy);
+    }
+
+    [Fact]
+    public void Only_corrupt_and_not_a_database_errors_count_as_corruption()
+    {
+        IndexFailure.IsCorruption(new Microsoft.Data.Sqlite.SqliteException("x", 11, 11)).ShouldBeTrue();
+        IndexFailure.IsCorruption(new Microsoft.Data.Sqlite.SqliteException("x", 26, 26)).ShouldBeTrue();
+        IndexFailure.IsCorruption(new Microsoft.Data.Sqlite.SqliteException("x", 13, 13)).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void An_index_without_the_tinysync_schema_is_moved_aside()
+    {
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "index.db")};Pooling=False"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "CREATE TABLE other (x INTEGER)";
+            cmd.ExecuteNonQuery();
+        }
+        using var index = LinkIndex.Open(_dir);
+        index.WasRebuilt.ShouldBeTrue();
+    }
 }

@@ -71,6 +71,39 @@ public sealed class ScannerTests : IDisposable
         observer.Lines.ShouldContain(l => l.Contains("symbolic link", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Names_other_platforms_cannot_hold_are_reported_once_across_scans_kept_and_never_read_as_deleted()
+    {
+        File.WriteAllText(Path.Combine(_root, "aux.txt"), "device name");
+        File.WriteAllText(Path.Combine(_root, "a:b"), "colon");
+        Directory.CreateDirectory(Path.Combine(_root, "trailing."));
+        File.WriteAllText(Path.Combine(_root, "trailing.", "inside.txt"), "under a bad folder");
+        File.WriteAllText(Path.Combine(_root, "ünïcødé ファイル 🎉.txt"), "fine");
+        var observer = new Collect();
+        var reported = new UnsyncableNames();
+        var scanner = new Scanner(RealFileSystem.Instance, observer, new SyncStats(), reported);
+
+        var first = scanner.Scan(_root, new Dictionary<string, LocalState>(), default);
+        var second = new Scanner(RealFileSystem.Instance, observer, new SyncStats(), reported).Scan(_root, first.Local, default);
+
+        foreach (var scan in new[] { first, second })
+        {
+            scan.Local.Keys.ShouldBe(["ünïcødé ファイル 🎉.txt"]);
+            scan.Unsyncable.ShouldBe(["a:b", "aux.txt", "trailing."], ignoreOrder: true);
+            scan.IsUnknown("aux.txt").ShouldBeTrue("its absence from the scan is never a delete");
+            scan.IsUnknown("trailing./inside.txt").ShouldBeTrue();
+        }
+        observer.Lines.Count(l => l.Contains("not synced:", StringComparison.Ordinal)).ShouldBe(3, "once per name, not every round");
+        observer.Lines.ShouldContain(l => l.Contains("aux.txt not synced: the name 'aux.txt' is the Windows device name AUX", StringComparison.Ordinal));
+        File.Exists(Path.Combine(_root, "aux.txt")).ShouldBeTrue();
+
+        File.Delete(Path.Combine(_root, "a:b"));
+        new Scanner(RealFileSystem.Instance, observer, new SyncStats(), reported).Scan(_root, second.Local, default);
+        File.WriteAllText(Path.Combine(_root, "a:b"), "back");
+        new Scanner(RealFileSystem.Instance, observer, new SyncStats(), reported).Scan(_root, second.Local, default);
+        observer.Lines.Count(l => l.Contains("a:b not synced:", StringComparison.Ordinal)).ShouldBe(2, "a name that comes back is reported again");
+    }
+
     sealed class Collect : ISyncObserver
     {
         public List<string> Lines { get; } = [];

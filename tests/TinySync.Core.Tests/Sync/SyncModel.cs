@@ -4,7 +4,7 @@ using TinySync.Core.Paths;
 namespace TinySync.Core.Tests.Sync;
 
 /// <summary>
-/// A straightforward model of the server's rules (SPEC §5) for one container: it makes random valid changes and
+/// A straightforward model of the server's rules (docs/protocol.md#operations) for one container: it makes random valid changes and
 /// records the log rows and the live state after every seq, so tests can read "tree pages" at any point in time.
 /// </summary>
 internal sealed class SyncModel

@@ -76,6 +76,24 @@ public sealed class ServerProcess : IAsyncDisposable
         return (v.VaultId, devices);
     }
 
+    /// <summary>Devices for the real CLI: a fresh vault shared by <paramref name="names"/>, each with a state directory
+    /// (identity, link) and a linked folder under <paramref name="dir"/>.</summary>
+    public async Task<List<(string Home, string Folder)>> CliDevicesAsync(TempDir dir, params string[] names)
+    {
+        var (vault, devices) = await SetUpAsync(names);
+        var result = new List<(string, string)>();
+        foreach (var (reg, name) in devices)
+        {
+            var state = new TinySync.Client.State.StateDirectory(dir.Sub("home-" + name));
+            state.SaveIdentity(new TinySync.Client.State.ClientIdentity { Server = Url, DeviceId = reg.DeviceId, Token = reg.Token, DisplayName = name });
+            var folder = dir.Sub("folder-" + name);
+            Directory.CreateDirectory(folder);
+            state.AddLink(vault, null, "default", folder);
+            result.Add((state.Root, folder));
+        }
+        return result;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Kill();

@@ -35,7 +35,13 @@ public sealed class TestServer : IAsyncDisposable
 
     async Task StartCoreAsync()
     {
-        var args = new[] { $"--urls=http://127.0.0.1:{_port}", $"--TINYSYNC_DATA_DIR={DataDir}", $"--TINYSYNC_ADMIN_TOKEN={AdminTokenValue}" };
+        // Explicit throttling limits (decision 0222): the suite registers its devices anonymously from loopback.
+        var args = new[]
+        {
+            $"--urls=http://127.0.0.1:{_port}", $"--TINYSYNC_DATA_DIR={DataDir}", $"--TINYSYNC_ADMIN_TOKEN={AdminTokenValue}",
+            "--TINYSYNC_REGISTRATIONS_PER_MINUTE=1000000", "--TINYSYNC_AUTH_FAILURES_PER_ADDRESS_PER_MINUTE=1000000",
+            "--TINYSYNC_AUTH_FAILURES_PER_DEVICE_PER_MINUTE=1000000",
+        };
         App = await TinySyncServer.BuildAsync(args, b => b.Logging.ClearProviders());
         await App.StartAsync();
         var address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -14,20 +14,28 @@ namespace TinySync.Reliability.Tests.Harness;
 /// (rounded down to <c>CoarseMtimeMs</c>, like FAT's 2 s or HFS+'s 1 s). From <c>TINYSYNC_SAME_SIZE_REWRITES=1</c>
 /// and <c>TINYSYNC_COARSE_MTIME_MS=N</c>.
 /// </summary>
-public sealed record ScenarioOptions(bool SameSizeRewrites = false, long CoarseMtimeMs = 0)
+public sealed record ScenarioOptions(bool SameSizeRewrites = false, long CoarseMtimeMs = 0, bool RealTools = false)
 {
+    /// <summary>The world before issue 13 (how the older regression seeds were found; they replay it exactly).</summary>
     public static readonly ScenarioOptions Default = new();
+
+    /// <summary>With the user operations of real tools (atomic saves, checkouts, case flips through new inodes, chmod).</summary>
+    public static readonly ScenarioOptions RealWorld = new(RealTools: true);
 
     /// <summary>The coarse-clock world: 1 s timestamps and same-size rewrites.</summary>
     public static readonly ScenarioOptions CoarseClock = new(SameSizeRewrites: true, CoarseMtimeMs: 1000);
 
+    /// <summary>From the environment; real tools' operations are on unless <c>TINYSYNC_REAL_TOOLS=0</c>.</summary>
     public static ScenarioOptions FromEnvironment() => new(
         Environment.GetEnvironmentVariable("TINYSYNC_SAME_SIZE_REWRITES") == "1",
-        long.TryParse(Environment.GetEnvironmentVariable("TINYSYNC_COARSE_MTIME_MS"), out var ms) ? ms : 0);
+        long.TryParse(Environment.GetEnvironmentVariable("TINYSYNC_COARSE_MTIME_MS"), out var ms) ? ms : 0,
+        Environment.GetEnvironmentVariable("TINYSYNC_REAL_TOOLS") != "0");
 
-    public string EnvPrefix => (SameSizeRewrites ? "TINYSYNC_SAME_SIZE_REWRITES=1 " : "") + (CoarseMtimeMs > 0 ? $"TINYSYNC_COARSE_MTIME_MS={CoarseMtimeMs} " : "");
+    public string EnvPrefix => (SameSizeRewrites ? "TINYSYNC_SAME_SIZE_REWRITES=1 " : "") + (CoarseMtimeMs > 0 ? $"TINYSYNC_COARSE_MTIME_MS={CoarseMtimeMs} " : "")
+        + (RealTools ? "" : "TINYSYNC_REAL_TOOLS=0 ");
 
-    public override string ToString() => (SameSizeRewrites ? " +same-size-rewrites" : "") + (CoarseMtimeMs > 0 ? $" +mtime-{CoarseMtimeMs}ms" : "");
+    public override string ToString() => (SameSizeRewrites ? " +same-size-rewrites" : "") + (CoarseMtimeMs > 0 ? $" +mtime-{CoarseMtimeMs}ms" : "")
+        + (RealTools ? " +real-tools" : "");
 }
 
 /// <summary>The outcome of one scenario: its seed and profile, the numbered steps, the violations, the faults injected.</summary>
@@ -77,6 +85,7 @@ public sealed class Scenario
     readonly List<SimDevice> _devices = [];
     readonly UserOps _midCycleOps;
     readonly Lock _midCycleLock = new();
+    readonly ConflictWitness _witness = new();
     int _cycles;
     Guid _vault;
 
@@ -88,7 +97,7 @@ public sealed class Scenario
         _profile = profile ?? FaultProfile.For(seed);
         _rng = new Random(seed);
         // its own stream, so scenarios without mid-cycle edits draw exactly what they drew before these existed
-        _midCycleOps = new UserOps(new Random(unchecked(seed * 31 + 7)), _ledger);
+        _midCycleOps = new UserOps(new Random(unchecked(seed * 31 + 7)), _ledger, realTools: _options.RealTools);
     }
 
     public static async Task<ScenarioResult> RunAsync(int seed, ServerHost server, FaultProfile? profile = null, ScenarioOptions? options = null)
@@ -127,9 +136,10 @@ public sealed class Scenario
             d.Identity = new ClientIdentity { Server = _server.Url, DeviceId = reg.DeviceId, Token = reg.Token, DisplayName = "dev" + name };
             d.State.SaveIdentity(d.Identity);
             d.Link = d.State.AddLink(_vault, null, "default", d.Folder);
+            d.Conflict = text => OnConflict(d, text);
             _devices.Add(d);
         }
-        var ops = new UserOps(_rng, _ledger, _options.SameSizeRewrites);
+        var ops = new UserOps(_rng, _ledger, _options.SameSizeRewrites, _options.RealTools);
         var steps = _rng.Next(20, 41);
         for (var i = 0; i < steps; i++)
         {
@@ -145,6 +155,7 @@ public sealed class Scenario
                 var d = _devices[_rng.Next(3)];
                 var what = ops.Apply(d);
                 if (what is not null) Step($"{d.Name}: {what}");
+                lock (_midCycleLock) _witness.Changed(d.Index, ops.Touched);
             }
             else if (r < 0.92)
             {
@@ -199,6 +210,7 @@ public sealed class Scenario
             lock (_midCycleLock)
             {
                 var what = _midCycleOps.Apply(d);
+                _witness.Changed(d.Index, _midCycleOps.Touched);
                 if (what is null) return;
                 _faults.Add("user_edit_mid_cycle");
                 Step($"{d.Name}: {what} (while {d.Name}'s sync runs)");
@@ -209,6 +221,8 @@ public sealed class Scenario
         using var api = new DeviceApiClient(_server.Url, d.Identity.Token, faults ? FaultyRetry : CleanRetry, handler);
         LinkResult? result = null;
         string outcome;
+        long started;
+        lock (_midCycleLock) started = _witness.CycleStarts();
         try
         {
             using var engine = new LinkSync(d.Link, d.State.LinkStateDirectory(d.Link), api, d.Identity.DisplayName, disk, d.Observer);
@@ -228,10 +242,32 @@ public sealed class Scenario
             outcome = $"threw {e.GetType().Name}: {e.Message}";
             _violations.Add($"robustness: a sync cycle of {d.Name} threw {e.GetType().Name} (not a ClientException): {e.Message}");
         }
+        lock (_midCycleLock) _witness.CycleEnded(d.Index, started, result?.Converged == true);
         Step($"{d.Name}: sync{(faults ? "" : " (clean)")}{(d.Offline ? " while offline" : "")} -> {outcome}");
         foreach (var back in d.Cursor.Drain()) _violations.Add($"log replay: {d.Name}'s {back} (step {_steps.Count})");
         CheckNoTornFile(d);
         return result;
+    }
+
+    /// <summary>
+    /// A conflict copy made by <paramref name="d"/> (the engine's "conflict: REASON; kept both, your version is now
+    /// 'NEW'" message, whose reason starts with the path and names a case twin after "clashes with") must be explained
+    /// by concurrent changes (<see cref="ConflictWitness"/>); the copy is then a change of this device itself.
+    /// </summary>
+    void OnConflict(SimDevice d, string text)
+    {
+        var quoted = System.Text.RegularExpressions.Regex.Matches(text, "'([^']*)'").Select(m => m.Groups[1].Value).ToList();
+        if (quoted.Count < 2) return;
+        var path = quoted[0];
+        var twin = text.Contains("clashes with", StringComparison.Ordinal) && quoted.Count >= 3 ? quoted[1] : null;
+        lock (_midCycleLock)
+        {
+            if (_witness.Explain(d.Index, path, twin) is { } why)
+            {
+                lock (_violations) _violations.Add($"spurious conflict: {d.Name} kept a conflict copy of '{path}' after step {_steps.Count} ({text}): {why}");
+            }
+            _witness.Changed(d.Index, [path, quoted[^1]]);
+        }
     }
 
     /// <summary>Every file visible in the folder holds exactly some content a user wrote (the engine's temp files aside).</summary>

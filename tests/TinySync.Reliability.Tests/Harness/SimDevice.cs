@@ -28,6 +28,9 @@ public sealed class SimDevice : IDisposable
     public LogPageCache LogPages { get; } = new();
     public CursorWatch Cursor { get; } = new();
 
+    /// <summary>Called with each of the engine's "conflict: …" messages, as the conflict copy is made.</summary>
+    public Action<string>? Conflict { get; set; }
+
     /// <summary>The socket pool outlives engine instances (like the OS's), so restarts leave stale pooled connections.</summary>
     public SocketsHttpHandler Sockets { get; } = new() { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30), MaxConnectionsPerServer = 16 };
 
@@ -45,6 +48,7 @@ public sealed class SimDevice : IDisposable
         public void Message(MessageLevel level, string text)
         {
             if (level == MessageLevel.Info) return;
+            if (text.StartsWith("conflict: ", StringComparison.Ordinal)) d.Conflict?.Invoke(text);
             lock (d._messages)
             {
                 d._messages.Enqueue($"{level}: {text}");

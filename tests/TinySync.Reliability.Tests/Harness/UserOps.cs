@@ -9,7 +9,7 @@ namespace TinySync.Reliability.Tests.Harness;
 /// case-only renames, a file becoming a directory and back. Names come from a small pool so devices collide often.
 /// Never two names that differ only in case side by side on one device (a case-insensitive user).
 /// </summary>
-public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = false)
+public sealed partial class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = false, bool realTools = false)
 {
     static readonly string[] FileNames = ["a.txt", "b.txt", "c.bin", "notes.md", "e"];
     static readonly string[] DirNames = ["d1", "d2", "docs", "x"];
@@ -23,11 +23,18 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
         ("mkdir", 8), ("rmdir", 4), ("dirmove", 5), ("case", 4), ("file2dir", 3), ("dir2file", 2),
     ];
 
+    /// <summary>The paths the last operation changed (both names of a move), for <see cref="ConflictWitness"/>.</summary>
+    public List<string> Touched { get; } = [];
+
+    void Touch(params string[] paths) => Touched.AddRange(paths);
+
     /// <summary>Applies one random operation to the device's folder and describes it (null when none applied).</summary>
     public string? Apply(SimDevice d)
     {
+        Touched.Clear();
         var (files, dirs) = Listing(d.Folder);
-        var kinds = sameSizeRewrites ? [.. Kinds, ("rewrite", 10)] : Kinds;
+        (string Kind, int Weight)[] kinds = sameSizeRewrites ? [.. Kinds, ("rewrite", 10)] : Kinds;
+        if (realTools) kinds = [.. kinds, .. RealToolKinds];
         var total = kinds.Sum(k => k.Weight);
         var pick = rng.Next(total);
         var kind = kinds.First(k => (pick -= k.Weight) < 0).Kind;
@@ -47,7 +54,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
             "file2dir" => files.Count == 0 ? null : FileToDir(d, Pick(files)),
             "dir2file" => dirs.Count == 0 ? null : DirToFile(d, Pick(dirs)),
             "rewrite" => files.Count == 0 ? null : Rewrite(d, Pick(files)),
-            _ => null,
+            _ => ApplyRealTool(kind, d, files, dirs),
         };
     }
 
@@ -117,6 +124,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
     {
         ledger.Wrote(content, $"{d.Name} {verb} {rel}");
         File.WriteAllBytes(Abs(d, rel), content);
+        Touch(rel);
         return $"{verb} {rel} ({content.Length} B, {Ledger.Hash(content)[..8]})";
     }
 
@@ -144,6 +152,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
         header.CopyTo(content, 0);
         rng.NextBytes(content.AsSpan(header.Length, Math.Min(8, content.Length - header.Length)));
         ledger.Wrote(content, $"{d.Name} rewrite {rel}");
+        Touch(rel);
         using (var s = new FileStream(Abs(d, rel), FileMode.Open)) s.Write(content);
         return $"rewrite {rel} in place, same size ({content.Length} B, {Ledger.Hash(content)[..8]})";
     }
@@ -155,6 +164,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
         rng.NextBytes(extra);
         var content = File.ReadAllBytes(Abs(d, rel)).Concat(Encoding.UTF8.GetBytes($"+w{++_writes}")).Concat(extra).ToArray();
         ledger.Wrote(content, $"{d.Name} append {rel}");
+        Touch(rel);
         using (var s = new FileStream(Abs(d, rel), FileMode.Append)) s.Write(content.AsSpan((int)new FileInfo(Abs(d, rel)).Length));
         return $"append {rel} (now {content.Length} B, {Ledger.Hash(content)[..8]})";
     }
@@ -165,6 +175,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
         Supersede(d, rel, "truncated");
         var length = old.Length == 0 ? 0 : rng.Next(old.Length);
         ledger.Wrote(old[..length], $"{d.Name} truncate {rel}");
+        Touch(rel);
         using (var s = new FileStream(Abs(d, rel), FileMode.Open)) s.SetLength(length);
         return $"truncate {rel} to {length} B";
     }
@@ -173,6 +184,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
     {
         Supersede(d, rel, "deleted");
         File.Delete(Abs(d, rel));
+        Touch(rel);
         return $"delete {rel}";
     }
 
@@ -191,6 +203,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
         if (name is null) return null;
         var to = Join(dir, name);
         File.Move(Abs(d, rel), Abs(d, to));
+        Touch(rel, to);
         return $"{(sameDir ? "rename" : "move")} {rel} -> {to}";
     }
 
@@ -202,6 +215,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
         if (name is null) return null;
         var rel = Join(parent, name);
         Directory.CreateDirectory(Abs(d, rel));
+        Touch(rel);
         return $"mkdir {rel}";
     }
 
@@ -209,6 +223,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
     {
         SupersedeTree(d, rel, "deleted the folder");
         Directory.Delete(Abs(d, rel), recursive: true);
+        Touch(rel);
         return $"rmdir -r {rel}";
     }
 
@@ -221,6 +236,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
         if (name is null) return null;
         var to = Join(parent, name);
         Directory.Move(Abs(d, rel), Abs(d, to));
+        Touch(rel, to);
         return $"move folder {rel} -> {to}";
     }
 
@@ -233,6 +249,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
         var to = Join(parent, flipped);
         if (Directory.Exists(Abs(d, rel))) Directory.Move(Abs(d, rel), Abs(d, to));
         else File.Move(Abs(d, rel), Abs(d, to));
+        Touch(rel, to);
         return $"case-rename {rel} -> {to}";
     }
 
@@ -241,6 +258,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
         Supersede(d, rel, "replaced by a folder");
         File.Delete(Abs(d, rel));
         Directory.CreateDirectory(Abs(d, rel));
+        Touch(rel);
         var inner = Join(rel, FileNames[rng.Next(FileNames.Length)]);
         var what = rng.Next(2) == 0 ? "" : "; " + Write(d, inner, NewContent(d), "create");
         return $"file->folder {rel}{what}";
@@ -250,6 +268,7 @@ public sealed class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = f
     {
         SupersedeTree(d, rel, "replaced the folder by a file");
         Directory.Delete(Abs(d, rel), recursive: true);
+        Touch(rel);
         return "folder->file: " + Write(d, rel, NewContent(d), "create");
     }
 

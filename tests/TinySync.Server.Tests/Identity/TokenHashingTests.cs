@@ -5,7 +5,7 @@ using TinySync.Server.Tests.Support;
 namespace TinySync.Server.Tests.Identity;
 
 /// <summary>
-/// The server side of SPEC §2's hashing rule: what lands in the devices table is
+/// The server side of the hashing rule of docs/protocol.md#identity-and-tokens: what lands in the devices table is
 /// SHA-256("tinysync-device-token:" || secret bytes), computed here without TinySync's own code.
 /// </summary>
 public sealed class TokenHashingTests_Sqlite(SharedServer fixture) : TokenHashingTests(fixture), IClassFixture<SharedServer>;

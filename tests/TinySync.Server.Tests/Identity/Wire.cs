@@ -102,6 +102,27 @@ public static class Db
         };
     }
 
+    /// <summary>
+    /// Changes rows behind the server's back (state an older server left), on whichever database it runs on.
+    /// </summary>
+    public static void Tamper(TestServer server, string sql, params (string Name, object Value)[] ps)
+    {
+        if (server.Storage is PostgresS3Instance)
+        {
+            Scalar(server, sql, ps);
+            return;
+        }
+        using var c = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = PathIn(server.DataDir), Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30,
+        }.ToString());
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (n, v) in ps) cmd.Parameters.AddWithValue(n, v);
+        cmd.ExecuteNonQuery().ShouldBeGreaterThan(0, sql);
+    }
+
     public static long Count(TestServer server, string table) =>
         (long)Scalar(server, $"SELECT COUNT(*) FROM {table}")!;
 }

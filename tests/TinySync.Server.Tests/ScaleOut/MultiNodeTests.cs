@@ -179,7 +179,7 @@ public sealed class MultiNodeTests
     }
 
     [Fact]
-    public async Task A_node_killed_mid_batch_leaves_all_or_nothing_and_the_retry_through_another_node_commits_once()
+    public async Task A_node_killed_inside_its_commit_transaction_leaves_nothing_and_the_retry_through_another_node_commits_once()
     {
         await using var storage = await Backend.Postgres.ProvisionAsync();
         using var dir = new TempDir("tinysync-nodes");
@@ -190,24 +190,56 @@ public sealed class MultiNodeTests
         using (var warm = NodeAdmin.SyncClientOn(node1.BaseAddress, device, vaultId)) await warm.OkAsync(Ops.Mkdir("root"));
 
         var batch = Enumerable.Range(0, 1000).Select(i => Ops.Mkdir($"root/d{i:0000}")).ToArray();
+        var ids = batch.Select(o => o.OpId).ToHashSet();
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(((PostgresS3Instance)storage).ConnectionString).Database!;
+
+        // Make the kill land inside the commit transaction: a second session holds a lock that blocks every INSERT
+        // into the change log, so node 1's transaction (which has already row-locked the vault, so it holds a
+        // transaction id) waits on it mid-batch. Node 1 is killed while PostgreSQL shows it waiting there.
+        await using var blocker = new Npgsql.NpgsqlConnection(((PostgresS3Instance)storage).ConnectionString);
+        await blocker.OpenAsync();
+        await using var hold = await blocker.BeginTransactionAsync();
+        await using (var lockLog = new Npgsql.NpgsqlCommand("LOCK TABLE change_log IN SHARE MODE", blocker, hold)) await lockLog.ExecuteNonQueryAsync();
+
         using var client1 = NodeAdmin.SyncClientOn(node1.BaseAddress, device, vaultId);
         var inFlight = client1.Http.PostAsJsonAsync($"{client1.Base}/ops", new OpsRequest(batch), TinySyncJson.Options);
-        await Task.Delay(150);
+        var waiting = await WaitForBlockedWriterAsync(database, blocker.ProcessID);
+        waiting.ShouldBeTrue("node 1's commit transaction reached the change-log INSERT and waits on the lock");
         node1.Kill();
         try { (await inFlight).Dispose(); }
         catch (HttpRequestException) { }
         catch (TaskCanceledException) { }
+        await hold.RollbackAsync(); // the orphaned backend now finds its client gone and rolls back
 
         using var client2 = NodeAdmin.SyncClientOn(node2.BaseAddress, device, vaultId);
-        var ids = batch.Select(o => o.OpId).ToHashSet();
         var landed = (await client2.FullLogAsync()).Count(e => ids.Contains(e.OpId));
-        landed.ShouldBeOneOf([0, batch.Length], "a batch is one transaction");
+        landed.ShouldBe(0, "a transaction cut off mid-batch leaves nothing behind");
 
         var retry = await client2.CommitAsync(batch);
         retry.Results.ShouldAllBe(r => r.Status == OpStatus.Committed);
         var log = await client2.FullLogAsync();
         log.Count(e => ids.Contains(e.OpId)).ShouldBe(batch.Length, "each op of the batch is committed exactly once");
         log.Select(e => e.Seq).ShouldBe(Enumerable.Range(1, batch.Length + 1).Select(i => (long)i));
+    }
+
+    /// <summary>Waits until a backend of <paramref name="database"/> other than <paramref name="blockerPid"/> waits on a
+    /// lock inside a transaction that has written (holds a transaction id).</summary>
+    static async Task<bool> WaitForBlockedWriterAsync(string database, int blockerPid)
+    {
+        await using var watcher = new Npgsql.NpgsqlConnection(PostgresTestCluster.AdminConnectionString);
+        await watcher.OpenAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var cmd = new Npgsql.NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = @d AND pid <> @p AND wait_event_type = 'Lock' AND backend_xid IS NOT NULL",
+                watcher);
+            cmd.Parameters.AddWithValue("d", database);
+            cmd.Parameters.AddWithValue("p", blockerPid);
+            if ((long)(await cmd.ExecuteScalarAsync())! > 0) return true;
+            await Task.Delay(10);
+        }
+        return false;
     }
 
     [Fact]

@@ -25,6 +25,7 @@ public sealed class PostgresRestartTests
         var unexpected = new ConcurrentQueue<string>();
         var restarted = false;
         var afterRestart = new int[4];
+        var unavailableBy = new int[afterRestart.Length];
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
 
         var writers = Enumerable.Range(0, afterRestart.Length).Select(w => Task.Run(async () =>
@@ -49,6 +50,7 @@ public sealed class PostgresRestartTests
                     if ((int)r.StatusCode == 503 && r.Headers.RetryAfter is not null)
                     {
                         Interlocked.Increment(ref unavailable);
+                        Interlocked.Increment(ref unavailableBy[w]);
                         await Task.Delay(100);
                         continue;
                     }
@@ -61,7 +63,9 @@ public sealed class PostgresRestartTests
         while (acked.Count < 20 && !stop.IsCancellationRequested) await Task.Delay(50);
         acked.Count.ShouldBeGreaterThanOrEqualTo(20, "writers commit before the fault");
         await pg.PgCtlAsync("stop -m fast");
-        await Task.Delay(1500);
+        // down until every writer has been answered 503 at least once (not for a fixed time)
+        while (Enumerable.Range(0, unavailableBy.Length).Any(w => Volatile.Read(ref unavailableBy[w]) == 0) && !stop.IsCancellationRequested)
+            await Task.Delay(20);
         var unavailableWhileDown = Volatile.Read(ref unavailable);
         await pg.PgCtlAsync("start");
         Volatile.Write(ref restarted, true);

@@ -19,6 +19,7 @@ public sealed class ServerProcess : IAsyncDisposable
         DataDir = dataDir;
         _env = env ?? [];
         _env.TryAdd("TINYSYNC_ADMIN_TOKEN", TestServer.AdminTokenValue);
+        foreach (var (k, v) in TestServer.TestLimits) _env.TryAdd(k, v);
         Port = FreePort();
     }
 

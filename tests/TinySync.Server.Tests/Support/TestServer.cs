@@ -26,6 +26,7 @@ public sealed class TestServer : IAsyncDisposable
 
     readonly BackendInstance _storage;
     readonly bool _ownsStorage = true;
+    Action<IServiceCollection>? _services;
 
     TestServer(string dataDir, TempDir? owned, Dictionary<string, string?> settings, Backend backend, BackendInstance storage, bool ownsStorage = true)
     {
@@ -45,6 +46,17 @@ public sealed class TestServer : IAsyncDisposable
 
     public const string AdminTokenValue = "tsadm_test-admin-token-0123456789abcdef";
 
+    /// <summary>
+    /// Throttling limits for test servers, set explicitly (decision 0222): the suites register hundreds of devices and
+    /// present bad tokens on purpose, all from loopback, which the defaults do not exempt. Throttling tests set their own.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> TestLimits = new Dictionary<string, string>
+    {
+        ["TINYSYNC_REGISTRATIONS_PER_MINUTE"] = "1000000",
+        ["TINYSYNC_AUTH_FAILURES_PER_ADDRESS_PER_MINUTE"] = "1000000",
+        ["TINYSYNC_AUTH_FAILURES_PER_DEVICE_PER_MINUTE"] = "1000000",
+    };
+
     public string DataDir { get; }
     public WebApplication App { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
@@ -58,14 +70,23 @@ public sealed class TestServer : IAsyncDisposable
         StartAsync(Backend.Sqlite, configure, dataDir);
 
     /// <summary>A server on fresh storage of <paramref name="backend"/>; the storage is dropped on dispose.</summary>
-    public static async Task<TestServer> StartAsync(Backend backend, Action<Dictionary<string, string?>>? configure = null, string? dataDir = null)
+    public static Task<TestServer> StartAsync(Backend backend, Action<Dictionary<string, string?>>? configure = null, string? dataDir = null) =>
+        StartAsync(backend, configure, services: null, dataDir);
+
+    /// <summary>
+    /// A server whose services are changed by <paramref name="services"/> after the server's own registrations (the
+    /// last registration wins): for injecting a fault a real part cannot produce on demand.
+    /// </summary>
+    public static async Task<TestServer> StartAsync(Backend backend, Action<Dictionary<string, string?>>? configure,
+        Action<IServiceCollection>? services, string? dataDir = null)
     {
         var owned = dataDir is null ? new TempDir("tinysync-server") : null;
         var storage = await backend.ProvisionAsync();
         var settings = new Dictionary<string, string?> { ["TINYSYNC_ADMIN_TOKEN"] = AdminTokenValue };
+        foreach (var (k, v) in TestLimits) settings[k] = v;
         foreach (var (k, v) in storage.Settings) settings[k] = v;
         configure?.Invoke(settings);
-        var server = new TestServer(dataDir ?? owned!.Sub("data"), owned, settings, backend, storage);
+        var server = new TestServer(dataDir ?? owned!.Sub("data"), owned, settings, backend, storage) { _services = services };
         try
         {
             await server.StartCoreAsync();
@@ -87,6 +108,7 @@ public sealed class TestServer : IAsyncDisposable
     {
         var owned = new TempDir("tinysync-node");
         var settings = new Dictionary<string, string?> { ["TINYSYNC_ADMIN_TOKEN"] = AdminTokenValue };
+        foreach (var (k, v) in TestLimits) settings[k] = v;
         foreach (var (k, v) in storage.Settings) settings[k] = v;
         configure?.Invoke(settings);
         var server = new TestServer(owned.Sub("data"), owned, settings, Backend.Postgres, storage, ownsStorage: false);
@@ -141,6 +163,7 @@ public sealed class TestServer : IAsyncDisposable
         App = await TinySyncServer.BuildAsync([.. args], b =>
         {
             b.Logging.AddProvider(new WriterLoggerProvider(_log));
+            _services?.Invoke(b.Services);
         });
         await App.StartAsync();
         var address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -106,7 +106,7 @@ public abstract class HistoryAndGcTests(ServerFixture fixture)
         var hash = await a.UploadAsync(bytes);
         var store = (SqlStore)Server.App.Services.GetRequiredService<IStore>();
         var blobs = Server.App.Services.GetRequiredService<IChunkStore>();
-        await store.RegisterChunkAsync(a.VaultId, hash, bytes, blobs, DateTimeOffset.UtcNow + TimeSpan.FromDays(20), CancellationToken.None);
+        await store.RegisterChunkAsync(a.VaultId, a.DeviceId, hash, bytes, blobs, DateTimeOffset.UtcNow + TimeSpan.FromDays(20), CancellationToken.None);
         await CollectAsync(TimeSpan.FromDays(31));
         (await a.MissingAsync(hash)).ShouldBeEmpty();
     }

@@ -374,12 +374,14 @@ public abstract class OpsTests(ServerFixture fixture)
             await a.CommitAsync(op, Ops.Mkdir("d"));
             await a.CommitAsync(op); // a retry commits nothing new: no hint
             await a.CommitAsync(Ops.Empty("g", 99)); // a conflict: no hint
-            // On PostgreSQL signals come back through LISTEN/NOTIFY, asynchronously: wait for the hint, and a
-            // little longer for any hint that should not be there.
-            for (var waited = 0; waited < 10_000 && heads.Count == 0; waited += 10) await Task.Delay(10);
-            await Task.Delay(300);
+            // On PostgreSQL signals come back through LISTEN/NOTIFY, asynchronously but in commit order: a later
+            // commit's hint is the barrier behind which any hint the retry or the conflict sent would have arrived.
+            await a.CommitAsync(Ops.Mkdir("e"));
+            for (var waited = 0; waited < 10_000 && !Contains(3); waited += 10) await Task.Delay(10);
         }
         finally { bus.Committed -= OnCommit; }
-        lock (heads) heads.ShouldBe([2L]);
+        lock (heads) heads.ShouldBe([2L, 3L]);
+
+        bool Contains(long head) { lock (heads) return heads.Contains(head); }
     }
 }

@@ -67,6 +67,9 @@ public sealed class PostgresDialect : SqlDialect
     public override string ForUpdate => " FOR UPDATE";
 
     /// <inheritdoc />
+    public override string ForShare => " FOR SHARE";
+
+    /// <inheritdoc />
     public override object Id(Guid id) => id;
 
     /// <inheritdoc />

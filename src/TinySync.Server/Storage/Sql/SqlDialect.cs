@@ -29,6 +29,9 @@ public abstract class SqlDialect : IAsyncDisposable
     /// <summary>Suffix that row-locks what a SELECT read, inside a write transaction.</summary>
     public virtual string ForUpdate => "";
 
+    /// <summary>Suffix that share-locks what a SELECT read (others may read it, not change it until the transaction ends).</summary>
+    public virtual string ForShare => "";
+
     /// <summary>A UUID as a parameter value.</summary>
     public abstract object Id(Guid id);
 

@@ -6,7 +6,7 @@ namespace TinySync.Server.Storage.Sql;
 // Vault sync, part 1: committing batches of ops. The per-op rules live in SyncBatch (SqlStore.SyncBatch.cs).
 public partial class SqlStore
 {
-    /// <summary>Most ops in one batch (SPEC §5; larger batches are refused with 400 batch_too_large).</summary>
+    /// <summary>Most ops in one batch (docs/protocol.md#operations; larger batches are refused with 400 batch_too_large).</summary>
     public const int MaxBatchOps = 1000;
 
     const int CommitAttempts = 3;
@@ -16,6 +16,7 @@ public partial class SqlStore
     {
         ArgumentNullException.ThrowIfNull(ops);
         if (ops.Count > MaxBatchOps) throw new ArgumentException($"a batch holds at most {MaxBatchOps} ops", nameof(ops));
+        if (FirstRepeatedOpId(ops) is { } repeated) throw new ArgumentException($"op_id {repeated} appears twice in the batch", nameof(ops));
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -40,6 +41,7 @@ public partial class SqlStore
             "UPDATE vaults SET head_seq = head_seq WHERE vault_id = @v RETURNING head_seq", ct,
             ("@v", Dialect.Id(vaultId))).ConfigureAwait(false);
         if (head is null) return null;
+        await RecheckAccessAsync(w, deviceId, vaultId, ct).ConfigureAwait(false);
         var start = Convert.ToInt64(head, CultureInfo.InvariantCulture);
         await using var batch = new SyncBatch(Dialect, w, vaultId, deviceId, now, start);
         await batch.LoadAsync(ops, ct).ConfigureAwait(false);
@@ -48,5 +50,17 @@ public partial class SqlStore
         await batch.FinishAsync(start, ct).ConfigureAwait(false); // the rows, then head_seq
         await w.CommitAsync(ct).ConfigureAwait(false);
         return new BatchOutcome(results, batch.Head, batch.Head > start);
+    }
+
+    /// <summary>The first op_id that appears twice in <paramref name="ops"/>, or null (docs/protocol.md: such a batch is refused whole).</summary>
+    public static Guid? FirstRepeatedOpId(IReadOnlyList<Op> ops)
+    {
+        ArgumentNullException.ThrowIfNull(ops);
+        var seen = new HashSet<Guid>(ops.Count);
+        foreach (var op in ops)
+        {
+            if (op is not null && !seen.Add(op.OpId)) return op.OpId;
+        }
+        return null;
     }
 }

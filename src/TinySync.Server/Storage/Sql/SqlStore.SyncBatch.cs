@@ -10,7 +10,7 @@ using TinySync.Core.Paths;
 namespace TinySync.Server.Storage.Sql;
 
 /// <summary>
-/// One batch inside its write transaction: the rules of SPEC §5 applied op by op, in order. Statements are prepared
+/// One batch inside its write transaction: the rules of docs/protocol.md#operations applied op by op, in order. Statements are prepared
 /// once per batch and reused, which is what makes large batches cheap. Reads are batched up front (the items every
 /// op names, in one statement per container) and the rows a put or mkdir writes are buffered and written as
 /// multi-row INSERTs (<see cref="FinishAsync"/>): a 1,000-put batch runs about 380 statements instead of about 4,000
@@ -18,7 +18,7 @@ namespace TinySync.Server.Storage.Sql;
 /// and each table's rows in one array statement, the last ones together with the head update (decision 0505). No read misses a buffered write: every item the batch wrote is in its item cache, and the buffer
 /// is flushed before any statement that reads or changes items in the database (a cache miss, a delete, a move).
 /// </summary>
-internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, Guid deviceId, DateTimeOffset now, long head) : IAsyncDisposable
+internal sealed partial class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, Guid deviceId, DateTimeOffset now, long head) : IAsyncDisposable
 {
     readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
     readonly Dictionary<string, ContainerPolicy> _containers = new(StringComparer.Ordinal);
@@ -65,9 +65,14 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     {
         var ids = ops.Select(o => o.OpId).Distinct().ToList();
         if (ids.Count == 0) return null;
-        return new($"SELECT op_id, seq FROM idempotency_keys WHERE vault_id = @v AND device_id = @d AND {dialect.InList("op_id", "@o")}",
+        return new($"SELECT op_id, seq, digest FROM idempotency_keys WHERE vault_id = @v AND device_id = @d AND {dialect.InList("op_id", "@o")}",
             [("@v", _vault), ("@d", _device), ("@o", dialect.IdList(ids))],
-            r => _committed[dialect.ReadId(r, 0)] = r.GetInt64(1));
+            r =>
+            {
+                var id = dialect.ReadId(r, 0);
+                _committed[id] = r.GetInt64(1);
+                _digests[id] = r.IsDBNull(2) ? null : r.GetString(2);
+            });
     }
 
     IEnumerable<SqlQuery> ItemQueries(IReadOnlyList<Op> ops)
@@ -116,10 +121,10 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
 
     public async Task<OpResult> ApplyAsync(Op op, CancellationToken ct)
     {
-        // Exactly once: an op this device already committed answers with its original result.
-        if (_committed.TryGetValue(op.OpId, out var prior)) return Committed(op, prior);
+        // Exactly once: an op this device already committed answers with its original result (if it is the same op).
+        if (_committed.TryGetValue(op.OpId, out var prior)) return Replayed(op, prior);
 
-        if (CheckShape(op) is { } malformed) return malformed;
+        if ((CheckShape(op) ?? CheckPortable(op)) is { } malformed) return malformed;
         if (!_containers.TryGetValue(op.Container, out var policy))
             return Reject(op, RejectCodes.UnknownContainer, $"this vault has no container '{Trunc(op.Container)}'");
         if (policy.ReadOnly)
@@ -331,7 +336,8 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     async Task LogAsync(Op op, long seq, string path, string key, string? newPath, string? newKey, long? size, string? chunks,
         bool? executable, object? mtime, CancellationToken ct)
     {
-        _pendingLog.Add(new LogRow(seq, dialect.Id(op.OpId), ItemRows.KindName(op.Kind), op.Container, path, key, newPath, newKey, size, chunks, executable, mtime));
+        _pendingLog.Add(new LogRow(seq, dialect.Id(op.OpId), ItemRows.KindName(op.Kind), op.Container, path, key, newPath, newKey, size, chunks, executable, mtime,
+            OpDigest.Of(op)));
         _committed[op.OpId] = seq;
         if (_pendingLog.Count >= LogFlushRows && !dialect.WritesRowArrays) await FlushLogAsync(ct).ConfigureAwait(false);
     }
@@ -368,8 +374,9 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
         "(@v, @s#, @o#, @d, @n#, @c#, @p#, @k#, @q#, @j#, @z#, @h#, @x#, @m#, @t)", "", ["s", "o", "n", "c", "p", "k", "q", "j", "z", "h", "x", "m"]);
 
     // The stored result of a committed op is always {"status":"committed","seq":N}: built by the database from the seq.
-    static readonly RowsSql KeysSql = new("idempotency_keys", "vault_id, device_id, op_id, seq, result",
-        """(@v, @d, @o#, @s#, '{"status":"committed","seq":' || @s# || '}')""", "", ["o", "s"]);
+    // The digest says what the op was, so a reused op_id is told apart from a retry (decision 0316).
+    static readonly RowsSql KeysSql = new("idempotency_keys", "vault_id, device_id, op_id, seq, result, digest",
+        """(@v, @d, @o#, @s#, '{"status":"committed","seq":' || @s# || '}', @g#)""", "", ["o", "s", "g"]);
 
     Task FlushItemsAsync(CancellationToken ct) =>
         _pendingItems.Count == 0 ? Task.CompletedTask : Writer.WriteAsync([ItemRowSet()], null, ct);
@@ -404,7 +411,7 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
             }),
             Writer.Rows(KeysSql, rows, (row, ps, at) =>
             {
-                ps[at] = row.OpId; ps[at + 1] = row.Seq;
+                ps[at] = row.OpId; ps[at + 1] = row.Seq; ps[at + 2] = row.Digest;
             }),
         ];
     }
@@ -438,7 +445,7 @@ internal sealed class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, 
     sealed record ItemRow(string Container, string Key, string Path, string Kind, long Version, long? Size, string? Chunks, bool? Executable, object? Mtime);
 
     sealed record LogRow(long Seq, object OpId, string Kind, string Container, string Path, string Key, string? NewPath, string? NewKey,
-        long? Size, string? Chunks, bool? Executable, object? Mtime);
+        long? Size, string? Chunks, bool? Executable, object? Mtime, string Digest);
 
     public async ValueTask DisposeAsync()
     {

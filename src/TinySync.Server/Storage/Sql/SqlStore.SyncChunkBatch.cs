@@ -6,7 +6,7 @@ namespace TinySync.Server.Storage.Sql;
 public partial class SqlStore
 {
     /// <inheritdoc />
-    public async Task<int> RegisterChunksAsync(Guid vaultId, IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, IChunkStore blobs,
+    public async Task<int> RegisterChunksAsync(Guid vaultId, Guid deviceId, IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, IChunkStore blobs,
         DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(chunks);
@@ -20,6 +20,7 @@ public partial class SqlStore
         await blobs.PutManyAsync(await AbsentAsync(unique, blobs, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
 
         await using var w = await Dialect.BeginWriteAsync(ct).ConfigureAwait(false);
+        await RecheckAccessAsync(w, deviceId, vaultId, ct).ConfigureAwait(false);
         var t = Dialect.Time(now);
         var v = ("@v", Dialect.Id(vaultId));
         // Upserting the chunk rows locks them: a collector deleting one of these chunks finishes (or waits) first.

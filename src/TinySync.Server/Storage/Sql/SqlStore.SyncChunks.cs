@@ -39,12 +39,13 @@ public partial class SqlStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> RegisterChunkAsync(Guid vaultId, string hash, ReadOnlyMemory<byte> content, IChunkStore blobs, DateTimeOffset now, CancellationToken ct)
+    public async Task<bool> RegisterChunkAsync(Guid vaultId, Guid deviceId, string hash, ReadOnlyMemory<byte> content, IChunkStore blobs, DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(blobs);
         // Write the bytes outside the transaction (the slow part), then register while holding the chunk's row.
         if (!await blobs.ExistsAsync(hash, ct).ConfigureAwait(false)) await blobs.PutAsync(hash, content, ct).ConfigureAwait(false);
         await using var w = await Dialect.BeginWriteAsync(ct).ConfigureAwait(false);
+        await RecheckAccessAsync(w, deviceId, vaultId, ct).ConfigureAwait(false);
         var t = Dialect.Time(now);
         // Upserting the chunk row locks it: a collector deleting this chunk finishes (or waits) first.
         await Sql.ExecuteAsync(w.Connection, w.Transaction,

@@ -1,0 +1,49 @@
+namespace TinySync.EndToEnd.Tests;
+
+/// <summary>Issue 13, reproduction 4: case-only renames through the real CLI and server process (decision 0714).</summary>
+public sealed class CaseRenameTests
+{
+    [Fact]
+    public async Task Case_only_renames_by_mv_and_by_checkout_style_replacement_reach_the_other_device_without_conflict_copies()
+    {
+        await using var server = new ServerProcess();
+        await server.StartAsync();
+        using var dir = new TempDir();
+        var devices = await server.CliDevicesAsync(dir, "devA", "devB");
+        var (homeA, a) = devices[0];
+        var (homeB, b) = devices[1];
+        File.WriteAllText(Path.Combine(a, "Readme.md"), "read me");
+        Directory.CreateDirectory(Path.Combine(a, "Docs"));
+        File.WriteAllText(Path.Combine(a, "Docs", "x.txt"), "inside");
+        File.WriteAllText(Path.Combine(a, "NuGet.config"), "<configuration />");
+        await SyncAsync(homeA, homeB);
+
+        var inode = Inode(Path.Combine(a, "Readme.md"));
+        File.Move(Path.Combine(a, "Readme.md"), Path.Combine(a, "README.md")); // mv: the inode stays
+        Directory.Move(Path.Combine(a, "Docs"), Path.Combine(a, "DOCS"));
+        File.WriteAllText(Path.Combine(a, "nuget.config"), "<configuration><packageSources /></configuration>"); // git checkout: new name, new bytes
+        File.Delete(Path.Combine(a, "NuGet.config")); // ... then the old name unlinked, both before the next scan
+        await SyncAsync(homeA, homeB);
+
+        string[] expected = ["DOCS", "DOCS/x.txt", "README.md", "nuget.config"];
+        foreach (var folder in new[] { a, b })
+        {
+            Checkout.Snapshot(folder).Keys.ToArray().ShouldBe(expected, folder);
+            Checkout.ConflictCopies(folder).ShouldBeEmpty();
+        }
+        File.ReadAllText(Path.Combine(b, "nuget.config")).ShouldBe("<configuration><packageSources /></configuration>");
+        File.ReadAllText(Path.Combine(b, "DOCS", "x.txt")).ShouldBe("inside");
+        Inode(Path.Combine(a, "README.md")).ShouldBe(inode); // sent as a move: A's file was never replaced
+    }
+
+    static async Task SyncAsync(params string[] homes)
+    {
+        foreach (var home in homes)
+        {
+            var (code, _, err) = await CliProcess.RunAsync(home, "sync");
+            code.ShouldBe(0, err);
+        }
+    }
+
+    static ulong Inode(string path) => TinySync.Client.FileSystem.RealFileSystem.Instance.Stat(path).Inode;
+}
