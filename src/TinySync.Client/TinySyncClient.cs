@@ -17,6 +17,12 @@ namespace TinySync.Client;
 /// <param name="LastSync">When the last cycle converged, if ever.</param>
 public sealed record LinkStatus(Link Link, long Cursor, int RemoteItems, int SyncedItems, DateTimeOffset? LastSync);
 
+/// <summary>A deleted file still restorable: its link, where it was on this machine, and what the server knows.</summary>
+/// <param name="Link">The link it belonged to.</param>
+/// <param name="LocalPath">Its path on this machine (what <c>tinysync restore</c> takes).</param>
+/// <param name="Entry">The server's record: path in the vault, when and by which device, its last version.</param>
+public sealed record DeletedFile(Link Link, string LocalPath, DeletedEntry Entry);
+
 /// <summary>
 /// The composition root of the client library: one state directory and its identity, the operations the CLI exposes.
 /// </summary>
@@ -106,6 +112,46 @@ public sealed class TinySyncClient(StateDirectory state, IFileSystem? fs = null,
     }
 
     /// <summary>
+    /// The deleted files still restorable (newest delete of each path, within the server's retention window) under a
+    /// local folder: a linked folder, a folder inside one, or every link when <paramref name="localDir"/> is null.
+    /// </summary>
+    public async Task<IReadOnlyList<DeletedFile>> DeletedAsync(string? localDir, CancellationToken ct = default)
+    {
+        var identity = State.RequireIdentity();
+        var targets = new List<(Link Link, string? Under)>();
+        if (localDir is null)
+        {
+            targets.AddRange(State.LoadLinks().Select(l => (l, (string?)null)));
+            if (targets.Count == 0) throw new ClientException("no_links", "no folder is linked; run `tinysync link VAULT DIR` first");
+        }
+        else
+        {
+            var full = StateDirectory.Normalize(localDir);
+            var root = State.LoadLinks().FirstOrDefault(l => string.Equals(StateDirectory.Normalize(l.Directory), full, StringComparison.Ordinal));
+            if (root is not null) targets.Add((root, null));
+            else
+            {
+                var (link, rel) = Resolve(localDir);
+                targets.Add((link, rel));
+            }
+        }
+        using var api = Api(identity);
+        var result = new List<DeletedFile>();
+        foreach (var (link, under) in targets)
+        {
+            string? cursor = null;
+            do
+            {
+                var page = await api.GetDeletedAsync(link.VaultId, link.Container, under, cursor, ct).ConfigureAwait(false);
+                result.AddRange(page.Entries.Select(e => new DeletedFile(link,
+                    Path.Combine(link.Directory, e.Path.Replace('/', Path.DirectorySeparatorChar)), e)));
+                cursor = page.Next;
+            } while (cursor is not null);
+        }
+        return result;
+    }
+
+    /// <summary>
     /// Restores a retained version of a file (the newest version that differs from the current one, or seq
     /// <paramref name="seq"/>) as a new version on the server, then syncs the link so the folder has it.
     /// </summary>
@@ -120,7 +166,8 @@ public sealed class TinySyncClient(StateDirectory state, IFileSystem? fs = null,
         var remote = new RemoteTreeModel(engine.Index.LoadRemote());
         var currentPath = remote.PathForKey(rel);
         var current = currentPath is null ? null : remote.Items[currentPath];
-        var puts = history.Versions.Where(v => v.Kind == OpKind.Put && v.Chunks is not null).ToList();
+        // A put, or a move that carried the file's content (under an earlier path too: it is restored at this one).
+        var puts = history.Versions.Where(v => v.Kind is OpKind.Put or OpKind.Move && v.Chunks is not null).ToList();
         var pick = seq is { } n
             ? puts.FirstOrDefault(v => v.Seq == n) ?? throw new ClientException("no_such_version", $"{rel} has no restorable file version at seq {n}; `tinysync history {localPath}` lists them")
             : puts.FirstOrDefault(v => current is null || !(v.Chunks!.SequenceEqual(current.Chunks) && v.Size == current.Size))

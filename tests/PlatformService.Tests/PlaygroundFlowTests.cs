@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using PlatformService.Tests.Support;
 using TinySync.Management;
@@ -62,6 +63,24 @@ public sealed class PlaygroundFlowTests : IAsyncLifetime
         status.ShouldBe(HttpStatusCode.OK);
         me!.Vaults.ShouldBeEmpty("the next device request no longer sees the vault");
         (await _admin.GetGroupAsync("pg:ws:acme")).Devices.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Devices_set_up_without_a_name_get_distinct_default_names()
+    {
+        var (credential, _, _) = await UserInWorkspaceAsync("ann", "acme");
+        await _pg.SetUpDriveAsync("ann", credential, "Ann's phone");
+        var names = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, "users/ann/drive-setup");
+            req.Headers.Authorization = new("Bearer", credential);
+            var r = await _pg.Http.SendAsync(req);
+            r.StatusCode.ShouldBe(HttpStatusCode.Created);
+            names.Add((await r.Content.ReadFromJsonAsync<JsonObject>())!["display_name"]!.GetValue<string>());
+        }
+        names.ShouldBe(["Drive of User ann", "Drive of User ann (2)", "Drive of User ann (3)"]);
+        (await _admin.ListDevicesAsync()).Devices.Select(d => d.DisplayName).ShouldBe(["Ann's phone", .. names], ignoreOrder: true);
     }
 
     [Fact]

@@ -118,5 +118,6 @@ public sealed class StaleLogPageTests(ServerFixture fixture) : IClassFixture<Ser
         public Task<RentedChunks?> FetchChunksAsync(Guid vault, IReadOnlyList<string> hashes, CancellationToken ct) => inner.FetchChunksAsync(vault, hashes, ct);
         public Task<OpsResponse> CommitAsync(Guid vault, IReadOnlyList<Op> ops, CancellationToken ct) => inner.CommitAsync(vault, ops, ct);
         public Task<HistoryPage> GetHistoryAsync(Guid vault, string container, string path, CancellationToken ct) => inner.GetHistoryAsync(vault, container, path, ct);
+        public Task<DeletedPage> GetDeletedAsync(Guid vault, string container, string? under, string? cursor, CancellationToken ct) => inner.GetDeletedAsync(vault, container, under, cursor, ct);
     }
 }

@@ -30,7 +30,7 @@ internal static class DriveSetupApi
 
         var (body, problem) = await Http.ReadObjectAsync(http, ct);
         if (problem is not null) return problem;
-        var name = Http.String(body, "display_name") ?? $"Drive of {user.Name}";
+        var name = Http.String(body, "display_name") ?? await DefaultNameAsync(user, catalog, ct);
         if (name.Length is 0 or > 200 || name.Any(char.IsControl)) return Http.Problem(400, "invalid_argument", "display_name must be 1–200 characters");
 
         try
@@ -40,7 +40,7 @@ internal static class DriveSetupApi
             return TypedResults.Created($"/devices/{device.DeviceId:D}", new
             {
                 device_id = device.DeviceId,
-                token = device.Token, // the one copy; `tinysync login --server URL --token TOKEN` adopts it
+                token = device.Token, // the one copy; `tinysync login` adopts it
                 display_name = device.DisplayName,
                 registered_at = device.RegisteredAt,
                 server = options.TinySyncUrl.AbsoluteUri,
@@ -58,5 +58,14 @@ internal static class DriveSetupApi
         {
             return Http.Problem(502, "tinysync_error", $"TinySync refused the registration ({e.Code}); the operator should check the call log");
         }
+    }
+
+    /// <summary>"Drive of Ada", then "Drive of Ada (2)", …: a user's devices never share the default name.</summary>
+    static async Task<string> DefaultNameAsync(Catalog.UserRow user, Catalog.Catalog catalog, CancellationToken ct)
+    {
+        var taken = (await catalog.DevicesOfUserAsync(user.UserId, ct)).Select(d => d.DisplayName).ToHashSet(StringComparer.Ordinal);
+        var name = $"Drive of {user.Name}";
+        for (var n = 2; taken.Contains(name); n++) name = $"Drive of {user.Name} ({n})";
+        return name;
     }
 }

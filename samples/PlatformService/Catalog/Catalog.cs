@@ -163,23 +163,48 @@ public sealed class Catalog(CatalogDb db)
 
     // ---- call log and activity ----
 
-    /// <summary>Appends one management call (already redacted by the client library).</summary>
-    public Task AppendCallAsync(string? context, TinySync.Management.ManagementCall call, CancellationToken ct) =>
-        db.WriteAsync((c, tx) => c.ExecuteAsync(
-            """
-            INSERT INTO call_log (at, context, method, path, status, duration_ms, attempt, request_body, response_body, error)
-            VALUES (@at, @context, @method, @path, @status, @durationMs, @attempt, @requestBody, @responseBody, @error)
-            """,
-            new
-            {
-                at = call.StartedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), context, method = call.Method, path = call.Path,
-                status = call.Status, durationMs = call.Duration.TotalMilliseconds, attempt = call.Attempt,
-                requestBody = call.RequestBody, responseBody = call.ResponseBody, error = call.Error,
-            }, tx), ct);
+    /// <summary>
+    /// Appends one management call (already redacted by the client library) and drops the oldest beyond
+    /// <paramref name="keep"/>, in the same write: the log stays bounded however long TinySync is down.
+    /// </summary>
+    public Task AppendCallAsync(string? context, TinySync.Management.ManagementCall call, int keep, CancellationToken ct) =>
+        db.WriteAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync(
+                """
+                INSERT INTO call_log (at, context, method, path, status, duration_ms, attempt, request_body, response_body, error)
+                VALUES (@at, @context, @method, @path, @status, @durationMs, @attempt, @requestBody, @responseBody, @error)
+                """,
+                new
+                {
+                    at = call.StartedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), context, method = call.Method, path = call.Path,
+                    status = call.Status, durationMs = call.Duration.TotalMilliseconds, attempt = call.Attempt,
+                    requestBody = call.RequestBody, responseBody = call.ResponseBody, error = call.Error,
+                }, tx).ConfigureAwait(false);
+            // seq only grows and rows are only ever dropped from the old end, so this keeps exactly the newest `keep`.
+            await c.ExecuteAsync("DELETE FROM call_log WHERE seq <= (SELECT MAX(seq) FROM call_log) - @keep", new { keep }, tx).ConfigureAwait(false);
+        }, ct);
 
-    /// <summary>The latest calls, newest first.</summary>
-    public Task<List<CallRow>> RecentCallsAsync(int n, CancellationToken ct) =>
-        db.ReadAsync(async c => (await c.QueryAsync<CallRow>("SELECT * FROM call_log ORDER BY seq DESC LIMIT @n", new { n }).ConfigureAwait(false)).ToList(), ct);
+    /// <summary>
+    /// One page of the call log, newest first: the newest <paramref name="limit"/> calls, or those just older than
+    /// <paramref name="before"/>, or just newer than <paramref name="after"/> (keyset paging: a page stays put while
+    /// new calls arrive).
+    /// </summary>
+    public Task<CallsPage> CallsPageAsync(long? before, long? after, int limit, CancellationToken ct) =>
+        db.ReadAsync(async c =>
+        {
+            // One read transaction: the page and its counts come from the same snapshot (WAL) while calls keep arriving.
+            await using var tx = c.BeginTransaction(deferred: true); // deferred: a read snapshot, no write lock
+            List<CallRow> rows;
+            if (after is { } a)
+                rows = [.. (await c.QueryAsync<CallRow>("SELECT * FROM call_log WHERE seq > @a ORDER BY seq LIMIT @limit", new { a, limit }, tx).ConfigureAwait(false)).Reverse()];
+            else
+                rows = [.. await c.QueryAsync<CallRow>("SELECT * FROM call_log WHERE seq < @b ORDER BY seq DESC LIMIT @limit",
+                    new { b = before ?? long.MaxValue, limit }, tx).ConfigureAwait(false)];
+            var (total, min, max) = await c.QuerySingleAsync<(long, long?, long?)>("SELECT COUNT(*), MIN(seq), MAX(seq) FROM call_log", transaction: tx).ConfigureAwait(false);
+            return new CallsPage(rows, total, max ?? 0,
+                HasOlder: rows.Count > 0 && rows[^1].Seq > min, HasNewer: rows.Count > 0 && rows[0].Seq < max);
+        }, ct);
 
     /// <summary>Calls made under a context (an event id, an action).</summary>
     public Task<List<CallRow>> CallsForContextAsync(string context, CancellationToken ct) =>

@@ -71,6 +71,9 @@ public sealed class CallRow
     public string? Error { get; init; }
 }
 
+/// <summary>A page of the call log, newest first; <c>Total</c> calls are kept, <c>LastSeq</c> were ever made.</summary>
+public sealed record CallsPage(List<CallRow> Calls, long Total, long LastSeq, bool HasOlder, bool HasNewer);
+
 public sealed class ActivityRow
 {
     public long Seq { get; init; }

@@ -29,7 +29,7 @@ public static class PlatformServiceApp
         var http = new HttpClient { BaseAddress = options.TinySyncUrl, Timeout = TimeSpan.FromSeconds(10) };
         builder.Services.AddSingleton(new TinySyncManagementClient(http, options.AdminToken, new ManagementClientOptions
         {
-            Observer = new CallLogObserver(catalog),
+            Observer = new CallLogObserver(catalog, options.CallLogMax),
             MaxRetryAttempts = options.ClientRetries,
             RetryBaseDelay = TimeSpan.FromMilliseconds(100),
             MaxRetryDelay = TimeSpan.FromSeconds(2),

@@ -26,11 +26,12 @@ public static class CallContext
 
 /// <summary>
 /// Writes every management call into the catalog's call log. What it receives is already redacted by
-/// <see cref="TinySyncManagementClient"/> (the observer boundary); it stores it as is.
+/// <see cref="TinySyncManagementClient"/> (the observer boundary); it stores it as is, keeping the newest
+/// <paramref name="keep"/> calls (decision 0608).
 /// </summary>
-public sealed class CallLogObserver(Catalog.Catalog catalog) : IManagementCallObserver
+public sealed class CallLogObserver(Catalog.Catalog catalog, int keep) : IManagementCallObserver
 {
     /// <inheritdoc />
     public async ValueTask OnCallAsync(ManagementCall call, CancellationToken cancellationToken) =>
-        await catalog.AppendCallAsync(CallContext.Value, call, cancellationToken).ConfigureAwait(false);
+        await catalog.AppendCallAsync(CallContext.Value, call, keep, cancellationToken).ConfigureAwait(false);
 }

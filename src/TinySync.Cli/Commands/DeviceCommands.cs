@@ -30,6 +30,7 @@ internal static class DeviceCommands
         root.Subcommands.Add(Conflicts());
         root.Subcommands.Add(History());
         root.Subcommands.Add(Restore());
+        root.Subcommands.Add(DeletedCommand.Create());
         root.Subcommands.Add(Logout());
     }
 
@@ -256,7 +257,7 @@ internal static class DeviceCommands
     static Command History()
     {
         var path = new Argument<string>("PATH") { Description = "A file inside a linked folder" };
-        var cmd = new Command("history", "List the retained versions of a file, newest first") { path };
+        var cmd = new Command("history", "List the retained versions of a file, newest first, including those under earlier names or folders") { path };
         cmd.SetAction(async (p, ct) =>
         {
             var client = new TinySyncClient(CliApp.State(p), retry: RetryPolicy.None);
@@ -264,7 +265,8 @@ internal static class DeviceCommands
             if (history.Versions.Count == 0) Console.WriteLine("no retained versions");
             foreach (var v in history.Versions)
             {
-                Console.WriteLine($"seq={v.Seq}  {v.CommittedAt.ToString("u", Inv)}  {v.Kind.ToString().ToLowerInvariant(),-6}  {(v.Size is { } s ? s + " B" : ""),-12}  device={v.DeviceId}  {v.Path}");
+                var from = v.MovedFrom is null ? "" : $" (from {v.MovedFrom})";
+                Console.WriteLine($"seq={v.Seq}  {DeletedCommand.Time(v.CommittedAt)}  {v.Kind.ToString().ToLowerInvariant(),-6}  {(v.Size is { } s ? s + " B" : ""),-12}  by {DeletedCommand.Device(v.DeviceName, v.DeviceId)}  {v.Path}{from}");
             }
             return ExitCodes.Ok;
         });
@@ -281,7 +283,7 @@ internal static class DeviceCommands
             var observer = new ConsoleObserver(p.GetValue(CliApp.Verbose));
             var client = new TinySyncClient(CliApp.State(p));
             var v = await client.RestoreAsync(p.GetValue(path)!, p.GetValue(seq), observer, ct);
-            Console.WriteLine($"restored {v.Path} to the version of seq {v.Seq} ({v.CommittedAt.ToString("u", Inv)}, {v.Size} B)");
+            Console.WriteLine($"restored {p.GetValue(path)} to the version of seq {v.Seq} ({v.Path}, {DeletedCommand.Time(v.CommittedAt)}, {v.Size} B)");
             return ExitCodes.Ok;
         });
         return cmd;

@@ -234,6 +234,12 @@ public sealed class DeviceApiClient : IDeviceApi, IDisposable
         SendAsync<HistoryPage>(() => new HttpRequestMessage(HttpMethod.Get,
             $"v1/vaults/{vault}/history?container={Uri.EscapeDataString(container)}&path={Uri.EscapeDataString(path)}"), ct);
 
+    /// <inheritdoc/>
+    public Task<DeletedPage> GetDeletedAsync(Guid vault, string container, string? under, string? cursor, CancellationToken ct) =>
+        SendAsync<DeletedPage>(() => new HttpRequestMessage(HttpMethod.Get,
+            $"v1/vaults/{vault}/deleted?container={Uri.EscapeDataString(container)}"
+            + (under is null ? "" : $"&under={Uri.EscapeDataString(under)}") + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}")), ct);
+
     static HttpRequestMessage JsonRequest<T>(HttpMethod method, string uri, T body) =>
         new(method, uri) { Content = JsonContent.Create(body, options: TinySyncJson.Options) };
 

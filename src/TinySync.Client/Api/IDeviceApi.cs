@@ -53,6 +53,9 @@ public interface IDeviceApi
     /// <summary><c>POST /v1/vaults/{vid}/ops</c>.</summary>
     Task<OpsResponse> CommitAsync(Guid vault, IReadOnlyList<Op> ops, CancellationToken ct);
 
-    /// <summary>History of a path, newest first.</summary>
+    /// <summary>History of the item at a path, newest first, followed back across moves.</summary>
     Task<HistoryPage> GetHistoryAsync(Guid vault, string container, string path, CancellationToken ct);
+
+    /// <summary>A page of the deleted files still restorable, under a folder (<paramref name="under"/>) or the whole container.</summary>
+    Task<DeletedPage> GetDeletedAsync(Guid vault, string container, string? under, string? cursor, CancellationToken ct);
 }

@@ -44,7 +44,10 @@ public static partial class ConflictNames
         var sb = new StringBuilder(deviceName.Length);
         foreach (var c in deviceName.Normalize(NormalizationForm.FormC))
         {
-            sb.Append(c is '/' or '\\' || char.IsControl(c) ? '_' : c);
+            // The copy's name must be one the server accepts (PortableName): no <>:"|?*, nothing invisible.
+            var unfit = c is '/' or '\\' || char.IsControl(c) || PortableName.WindowsForbidden.Contains(c)
+                || char.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+            sb.Append(unfit ? '_' : c);
         }
         var s = sb.ToString().Trim();
         if (s.Length > 64) s = s[..64];

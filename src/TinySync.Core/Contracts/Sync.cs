@@ -177,22 +177,48 @@ public sealed record HistoryEntry
     public required OpKind Kind { get; init; }
     /// <summary>Path at that version.</summary>
     public required string Path { get; init; }
+    /// <summary>For a move: the item's path before it (<see cref="Path"/> is where it went).</summary>
+    public string? MovedFrom { get; init; }
     /// <summary>Device that made the change.</summary>
     public required Guid DeviceId { get; init; }
+    /// <summary>That device's display name (null if the server no longer knows the device).</summary>
+    public string? DeviceName { get; init; }
     /// <summary>When it was committed.</summary>
     public required DateTimeOffset CommittedAt { get; init; }
-    /// <summary>Size (put).</summary>
+    /// <summary>Size of the file at this version (put, and a move of a file whose content the server knows).</summary>
     public long? Size { get; init; }
-    /// <summary>Chunks (put); restorable while retained.</summary>
+    /// <summary>Chunks of the file at this version; restorable while retained.</summary>
     public IReadOnlyList<string>? Chunks { get; init; }
-    /// <summary>Executable bit (put).</summary>
+    /// <summary>Executable bit at this version.</summary>
     public bool? Executable { get; init; }
-    /// <summary>Mtime (put).</summary>
+    /// <summary>Mtime at this version.</summary>
     public DateTimeOffset? Mtime { get; init; }
 }
 
-/// <summary>History of a path, newest first.</summary>
+/// <summary>History of an item, newest first, following it back across moves of itself and of its folders.</summary>
 public sealed record HistoryPage(string Path, IReadOnlyList<HistoryEntry> Versions);
+
+/// <summary>A deleted file still restorable: where it was, who deleted it when, and its last version.</summary>
+public sealed record DeletedEntry
+{
+    /// <summary>The file's path when it was deleted (with its folder, or by itself).</summary>
+    public required string Path { get; init; }
+    /// <summary>Seq of the delete (of the file or of a folder above it).</summary>
+    public required long DeletedSeq { get; init; }
+    /// <summary>When the delete was committed.</summary>
+    public required DateTimeOffset DeletedAt { get; init; }
+    /// <summary>Device that deleted it.</summary>
+    public required Guid DeviceId { get; init; }
+    /// <summary>That device's display name (null if the server no longer knows the device).</summary>
+    public string? DeviceName { get; init; }
+    /// <summary>The version the file had when deleted (seq of its last change).</summary>
+    public required long Version { get; init; }
+    /// <summary>Its size at that version.</summary>
+    public required long Size { get; init; }
+}
+
+/// <summary>A page of deleted files in path order; <c>Next</c> is passed back as <c>cursor</c> for the next page.</summary>
+public sealed record DeletedPage(IReadOnlyList<DeletedEntry> Entries, string? Next);
 
 /// <summary>Stable <c>code</c> values of <c>rejected</c> op results. A rejected op changed nothing.</summary>
 public static class RejectCodes

@@ -11,7 +11,7 @@ public static class AuditApi
     /// <summary>Maps the routes.</summary>
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/audit", Read).RequireAdmin().WithTags("Audit").Produces<AuditPage>();
+        app.MapGet("/v1/audit", Read).WithName("readAudit").WithSummary("Read the audit record (management actions, newest last)").RequireAdmin().WithTags("Audit").Produces<AuditPage>();
         return app;
     }
 

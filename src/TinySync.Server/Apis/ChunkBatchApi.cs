@@ -4,6 +4,7 @@ using TinySync.Core.Contracts;
 using TinySync.Server.Auth;
 using TinySync.Server.Blobs;
 using TinySync.Server.Http;
+using TinySync.Server.Observability;
 using TinySync.Server.Storage;
 
 namespace TinySync.Server.Apis;
@@ -26,15 +27,15 @@ public static class ChunkBatchApi
     public static IEndpointRouteBuilder MapChunkBatchApi(this IEndpointRouteBuilder app)
     {
         var chunks = app.MapGroup("/v1/vaults/{vid}/chunks").RequireDevice().RequireVaultAccess().WithTags("Chunks");
-        chunks.MapPost("/batch", Upload).Accepts<byte[]>(ChunkFrames.MediaType, "application/octet-stream").Produces<ChunkBatchResponse>();
-        chunks.MapPost("/fetch", Fetch).Accepts<ChunkFetchRequest>("application/json").Produces<byte[]>(StatusCodes.Status200OK, ChunkFrames.MediaType);
+        chunks.MapPost("/batch", Upload).WithName("uploadChunkBatch").WithSummary("Upload many chunks in one framed body").Accepts<byte[]>(ChunkFrames.MediaType, "application/octet-stream").Produces<ChunkBatchResponse>();
+        chunks.MapPost("/fetch", Fetch).WithName("fetchChunkBatch").WithSummary("Download many chunks as one framed body").Accepts<ChunkFetchRequest>("application/json").Produces<byte[]>(StatusCodes.Status200OK, ChunkFrames.MediaType);
         return app;
     }
 
     // All or nothing before anything is stored: the whole body is framed, sized and hash-checked first, so a bad
     // frame anywhere stores none of the batch. Once storing starts, a failure (disk, database) answers 5xx and some
     // chunks may be stored but none of the registrations is committed; sending the batch again is always safe.
-    static async Task<IResult> Upload(HttpContext http, IStore store, IChunkStore blobs, TimeProvider clock, CancellationToken ct)
+    static async Task<IResult> Upload(HttpContext http, IStore store, IChunkStore blobs, TimeProvider clock, ServerMetrics metrics, CancellationToken ct)
     {
         if (http.Request.ContentType is { } type && !IsFramed(type))
         {
@@ -60,7 +61,7 @@ public static class ChunkBatchApi
         }
         try
         {
-            return await StoreAsync(http, store, blobs, clock, body.Buffer.AsMemory(0, body.Length), ct);
+            return await StoreAsync(http, store, blobs, clock, metrics, body.Buffer.AsMemory(0, body.Length), ct);
         }
         finally
         {
@@ -68,7 +69,7 @@ public static class ChunkBatchApi
         }
     }
 
-    static async Task<IResult> StoreAsync(HttpContext http, IStore store, IChunkStore blobs, TimeProvider clock, ReadOnlyMemory<byte> body, CancellationToken ct)
+    static async Task<IResult> StoreAsync(HttpContext http, IStore store, IChunkStore blobs, TimeProvider clock, ServerMetrics metrics, ReadOnlyMemory<byte> body, CancellationToken ct)
     {
         if (!ChunkFrames.TryParse(body, ChunksApi.MaxChunkBytes, MaxBatchChunks, out var frames, out var error))
         {
@@ -92,10 +93,11 @@ public static class ChunkBatchApi
         }
         var distinct = frames.Select(f => f.Hash).Distinct(StringComparer.Ordinal).Count();
         var created = await store.RegisterChunksAsync(http.VaultId(), http.Device().DeviceId, [.. frames.Select(f => (f.Hash, f.Content))], blobs, clock.GetUtcNow(), ct);
+        metrics.ChunkBytesIn(frames.Sum(f => (long)f.Content.Length));
         return TypedResults.Ok(new ChunkBatchResponse(created, distinct - created));
     }
 
-    static async Task<IResult> Fetch(HttpContext http, IStore store, IChunkStore blobs, ILogger<ChunkRoutes> log, CancellationToken ct)
+    static async Task<IResult> Fetch(HttpContext http, IStore store, IChunkStore blobs, ServerMetrics metrics, ILogger<ChunkRoutes> log, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync<ChunkFetchRequest>(http, ct, maxBytes: 1024 * 1024);
         if (problem is not null) return problem;
@@ -138,6 +140,7 @@ public static class ChunkBatchApi
         var answer = new byte[total];
         var at = 0;
         foreach (var (hash, data) in parts) at += ChunkFrames.Write(answer.AsSpan(at), hash, data);
+        metrics.ChunkBytesOut(parts.Sum(p => (long)p.Data.Length));
         return TypedResults.Bytes(answer, ChunkFrames.MediaType);
     }
 

@@ -28,9 +28,9 @@ public static class ChunksApi
     public static IEndpointRouteBuilder MapChunksApi(this IEndpointRouteBuilder app)
     {
         var chunks = app.MapGroup("/v1/vaults/{vid}/chunks").RequireDevice().RequireVaultAccess().WithTags("Chunks");
-        chunks.MapPost("/missing", Missing).Accepts<MissingChunksRequest>("application/json").Produces<MissingChunksResponse>();
-        chunks.MapPut("/{hash}", Upload).Accepts<byte[]>("application/octet-stream").Produces(StatusCodes.Status201Created).Produces(StatusCodes.Status200OK);
-        chunks.MapGet("/{hash}", Download).Produces<byte[]>(StatusCodes.Status200OK, "application/octet-stream");
+        chunks.MapPost("/missing", Missing).WithName("findMissingChunks").WithSummary("Ask which of these chunks the vault does not hold yet").Accepts<MissingChunksRequest>("application/json").Produces<MissingChunksResponse>();
+        chunks.MapPut("/{hash}", Upload).WithName("uploadChunk").WithSummary("Upload one chunk (body hashed and verified against its address)").Accepts<byte[]>("application/octet-stream").Produces(StatusCodes.Status201Created).Produces(StatusCodes.Status200OK);
+        chunks.MapGet("/{hash}", Download).WithName("downloadChunk").WithSummary("Download one chunk (verified while it is sent)").Produces<byte[]>(StatusCodes.Status200OK, "application/octet-stream");
         return app;
     }
 
@@ -49,7 +49,7 @@ public static class ChunksApi
         return TypedResults.Ok(new MissingChunksResponse(await store.FindMissingChunksAsync(http.VaultId(), body.Hashes, ct)));
     }
 
-    static async Task<IResult> Upload(string hash, HttpContext http, IStore store, IChunkStore blobs, TimeProvider clock, CancellationToken ct)
+    static async Task<IResult> Upload(string hash, HttpContext http, IStore store, IChunkStore blobs, TimeProvider clock, ServerMetrics metrics, CancellationToken ct)
     {
         if (!ChunkHash.IsValid(hash)) return InvalidHash(hash);
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxChunkBytes;
@@ -89,6 +89,7 @@ public static class ChunksApi
             }
             if (upload is not null) await upload.CompleteAsync(ct); // durable before it is registered
             var created = await store.RegisterChunkAsync(http.VaultId(), http.Device().DeviceId, hash, buffer.AsMemory(0, length), blobs, clock.GetUtcNow(), ct);
+            metrics.ChunkBytesIn(length);
             return created ? TypedResults.StatusCode(StatusCodes.Status201Created) : TypedResults.Ok();
         }
         finally
@@ -101,7 +102,7 @@ public static class ChunksApi
     /// <summary>Bytes a download reads, hashes and sends at a time.</summary>
     const int DownloadBlock = 256 * 1024;
 
-    static async Task<IResult> Download(string hash, HttpContext http, IStore store, IChunkStore blobs, ILogger<ChunkRoutes> log, CancellationToken ct)
+    static async Task<IResult> Download(string hash, HttpContext http, IStore store, IChunkStore blobs, ServerMetrics metrics, ILogger<ChunkRoutes> log, CancellationToken ct)
     {
         if (!ChunkHash.IsValid(hash)) return InvalidHash(hash);
         var vaultId = http.VaultId();
@@ -159,7 +160,11 @@ public static class ChunksApi
                     }
                     if (got > 0) await http.Response.Body.WriteAsync(buffer.AsMemory(0, got), ct);
                     sent += got;
-                    if (last) return Results.Empty;
+                    if (last)
+                    {
+                        metrics.ChunkBytesOut(sent);
+                        return Results.Empty;
+                    }
                 }
             }
             finally

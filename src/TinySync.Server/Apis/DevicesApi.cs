@@ -17,17 +17,18 @@ public static class DevicesApi
     {
         // Registration is open or admin-only depending on TINYSYNC_OPEN_DEVICE_REGISTRATION; it checks for itself.
         // Open registrations are throttled per client address; the admin token's are not (decision 0222).
-        app.MapPost("/v1/devices", Register).WithTags("Devices").Accepts<RegisterDeviceRequest>("application/json")
+        app.MapPost("/v1/devices", Register).WithName("registerDevice").WithSummary("Register a device and receive its token (admin token when registration is closed)")
+            .WithMetadata(RequiredToken.Admin with { Optional = true }).WithTags("Devices").Accepts<RegisterDeviceRequest>("application/json")
             .Produces<DeviceRegistered>(StatusCodes.Status201Created).RequireRateLimiting(Throttling.RegistrationPolicy);
 
         var admin = app.MapGroup("/v1/devices").RequireAdmin().WithTags("Devices");
-        admin.MapGet("", List).Produces<DevicePage>();
-        admin.MapGet("/{did}", Get).Produces<DeviceView>();
-        admin.MapPost("/{did}/revoke", Revoke).Produces<DeviceView>();
+        admin.MapGet("", List).WithName("listDevices").WithSummary("List devices, page by page").Produces<DevicePage>();
+        admin.MapGet("/{did}", Get).WithName("getDevice").WithSummary("Get one device").Produces<DeviceView>();
+        admin.MapPost("/{did}/revoke", Revoke).WithName("revokeDevice").WithSummary("Revoke a device: its token stops working at once").Produces<DeviceView>();
 
         var me = app.MapGroup("/v1/me").RequireDevice().WithTags("Me");
-        me.MapGet("", GetMe).Produces<MeView>();
-        me.MapPost("/revoke", RevokeMe).Produces(StatusCodes.Status204NoContent);
+        me.MapGet("", GetMe).WithName("getMe").WithSummary("The calling device: its groups and the vaults and containers it reaches").Produces<MeView>();
+        me.MapPost("/revoke", RevokeMe).WithName("revokeMe").WithSummary("Revoke the calling device (logout)").Produces(StatusCodes.Status204NoContent);
         return app;
     }
 

@@ -14,14 +14,14 @@ public static class GroupsApi
     public static IEndpointRouteBuilder MapGroupsApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/v1/groups").RequireAdmin().WithTags("Groups");
-        admin.MapGet("", List).Produces<GroupList>();
-        admin.MapGet("/{gid}", Get).Produces<GroupView>();
-        admin.MapPut("/{gid}", Put).Accepts<GroupRequest>("application/json").Produces<GroupView>();
-        admin.MapDelete("/{gid}", Delete).Produces(StatusCodes.Status204NoContent);
-        admin.MapPut("/{gid}/devices/{did}", AddDevice).Produces<EdgeView>();
-        admin.MapDelete("/{gid}/devices/{did}", RemoveDevice).Produces(StatusCodes.Status204NoContent);
-        admin.MapPut("/{gid}/vaults/{vid}", AddVault).Produces<EdgeView>();
-        admin.MapDelete("/{gid}/vaults/{vid}", RemoveVault).Produces(StatusCodes.Status204NoContent);
+        admin.MapGet("", List).WithName("listGroups").WithSummary("List groups").Produces<GroupList>();
+        admin.MapGet("/{gid}", Get).WithName("getGroup").WithSummary("Get one group with its devices and vaults").Produces<GroupView>();
+        admin.MapPut("/{gid}", Put).WithName("putGroup").WithSummary("Create or update a group").Accepts<GroupRequest>("application/json").Produces<GroupView>().Produces<GroupView>(StatusCodes.Status201Created);
+        admin.MapDelete("/{gid}", Delete).WithName("deleteGroup").WithSummary("Delete a group and its edges").Produces(StatusCodes.Status204NoContent);
+        admin.MapPut("/{gid}/devices/{did}", AddDevice).WithName("addGroupDevice").WithSummary("Add a device to a group").Produces<EdgeView>();
+        admin.MapDelete("/{gid}/devices/{did}", RemoveDevice).WithName("removeGroupDevice").WithSummary("Remove a device from a group").Produces(StatusCodes.Status204NoContent);
+        admin.MapPut("/{gid}/vaults/{vid}", AddVault).WithName("addGroupVault").WithSummary("Give a group access to a vault").Produces<EdgeView>();
+        admin.MapDelete("/{gid}/vaults/{vid}", RemoveVault).WithName("removeGroupVault").WithSummary("Take a vault away from a group").Produces(StatusCodes.Status204NoContent);
         return app;
     }
 

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using TinySync.Server.Auth;
+using TinySync.Server.Hosting;
 using TinySync.Server.Http;
 using TinySync.Server.Streaming;
 
@@ -20,10 +21,10 @@ public static class StreamApi
 
     static readonly string[] TokenQueryKeys = ["access_token", "token", "bearer", "authorization"];
 
-    /// <summary>Registers the stream's services (options from <c>TINYSYNC_STREAM_*</c>, metrics, the hub).</summary>
-    public static IServiceCollection AddStreamServices(this IServiceCollection services, IConfiguration config)
+    /// <summary>Registers the stream's services (options from <c>TinySync:Stream</c>, metrics, the hub).</summary>
+    public static IServiceCollection AddStreamServices(this IServiceCollection services, StreamSettings settings)
     {
-        services.AddSingleton(StreamOptions.From(config));
+        services.AddSingleton(StreamOptions.From(settings));
         services.AddSingleton<StreamMetrics>();
         services.AddSingleton<StreamHub>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamHub>());
@@ -35,7 +36,7 @@ public static class StreamApi
     {
         var options = app.Services.GetRequiredService<StreamOptions>();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval, KeepAliveTimeout = options.KeepAliveTimeout });
-        app.MapGet("/v1/stream", Open).WithTags("Stream")
+        app.MapGet("/v1/stream", Open).WithName("openStream").WithSummary("Open the wake-hint WebSocket (upgrade request)").WithTags("Stream").WithMetadata(RequiredToken.Device)
             .Produces(StatusCodes.Status101SwitchingProtocols)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized);

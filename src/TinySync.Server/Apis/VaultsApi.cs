@@ -13,11 +13,11 @@ public static class VaultsApi
     public static IEndpointRouteBuilder MapVaultsApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/v1/vaults").RequireAdmin().WithTags("Vaults");
-        admin.MapPost("", Create).Accepts<VaultRequest>("application/json").Produces<VaultView>(StatusCodes.Status201Created);
-        admin.MapGet("", List).Produces<VaultList>();
-        admin.MapGet("/{vid}", Get).Produces<VaultView>();
-        admin.MapPut("/{vid}", Put).Accepts<VaultRequest>("application/json").Produces<VaultView>().Produces<VaultView>(StatusCodes.Status201Created);
-        admin.MapPut("/{vid}/containers/{name}", PutContainer).Accepts<ContainerRequest>("application/json").Produces<ContainerView>();
+        admin.MapPost("", Create).WithName("createVault").WithSummary("Create a vault with a server-chosen id").Accepts<VaultRequest>("application/json").Produces<VaultView>(StatusCodes.Status201Created);
+        admin.MapGet("", List).WithName("listVaults").WithSummary("List vaults").Produces<VaultList>();
+        admin.MapGet("/{vid}", Get).WithName("getVault").WithSummary("Get one vault with its containers").Produces<VaultView>();
+        admin.MapPut("/{vid}", Put).WithName("putVault").WithSummary("Create or rename a vault with a caller-chosen id").Accepts<VaultRequest>("application/json").Produces<VaultView>().Produces<VaultView>(StatusCodes.Status201Created);
+        admin.MapPut("/{vid}/containers/{name}", PutContainer).WithName("putContainer").WithSummary("Create or update a container of a vault").Accepts<ContainerRequest>("application/json").Produces<ContainerView>().Produces<ContainerView>(StatusCodes.Status201Created);
         return app;
     }
 

@@ -148,12 +148,12 @@ public static class AuthFilters
 {
     /// <summary>Every endpoint of the group requires the admin token.</summary>
     public static TBuilder RequireAdmin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(static async (ctx, next) =>
+        builder.WithMetadata(RequiredToken.Admin).AddEndpointFilter(static async (ctx, next) =>
             ctx.HttpContext.RequestServices.GetRequiredService<Authenticator>().AuthenticateAdmin(ctx.HttpContext) ?? await next(ctx).ConfigureAwait(false));
 
     /// <summary>Every endpoint of the group requires a live device token.</summary>
     public static TBuilder RequireDevice<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(static async (ctx, next) =>
+        builder.WithMetadata(RequiredToken.Device).AddEndpointFilter(static async (ctx, next) =>
             await ctx.HttpContext.RequestServices.GetRequiredService<Authenticator>()
                 .AuthenticateDeviceAsync(ctx.HttpContext, ctx.HttpContext.RequestAborted).ConfigureAwait(false)
             ?? await next(ctx).ConfigureAwait(false));
@@ -162,4 +162,18 @@ public static class AuthFilters
     public static AuthenticatedDevice Device(this HttpContext http) =>
         http.Items[typeof(AuthenticatedDevice)] as AuthenticatedDevice
         ?? throw new InvalidOperationException("endpoint is not behind RequireDevice");
+}
+
+/// <summary>
+/// Endpoint metadata: which bearer token a route takes (the OpenAPI document declares it as the operation's security).
+/// </summary>
+/// <param name="Scheme">The security scheme's name in the document.</param>
+/// <param name="Optional">True when the route also answers without a token (registration while it is open).</param>
+public sealed record RequiredToken(string Scheme, bool Optional = false)
+{
+    /// <summary>A device token <c>tsdev_…</c>.</summary>
+    public static readonly RequiredToken Device = new("deviceToken");
+
+    /// <summary>The admin token.</summary>
+    public static readonly RequiredToken Admin = new("adminToken");
 }

@@ -62,6 +62,12 @@ public interface IChunkStore
     /// skipped as "already stored". Absent is success.
     /// </summary>
     Task QuarantineAsync(string hash, CancellationToken ct);
+
+    /// <summary>
+    /// Readiness probe: writes and removes a small object outside the chunk names (<c>/readyz</c>); throws when the
+    /// store cannot be written.
+    /// </summary>
+    Task ProbeWriteAsync(CancellationToken ct);
 }
 
 /// <summary>

@@ -318,6 +318,21 @@ public sealed class LocalChunkStore : IChunkStore
         return Task.CompletedTask;
     }
 
+    /// <inheritdoc />
+    public async Task ProbeWriteAsync(CancellationToken ct)
+    {
+        // a dot name: never a chunk path (chunks live in two-level hex directories)
+        var probe = Path.Combine(_root, $".probe-{Guid.NewGuid():N}");
+        try
+        {
+            await File.WriteAllBytesAsync(probe, [1], ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(probe);
+        }
+    }
+
     static class Native
     {
         [DllImport("libc", EntryPoint = "sync_file_range")]

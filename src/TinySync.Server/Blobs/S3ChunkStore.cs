@@ -125,6 +125,19 @@ public sealed class S3ChunkStore : IChunkStore, IDisposable
     }, ct);
 
     /// <inheritdoc />
+    public Task ProbeWriteAsync(CancellationToken ct) => RunAsync(async token =>
+    {
+        // one fixed key per node start is enough: an overwrite and a delete prove the store takes writes
+        var key = (Prefix.Length == 0 ? "" : Prefix + "/") + "readiness-probe";
+        await _s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = Bucket, Key = key, ContentBody = "1", UseChunkEncoding = false, ContentType = "text/plain",
+        }, token).ConfigureAwait(false);
+        await _s3.DeleteObjectAsync(Bucket, key, token).ConfigureAwait(false);
+        return true;
+    }, ct);
+
+    /// <inheritdoc />
     public Task PutAsync(string hash, ReadOnlyMemory<byte> content, CancellationToken ct) => RunAsync(async token =>
     {
         using var body = new MemoryStream(content.ToArray(), writable: false);

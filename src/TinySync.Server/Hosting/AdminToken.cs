@@ -34,12 +34,8 @@ public sealed class AdminToken
     /// <summary>Uses the configured token, or reads/generates the one in the data directory.</summary>
     public static AdminToken Load(TinySyncOptions options)
     {
-        if (options.AdminToken is { } configured)
-        {
-            if (configured.Length < 16)
-                throw new InvalidOperationException("TINYSYNC_ADMIN_TOKEN is shorter than 16 characters; use a long random value");
-            return new AdminToken(configured, null);
-        }
+        // its length was checked with the other settings (TinySyncOptionsValidator)
+        if (options.AdminToken is { } configured) return new AdminToken(configured, null);
         var path = Path.GetFullPath(Path.Combine(options.DataDir, FileName));
         if (File.Exists(path))
         {

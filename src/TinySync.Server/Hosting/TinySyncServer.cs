@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Reflection;
+using Microsoft.Extensions.Logging.Console;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
@@ -6,6 +8,7 @@ using TinySync.Core.Contracts;
 using TinySync.Server.Apis;
 using TinySync.Server.Auth;
 using TinySync.Server.Blobs;
+using TinySync.Server.Health;
 using TinySync.Server.Http;
 using TinySync.Server.Observability;
 using TinySync.Server.Signals;
@@ -29,31 +32,39 @@ public static class TinySyncServer
         if ("e\u0301".IsNormalized(System.Text.NormalizationForm.FormC))
             throw new InvalidOperationException("Unicode normalization is unavailable (invariant globalization mode or no ICU); install libicu and unset DOTNET_SYSTEM_GLOBALIZATION_INVARIANT");
         var builder = WebApplication.CreateSlimBuilder(args);
-        var options = TinySyncOptions.From(builder.Configuration);
+        SettingAliases.AddTo(builder.Configuration);
+        var options = TinySyncOptionsValidator.Load(builder.Configuration);
         Directory.CreateDirectory(options.DataDir);
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(options.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        // Per-request framework logs cost throughput and say nothing an operator needs; warnings still show.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        ConfigureLogging(builder);
+        // --urls https://… with certificates from Kestrel:Certificates (the slim builder leaves HTTPS configuration out)
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = options.MaxJsonBodyBytes;
         });
+        builder.Services.AddOptions<TinySyncOptions>().BindConfiguration(TinySyncOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<TinySyncOptions>, TinySyncOptionsValidator>();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(AdminToken.Load(options));
         builder.Services.AddSingleton<ServerMetrics>();
-        builder.Services.AddSingleton<PrometheusExporter>();
+        builder.Services.AddTinySyncTelemetry(builder.Configuration, Version);
         builder.Services.AddSingleton<Authenticator>();
         builder.Services.AddTinySyncThrottling(options);
-        builder.Services.AddStreamServices(builder.Configuration);
+        builder.Services.AddStreamServices(options.Stream);
 
-        var store = await OpenStoreAsync(options, ct).ConfigureAwait(false);
+        var (store, migrated, notReady) = await OpenStoreAsync(options, ct).ConfigureAwait(false);
+        var readiness = new StorageReadiness(migrated);
+        builder.Services.AddSingleton(readiness);
+        if (!migrated) builder.Services.AddHostedService<DeferredMigration>();
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<IStore>(store);
         builder.Services.AddSingleton(store.Dialect);
+        builder.Services.AddReadinessChecks(postgres: store.Dialect is PostgresDialect);
         if (store.Dialect is PostgresDialect postgres)
         {
             // Several nodes share the database: signals travel through it so every node's streams hear them.
@@ -95,21 +106,22 @@ public static class TinySyncServer
                 _ => "the request could not be handled; check its method, path, headers and body",
             };
         });
-        builder.Services.AddOpenApi();
+        builder.Services.AddTinySyncOpenApi();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TinySync.Server");
         Log.Starting(log, Path.GetFullPath(options.DataDir), store.Dialect.Name, options.BlobStore ?? "local");
         if (app.Services.GetRequiredService<AdminToken>().FilePath is { } tokenFile) Log.AdminTokenFile(log, tokenFile);
-        Log.Registration(log, options.OpenDeviceRegistration ? "open to anyone (TINYSYNC_OPEN_DEVICE_REGISTRATION=true)" : "admin-only");
-        app.Services.GetRequiredService<PrometheusExporter>(); // start listening before the first request
+        Log.Registration(log, options.OpenDeviceRegistration ? "open to anyone (TinySync:OpenDeviceRegistration=true)" : "admin-only");
+        if (notReady is not null) Log.DatabaseNotReady(log, notReady);
 
         app.UseMiddleware<ErrorBoundary>();
         app.UseMiddleware<BodyDeadline>();
         app.UseStatusCodePages();
         app.UseRateLimiter();
-        app.MapOpenApi("/openapi/{documentName}.json");
+        if (!migrated) app.UseMiddleware<ReadinessGate>();
+        app.MapTinySyncOpenApi();
         app.MapHealthApi();
         app.MapDevicesApi();
         app.MapVaultsApi();
@@ -129,13 +141,32 @@ public static class TinySyncServer
             S3ChunkStoreSettings.From(blobStore, options.S3Endpoint, k => config[k] is { Length: > 0 } v ? v : null), ct).ConfigureAwait(false),
     };
 
-    static async Task<SqlStore> OpenStoreAsync(TinySyncOptions options, CancellationToken ct)
+    static async Task<(SqlStore Store, bool Migrated, string? Problem)> OpenStoreAsync(TinySyncOptions options, CancellationToken ct)
     {
         if (options.Database is { } database)
             return await PostgresStartup.OpenAsync(database, options.DatabaseStartupWait, ct).ConfigureAwait(false);
         var store = new SqlStore(new SqliteDialect(Path.Combine(options.DataDir, "tinysync.db")));
         await store.MigrateAsync(ct).ConfigureAwait(false);
-        return store;
+        return (store, true, null);
+    }
+
+    /// <summary>The server's version (from the git tag, MinVer), as <c>--version</c> prints it.</summary>
+    public static string Version { get; } =
+        typeof(TinySyncServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion is { } v
+            ? v.Split('+')[0]
+            : "unknown";
+
+    static void ConfigureLogging(WebApplicationBuilder builder)
+    {
+        // Per-request framework logs cost throughput and say nothing an operator needs; warnings still show.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The console logger with every formatter (simple, json, systemd), chosen by Logging:Console:FormatterName;
+        // the slim builder's simple-only console ignored that setting.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole();
+        // Under systemd: Type=notify start-up and journald severities, unless the configuration names a formatter.
+        builder.Services.AddSystemd();
+        builder.Services.Configure<ConsoleLoggerOptions>(builder.Configuration.GetSection("Logging:Console"));
     }
 
     /// <summary>The response side of the wire dialect (snake_case, string enums).</summary>
@@ -143,6 +174,8 @@ public static class TinySyncServer
     {
         o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        // Numbers are numbers: the web default also reads "0" as 0 (and documents ["integer","string"]); the server refuses it.
+        o.NumberHandling = JsonNumberHandling.Strict;
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
     }
 }

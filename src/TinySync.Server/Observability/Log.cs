@@ -30,6 +30,12 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Information, "Registration is {State}")]
     public static partial void Registration(ILogger logger, string state);
 
+    [LoggerMessage(10, LogLevel.Warning, "Not ready: {Problem}. The server keeps running, answers 503 and /readyz reports it; it becomes ready by itself when the database answers")]
+    public static partial void DatabaseNotReady(ILogger logger, string problem);
+
+    [LoggerMessage(11, LogLevel.Information, "The database answers and its schema is applied: ready")]
+    public static partial void DatabaseReady(ILogger logger);
+
     [LoggerMessage(20, LogLevel.Information, "Chunk collection removed {Registrations} registration(s) and {Chunks} stored chunk(s)")]
     public static partial void ChunksCollected(ILogger logger, int registrations, int chunks);
 

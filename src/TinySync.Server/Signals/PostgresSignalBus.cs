@@ -27,6 +27,7 @@ public sealed class PostgresSignalBus : ISignalBus, IHostedService, IAsyncDispos
     Task? _sender;
     int _stopped;
     int _disposed;
+    bool _listeningNow;
 
     /// <summary>Builds the bus over a (normalized) PostgreSQL connection string.</summary>
     public PostgresSignalBus(string connectionString, ILogger<PostgresSignalBus> log)
@@ -46,6 +47,9 @@ public sealed class PostgresSignalBus : ISignalBus, IHostedService, IAsyncDispos
 
     /// <inheritdoc />
     public event Action? AccessChanged;
+
+    /// <summary>True while the LISTEN connection is up (readiness: hints reach this node's streams).</summary>
+    public bool IsListening => Volatile.Read(ref _listeningNow);
 
     /// <summary>Number of times the listener connection was (re)established.</summary>
     public int Connections { get; private set; }
@@ -102,7 +106,15 @@ public sealed class PostgresSignalBus : ISignalBus, IHostedService, IAsyncDispos
                     Raise(() => AccessChanged?.Invoke()); // anything may have happened while we were deaf
                 }
                 _listening.TrySetResult();
-                while (!ct.IsCancellationRequested) await c.WaitAsync(ct).ConfigureAwait(false);
+                Volatile.Write(ref _listeningNow, true);
+                try
+                {
+                    while (!ct.IsCancellationRequested) await c.WaitAsync(ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Volatile.Write(ref _listeningNow, false);
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

@@ -119,10 +119,19 @@ public interface IStore
     Task<TreeRead?> ReadTreeAsync(Guid vaultId, string container, string? afterKey, int limit, CancellationToken ct);
 
     /// <summary>
-    /// The changes of one path committed at or after <paramref name="since"/> (plus the one that made the live
-    /// version), newest first; null when the container does not exist.
+    /// The versions of the item at (or last at) <paramref name="path"/> committed at or after <paramref name="since"/>,
+    /// followed back across moves of the item and of its folders, with deletes of it or of a folder it was in (plus
+    /// the version that is live, and the last version of a file deleted since then), newest first; null when the
+    /// container does not exist (decision 0321).
     /// </summary>
     Task<IReadOnlyList<HistoryEntry>?> ReadHistoryAsync(Guid vaultId, string container, string path, DateTimeOffset since, CancellationToken ct);
+
+    /// <summary>
+    /// A page of the files deleted at or after <paramref name="since"/> and not live again (the newest delete of each
+    /// path), in path-key order after <paramref name="afterKey"/>, under the folder <paramref name="under"/> (the whole
+    /// container when null). Null when the container does not exist.
+    /// </summary>
+    Task<DeletedRead?> ReadDeletedAsync(Guid vaultId, string container, string? under, string? afterKey, int limit, DateTimeOffset since, CancellationToken ct);
 
     // ---- Vault sync: chunks ----------------------------------------------------------------------------------
     /// <summary>The hashes (of those given) this vault does not hold, in the order given, without duplicates.</summary>
@@ -164,6 +173,9 @@ public sealed record BatchOutcome(IReadOnlyList<OpResult> Results, long Head, bo
 /// <param name="Items">Items ordered by path key.</param>
 /// <param name="LastKey">The key of the last item when more follow; null on the last page.</param>
 public sealed record TreeRead(long Seq, IReadOnlyList<Item> Items, string? LastKey);
+
+/// <summary>A page of deleted files, and the last path key of the page when more follow.</summary>
+public sealed record DeletedRead(IReadOnlyList<DeletedEntry> Entries, string? LastKey);
 
 /// <summary>What a garbage collection run removed.</summary>
 /// <param name="RegistrationsRemoved">Chunk registrations dropped from vaults.</param>

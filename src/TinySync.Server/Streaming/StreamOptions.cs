@@ -1,10 +1,10 @@
-using System.Globalization;
+using TinySync.Server.Hosting;
 
 namespace TinySync.Server.Streaming;
 
 /// <summary>
 /// Limits and timers of the wake-hint stream (<c>GET /v1/stream</c>). Defaults suit production; tests and
-/// benchmarks shorten the timers with <c>TINYSYNC_STREAM_*</c> settings.
+/// benchmarks shorten the timers with <c>TinySync:Stream:*</c> settings.
 /// </summary>
 public sealed class StreamOptions
 {
@@ -29,32 +29,18 @@ public sealed class StreamOptions
     /// <summary>Safety net: every open subscription's access is re-checked at this interval even without a signal.</summary>
     public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Reads <c>TINYSYNC_STREAM_SEND_TIMEOUT_SECONDS</c>, <c>TINYSYNC_STREAM_KEEPALIVE_SECONDS</c>,
-    /// <c>TINYSYNC_STREAM_RECHECK_SECONDS</c> and <c>TINYSYNC_STREAM_MAX_SUBSCRIPTIONS</c>.</summary>
-    public static StreamOptions From(IConfiguration config)
+    /// <summary>The defaults, with what <c>TinySync:Stream:…</c> (or <c>TINYSYNC_STREAM_*</c>) sets; validated already.</summary>
+    public static StreamOptions From(StreamSettings settings)
     {
         var o = new StreamOptions();
-        if (Seconds(config, "TINYSYNC_STREAM_SEND_TIMEOUT_SECONDS") is { } send) o.SendTimeout = send;
-        if (Seconds(config, "TINYSYNC_STREAM_KEEPALIVE_SECONDS") is { } keepAlive)
+        if (settings.SendTimeoutSeconds is { } send) o.SendTimeout = TimeSpan.FromSeconds(send);
+        if (settings.KeepAliveSeconds is { } keepAlive)
         {
-            o.KeepAliveInterval = keepAlive;
-            o.KeepAliveTimeout = keepAlive;
+            o.KeepAliveInterval = TimeSpan.FromSeconds(keepAlive);
+            o.KeepAliveTimeout = TimeSpan.FromSeconds(keepAlive);
         }
-        if (Seconds(config, "TINYSYNC_STREAM_RECHECK_SECONDS") is { } recheck) o.RecheckInterval = recheck;
-        if (config["TINYSYNC_STREAM_MAX_SUBSCRIPTIONS"] is { Length: > 0 } max)
-        {
-            if (!int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
-                throw new InvalidOperationException($"TINYSYNC_STREAM_MAX_SUBSCRIPTIONS must be a positive whole number (got '{max}')");
-            o.MaxSubscriptions = n;
-        }
+        if (settings.RecheckSeconds is { } recheck) o.RecheckInterval = TimeSpan.FromSeconds(recheck);
+        if (settings.MaxSubscriptions is { } max) o.MaxSubscriptions = max;
         return o;
-    }
-
-    static TimeSpan? Seconds(IConfiguration config, string key)
-    {
-        if (config[key] is not { Length: > 0 } text) return null;
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) || s <= 0 || s > 86_400)
-            throw new InvalidOperationException($"{key} must be a number of seconds between 0 and 86400 (got '{text}')");
-        return TimeSpan.FromSeconds(s);
     }
 }

@@ -31,7 +31,8 @@ public sealed class Playground : IAsyncDisposable
     /// <summary>Every secret handed out during the test, for the leak checks.</summary>
     public List<string> IssuedSecrets { get; } = [];
 
-    public static async Task<Playground> StartAsync(Uri tinySync, string adminToken)
+    /// <summary>Starts it; <paramref name="settings"/> are more <c>--KEY=VALUE</c> arguments (e.g. <c>--PLATFORM_CALL_LOG_MAX=30</c>).</summary>
+    public static async Task<Playground> StartAsync(Uri tinySync, string adminToken, params string[] settings)
     {
         var p = new Playground();
         p._app = await PlatformServiceApp.BuildAsync([
@@ -40,6 +41,7 @@ public sealed class Playground : IAsyncDisposable
             $"--PLATFORM_TINYSYNC_ADMIN_TOKEN={adminToken}",
             $"--PLATFORM_DATA_DIR={p.DataDir}",
             "--PLATFORM_RETRY_INTERVAL_MS=200",
+            .. settings,
         ]);
         await p._app.StartAsync();
         var address = p._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -100,7 +102,11 @@ public sealed class Playground : IAsyncDisposable
 
     public async Task<JsonObject> StateAsync() => (await Http.GetFromJsonAsync<JsonObject>("api/state"))!;
 
-    public async Task<JsonArray> CallsAsync() => (await StateAsync())["calls"]!.AsArray();
+    /// <summary>The newest 200 calls of the call log, newest first.</summary>
+    public async Task<JsonArray> CallsAsync() => (await CallsPageAsync("limit=200"))["calls"]!.AsArray();
+
+    /// <summary>One page of the call log (<c>GET /api/calls?QUERY</c>).</summary>
+    public async Task<JsonObject> CallsPageAsync(string query) => (await Http.GetFromJsonAsync<JsonObject>("api/calls?" + query))!;
 
     /// <summary>Calls made for one event (the call log's context column).</summary>
     public async Task<List<JsonNode>> CallsForEventAsync(string eventId) =>

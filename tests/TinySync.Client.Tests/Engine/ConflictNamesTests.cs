@@ -26,6 +26,14 @@ public sealed class ConflictNamesTests
         ConflictNames.For("a.txt", "x/y", When).ShouldBe("a (conflict from x_y 2026-11-22 090507).txt");
 
     [Fact]
+    public void A_device_name_with_characters_the_server_refuses_still_gives_a_portable_copy_name()
+    {
+        var name = ConflictNames.For("docs/a.txt", "Bob's PC: \"work\" <1>|?*\u202E", When);
+        name.ShouldBe("docs/a (conflict from Bob's PC_ _work_ _1_____ 2026-11-22 090507).txt");
+        TinySync.Core.Paths.PortableName.Check(name).ShouldBeNull();
+    }
+
+    [Fact]
     public void Conflict_copies_are_recognized()
     {
         ConflictNames.IsConflictCopy("a (conflict from pc 2026-11-22 090507).txt").ShouldBeTrue();

@@ -10,16 +10,38 @@ public class EndpointsTests(SharedServer fixture) : IClassFixture<SharedServer>
     readonly TestServer _server = fixture.Server;
 
     [Fact]
-    public async Task Healthz_answers_ok_without_credentials()
+    public async Task Healthz_answers_healthy_to_get_and_head_without_credentials()
     {
         using var c = _server.Client();
         var r = await c.GetAsync("healthz");
         ((int)r.StatusCode).ShouldBe(200);
-        JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString().ShouldBe("ok");
+        JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString().ShouldBe("healthy");
+        using var head = await c.SendAsync(new HttpRequestMessage(HttpMethod.Head, "healthz"));
+        ((int)head.StatusCode).ShouldBe(200);
     }
 
     [Fact]
-    public async Task Metrics_are_prometheus_text_and_count_an_auth_failure()
+    public async Task Readyz_reports_the_database_and_the_chunk_store_healthy()
+    {
+        using var c = _server.Client();
+        var r = await c.GetAsync("readyz");
+        ((int)r.StatusCode).ShouldBe(200);
+        var checks = JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("checks");
+        checks.GetProperty("database").GetProperty("status").GetString().ShouldBe("healthy");
+        checks.GetProperty("chunk_store").GetProperty("status").GetString().ShouldBe("healthy");
+    }
+
+    [Fact]
+    public async Task The_api_reference_page_is_served_and_points_at_the_document()
+    {
+        using var c = _server.Client();
+        var page = await c.GetStringAsync("docs/");
+        page.ShouldContain("openapi/v1.json");
+        ((int)(await c.GetAsync("docs/scalar.js")).StatusCode).ShouldBe(200);
+    }
+
+    [Fact]
+    public async Task Metrics_are_prometheus_text_with_semantic_convention_names_and_count_an_auth_failure()
     {
         using var c = _server.Client();
         (await c.GetAsync("v1/me")).StatusCode.ShouldBe(System.Net.HttpStatusCode.Unauthorized);
@@ -31,13 +53,15 @@ public class EndpointsTests(SharedServer fixture) : IClassFixture<SharedServer>
         var text = await r.Content.ReadAsStringAsync();
         text.ShouldContain("# TYPE ");
         text.ShouldContain("# TYPE tinysync_auth_failures_total counter");
-        var line = text.Split('\n').First(l => l.StartsWith("tinysync_auth_failures_total{", StringComparison.Ordinal) && l.Contains("unauthorized", StringComparison.Ordinal));
-        double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThanOrEqualTo(1);
-        text.ShouldContain("tinysync_devices_registered_total");
+        PrometheusText.Value(text, "tinysync_auth_failures_total", ("kind", "unauthorized")).ShouldNotBeNull().ShouldBeGreaterThanOrEqualTo(1);
+        PrometheusText.Value(text, "tinysync_devices_registered_total").ShouldNotBeNull().ShouldBeGreaterThanOrEqualTo(1);
+        // ASP.NET Core and runtime instruments under their OpenTelemetry semantic-convention names
+        PrometheusText.Value(text, "http_server_request_duration_seconds_count", ("http_route", "/v1/me/"), ("http_response_status_code", "401")).ShouldNotBeNull();
+        text.ShouldContain("dotnet_gc_collections_total");
         foreach (var l in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             // every line is a comment or "name{labels} value"
-            (l.StartsWith('#') || System.Text.RegularExpressions.Regex.IsMatch(l, @"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? [-+0-9.eEInfNa]+$")).ShouldBeTrue(l);
+            (l.StartsWith('#') || System.Text.RegularExpressions.Regex.IsMatch(l, @"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? [-+0-9.eEInfNa]+( [0-9]+)?$")).ShouldBeTrue(l);
         }
         text.ShouldNotContain(TestServer.AdminTokenValue);
     }
@@ -56,7 +80,7 @@ public class EndpointsTests(SharedServer fixture) : IClassFixture<SharedServer>
             "/v1/devices", "/v1/devices/{did}", "/v1/devices/{did}/revoke",
             "/v1/vaults", "/v1/vaults/{vid}", "/v1/vaults/{vid}/containers/{name}",
             "/v1/groups", "/v1/groups/{gid}", "/v1/groups/{gid}/devices/{did}", "/v1/groups/{gid}/vaults/{vid}",
-            "/v1/audit", "/v1/me", "/v1/me/revoke",
+            "/v1/audit", "/v1/me", "/v1/me/revoke", "/v1/vaults/{vid}/history", "/v1/vaults/{vid}/deleted",
         })
         {
             paths.ShouldContain(expected);

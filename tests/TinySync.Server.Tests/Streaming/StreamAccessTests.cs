@@ -12,9 +12,22 @@ using static TinySync.Server.Tests.Streaming.StreamKit;
 namespace TinySync.Server.Tests.Streaming;
 
 /// <summary>Revocation, loss of access, limits, metrics and shutdown (a server per test: they change server-wide state).</summary>
+/// <remarks>
+/// Alone in the process: OpenTelemetry aggregates every live <c>TinySync.Server</c> meter of the process into one
+/// series, so the exact gauge and counter values of the metrics test hold only while no other server runs.
+/// </remarks>
+[Collection(ProcessWideMetrics.Name)]
 public sealed class StreamAccessTests_Sqlite() : StreamAccessTests(Backend.Sqlite);
 
+[Collection(ProcessWideMetrics.Name)]
 public sealed class StreamAccessTests_Postgres() : StreamAccessTests(Backend.Postgres);
+
+/// <summary>Tests that read exact values of process-wide metrics run without other tests beside them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideMetrics
+{
+    public const string Name = "Process-wide metrics";
+}
 
 public abstract class StreamAccessTests(Backend backend)
 {

@@ -47,10 +47,13 @@ internal static class StreamKit
         using var timeout = new CancellationTokenSource(StreamClient.Patience);
         while (true)
         {
-            var metrics = await client.GetStringAsync("metrics");
+            var metrics = PrometheusText.WithoutScope(await client.GetStringAsync("metrics"));
             if (lines.All(l => metrics.Contains(l, StringComparison.Ordinal))) return;
             if (timeout.IsCancellationRequested)
-                foreach (var line in lines) metrics.ShouldContain(line);
+            {
+                var ours = string.Join('\n', metrics.Split('\n').Where(l => l.StartsWith("tinysync_", StringComparison.Ordinal)));
+                foreach (var line in lines) ours.ShouldContain(line.TrimEnd('\n'), customMessage: $"TinySync series:\n{ours}");
+            }
             await Task.Delay(20);
         }
     }

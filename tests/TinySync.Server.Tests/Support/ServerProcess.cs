@@ -24,6 +24,12 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     public string DataDir { get; }
+
+    /// <summary>Arguments after <c>--urls</c> (e.g. <c>--TinySync:Key=value</c>).</summary>
+    public List<string> Arguments { get; } = [];
+
+    /// <summary>The process's working directory (its content root: where appsettings.json is read); null inherits.</summary>
+    public string? WorkingDirectory { get; set; }
     public int Port { get; private set; }
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
     public string Output { get { lock (_output) return _output.ToString(); } }
@@ -44,8 +50,7 @@ public sealed class ServerProcess : IAsyncDisposable
         psi.ArgumentList.Add(ServerDll);
         psi.ArgumentList.Add("--urls");
         psi.ArgumentList.Add($"http://127.0.0.1:{Port}");
-        psi.Environment["TINYSYNC_DATA_DIR"] = DataDir;
-        foreach (var (k, v) in _env) psi.Environment[k] = v;
+        Prepare(psi);
         _process = Process.Start(psi)!;
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
@@ -74,14 +79,38 @@ public sealed class ServerProcess : IAsyncDisposable
         psi.ArgumentList.Add(ServerDll);
         psi.ArgumentList.Add("--urls");
         psi.ArgumentList.Add($"http://127.0.0.1:{Port}");
-        psi.Environment["TINYSYNC_DATA_DIR"] = DataDir;
-        foreach (var (k, v) in _env) psi.Environment[k] = v;
+        Prepare(psi);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await p.WaitForExitAsync(cts.Token);
         return (p.ExitCode, await stdout + await stderr);
+    }
+
+    void Prepare(ProcessStartInfo psi)
+    {
+        foreach (var a in Arguments) psi.ArgumentList.Add(a);
+        if (WorkingDirectory is not null) psi.WorkingDirectory = WorkingDirectory;
+        psi.Environment["TINYSYNC_DATA_DIR"] = DataDir;
+        foreach (var (k, v) in _env) psi.Environment[k] = v;
+    }
+
+    /// <summary>A client of the running process.</summary>
+    public HttpClient Client(string? bearer = null)
+    {
+        var c = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (bearer is not null) c.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        return c;
+    }
+
+    /// <summary>SIGTERM and wait: the graceful stop a service manager does.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not { HasExited: false } p) return;
+        using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await p.WaitForExitAsync(cts.Token);
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flush.</summary>

@@ -91,6 +91,13 @@ public sealed class SyncClient(HttpClient http, Guid vaultId, Guid deviceId) : I
     public async Task<HistoryPage> HistoryAsync(string path, string container = "default") =>
         (await Http.GetFromJsonAsync<HistoryPage>($"{Base}/history?container={container}&path={Uri.EscapeDataString(path)}", TinySyncJson.Options))!;
 
+    public async Task<DeletedPage> DeletedAsync(string? under = null, string? cursor = null, int? limit = null, string container = "default")
+    {
+        var url = $"{Base}/deleted?container={container}" + (under is null ? "" : $"&under={Uri.EscapeDataString(under)}")
+            + (cursor is null ? "" : $"&cursor={cursor}") + (limit is { } l ? $"&limit={l}" : "");
+        return (await Http.GetFromJsonAsync<DeletedPage>(url, TinySyncJson.Options))!;
+    }
+
     public Task<HttpResponseMessage> PutChunkRawAsync(string hash, byte[] data, bool expectContinue = false)
     {
         var content = new ByteArrayContent(data);

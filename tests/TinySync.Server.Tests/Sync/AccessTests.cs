@@ -15,6 +15,7 @@ public abstract class AccessTests(ServerFixture fixture)
     [InlineData("GET", "log?after=0")]
     [InlineData("GET", "tree")]
     [InlineData("GET", "history?path=a")]
+    [InlineData("GET", "deleted")]
     [InlineData("POST", "ops")]
     [InlineData("POST", "chunks/missing")]
     [InlineData("GET", "chunks/0000000000000000000000000000000000000000000000000000000000000000")]

@@ -90,8 +90,8 @@ public abstract class FastPathTests(ServerFixture fixture)
         var c2 = await a.UploadAsync(Bytes(500, 2));
         var committed = await a.CommitAsync(
         [
-            Ops.Mkdir("Ünïcode \"quoted\" <dir>"),
-            Ops.Put("Ünïcode \"quoted\" <dir>/日本.txt", 0, 1500, c1, c2) with
+            Ops.Mkdir("Ünïcode 'quoted' & +dir"),
+            Ops.Put("Ünïcode 'quoted' & +dir/日本.txt", 0, 1500, c1, c2) with
             {
                 Executable = true, Mtime = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.FromHours(2)).AddTicks(1234567),
             },

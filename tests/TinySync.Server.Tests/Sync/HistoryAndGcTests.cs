@@ -40,7 +40,9 @@ public abstract class HistoryAndGcTests(ServerFixture fixture)
         old.Versions[2].Size.ShouldBe(3);
         old.Versions.ShouldAllBe(v => v.DeviceId == a.DeviceId);
         var renamed = await a.HistoryAsync("notes.md");
-        renamed.Versions.Single().Path.ShouldBe("Notes.md");
+        renamed.Versions.Select(v => (v.Seq, v.Path)).ShouldBe([(moved, "Notes.md"), (v2, "notes.txt"), (v1, "notes.txt")],
+            "the history follows the file back to its earlier name");
+        renamed.Versions[0].MovedFrom.ShouldBe("notes.txt");
 
         // Restoring is a put of the old chunks, which the vault still holds.
         var restored = await a.OkAsync(Ops.Put("notes.txt", 0, 3, [.. old.Versions[2].Chunks!]));

@@ -259,6 +259,14 @@ internal sealed partial class SyncBatch(SqlDialect dialect, WriteScope w, Guid v
             if (newer is not null) return new OpResult { OpId = op.OpId, Status = OpStatus.Conflict, Current = current };
         }
         var seq = ++Head;
+        // The files it removes stay listable and restorable for the retention window (decision 0321).
+        await ExecuteAsync(
+            """
+            INSERT INTO deleted_items (vault_id, deleted_seq, container, path_key, path, version, size, chunks, executable, mtime, deleted_at)
+            SELECT vault_id, @s, container, path_key, path, version, size, chunks, executable, mtime, @t FROM items
+            WHERE vault_id = @v AND container = @c AND kind = 'file' AND (path_key = @k OR (path_key >= @lo AND path_key < @hi))
+            """, ct,
+            ("@s", seq), ("@t", _now), ("@v", _vault), ("@c", op.Container), ("@k", key), ("@lo", key + "/"), ("@hi", key + "0")).ConfigureAwait(false);
         // The item and, for a directory, its whole subtree: keys 'K/' <= key < 'K0' ('0' follows '/').
         await ExecuteAsync(
             "DELETE FROM items WHERE vault_id = @v AND container = @c AND (path_key = @k OR (path_key >= @lo AND path_key < @hi))", ct,

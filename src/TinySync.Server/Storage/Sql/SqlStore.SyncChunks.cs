@@ -106,6 +106,14 @@ public partial class SqlStore
         {
             referenced.UnionWith(ChunkList.Parse(list));
         }
+        // What deletes removed stays restorable for the window after the delete (decision 0321).
+        foreach (var list in await Sql.ListAsync(w.Connection, w.Transaction,
+            "SELECT chunks FROM deleted_items WHERE vault_id = @v AND deleted_at >= @cut", r => r.GetString(0), ct, v!, ("@cut", cutoff)).ConfigureAwait(false))
+        {
+            referenced.UnionWith(ChunkList.Parse(list));
+        }
+        await Sql.ExecuteAsync(w.Connection, w.Transaction, "DELETE FROM deleted_items WHERE vault_id = @v AND deleted_at < @cut", ct, v!, ("@cut", cutoff))
+            .ConfigureAwait(false);
         var candidates = await Sql.ListAsync(w.Connection, w.Transaction,
             "SELECT hash FROM vault_chunks WHERE vault_id = @v AND registered_at < @cut", r => r.GetString(0), ct, v!, ("@cut", cutoff)).ConfigureAwait(false);
         var removed = 0;

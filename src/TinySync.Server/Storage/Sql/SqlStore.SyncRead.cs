@@ -6,7 +6,7 @@ using TinySync.Core.Paths;
 
 namespace TinySync.Server.Storage.Sql;
 
-// Vault sync, part 2: reading the log, the tree and the history of a path.
+// Vault sync, part 2: reading the log and the tree.
 public partial class SqlStore
 {
     const string LogColumns = "seq, op_id, device_id, kind, container, path, new_path, size, chunks, executable, mtime, committed_at";
@@ -78,8 +78,7 @@ public partial class SqlStore
         await using var c = await ReadAsync(ct).ConfigureAwait(false);
         var v = ("@v", Dialect.Id(vaultId));
         var cn = ("@c", container);
-        if (await Sql.ScalarAsync(c, null, "SELECT 1 FROM containers WHERE vault_id = @v AND name = @c", ct, v!, cn!).ConfigureAwait(false) is null)
-            return null;
+        if (!await ContainerExistsAsync(c, v!, cn!, ct).ConfigureAwait(false)) return null;
         // Head before items: the items reflect at least this seq; replaying the log after it converges (RemoteTree).
         var head = Convert.ToInt64(await Sql.ScalarAsync(c, null, "SELECT head_seq FROM vaults WHERE vault_id = @v", ct, v!).ConfigureAwait(false),
             CultureInfo.InvariantCulture);
@@ -92,38 +91,6 @@ public partial class SqlStore
         var more = rows.Count > limit;
         if (more) rows.RemoveAt(rows.Count - 1);
         return new TreeRead(head, rows.Select(x => x.Item).ToList(), more ? rows[^1].Key : null);
-    }
-
-    /// <inheritdoc />
-    public async Task<IReadOnlyList<HistoryEntry>?> ReadHistoryAsync(Guid vaultId, string container, string path, DateTimeOffset since, CancellationToken ct)
-    {
-        await using var c = await ReadAsync(ct).ConfigureAwait(false);
-        var v = ("@v", Dialect.Id(vaultId));
-        var cn = ("@c", container);
-        if (await Sql.ScalarAsync(c, null, "SELECT 1 FROM containers WHERE vault_id = @v AND name = @c", ct, v!, cn!).ConfigureAwait(false) is null)
-            return null;
-        var key = ("@k", VaultPath.Key(path));
-        var live = await Sql.ScalarAsync(c, null, "SELECT version FROM items WHERE vault_id = @v AND container = @c AND path_key = @k", ct, v!, cn!, key!)
-            .ConfigureAwait(false);
-        return await Sql.ListAsync(c, null,
-            """
-            SELECT seq, kind, path, new_path, new_path_key, device_id, committed_at, size, chunks, executable, mtime FROM change_log
-            WHERE vault_id = @v AND container = @c AND (path_key = @k OR new_path_key = @k) AND (committed_at >= @since OR seq = @live)
-            ORDER BY seq DESC LIMIT 1000
-            """,
-            r => new HistoryEntry
-            {
-                Seq = r.GetInt64(0),
-                Kind = ItemRows.ParseKind(r.GetString(1)),
-                // A move that landed on this path shows its new name; one that left it, the old one.
-                Path = !r.IsDBNull(4) && string.Equals(r.GetString(4), key.Item2, StringComparison.Ordinal) ? r.GetString(3) : r.GetString(2),
-                DeviceId = Dialect.ReadId(r, 5),
-                CommittedAt = Dialect.ReadTime(r, 6),
-                Size = r.NullableInt64(7),
-                Chunks = r.IsDBNull(8) ? null : ChunkList.Parse(r.GetString(8)),
-                Executable = r.IsDBNull(9) ? null : r.GetBoolean(9),
-                Mtime = r.IsDBNull(10) ? null : Dialect.ReadTime(r, 10),
-            }, ct, v!, cn!, key!, ("@since", Dialect.Time(since)), ("@live", live ?? -1L)).ConfigureAwait(false);
     }
 }
 
