@@ -21,9 +21,12 @@ using TinySync.Server.Hosting;
 //   1. vault sync on SQLite beside PostgreSQL: commits (batches of 1, 100, 1000) and log reads
 //   2. committed ops/s with 1 node and with 2 nodes on the same PostgreSQL, 8 concurrent clients
 //   3. commit-to-hint latency across nodes: commit through node 1, hint on a /v1/stream held by node 2
+// Arguments: [scale (1.0)] [parts ("123"; "1" runs part 1 only)].
 
 const string AdminToken = "tsadm_bench-admin-token-0123456789abcdef";
 var scale = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.0;
+// optional second argument: which parts to run, e.g. "1" for the SQLite / PostgreSQL commit and log figures only
+var parts = args.Length > 1 ? args[1] : "123";
 int N(int n) => Math.Max(1, (int)(n * scale));
 var root = Path.Combine(Path.GetTempPath(), $"tinysync-bench-scaleout-{Guid.NewGuid():N}");
 Directory.CreateDirectory(root);
@@ -42,7 +45,7 @@ try
     var smallHash = ChunkHash.Compute(small);
 
     // ---- 1. the vault sync benchmarks on SQLite and on PostgreSQL, same run ----------------------------------------
-    foreach (var (label, database) in new[] { ("sqlite", (string?)null), ("postgres", pg.CreateDatabase("single")) })
+    foreach (var (label, database) in parts.Contains('1', StringComparison.Ordinal) ? new[] { ("sqlite", (string?)null), ("postgres", pg.CreateDatabase("single")) } : [])
     {
         var (app, baseAddress) = await StartNodeAsync(Path.Combine(root, label), database);
         apps.Add(app);
@@ -78,7 +81,7 @@ try
     }
 
     // ---- 2. committed ops/s, 1 node vs 2 nodes on one PostgreSQL -----------------------------------------------------
-    foreach (var nodes in new[] { 1, 2 })
+    foreach (var nodes in parts.Contains('2', StringComparison.Ordinal) || parts.Contains('3', StringComparison.Ordinal) ? new[] { 1, 2 } : [])
     {
         var database = pg.CreateDatabase($"nodes{nodes}");
         var started = new List<Uri>();

@@ -8,10 +8,10 @@ namespace TinySync.Core.Chunking;
 
 /// <summary>
 /// FastCDC content-defined chunking (Xia et al., USENIX ATC 2016 / IEEE TPDS 2020): a gear rolling hash, cut-point
-/// skipping below the minimum size and normalized chunking at level 2. Every TinySync client must cut a file at
-/// exactly the same offsets, or chunk hashes differ and deduplication across devices breaks; the algorithm,
-/// <see cref="Default"/> parameters, gear table and masks are therefore part of the wire format
-/// (docs/decisions/0101-fastcdc-parameters.md).
+/// skipping below the minimum size and normalized chunking at level 2 with a middle step at half the average size.
+/// Every TinySync client must cut a file at exactly the same offsets, or chunk hashes differ and deduplication across
+/// devices breaks; the algorithm, <see cref="Default"/> parameters, gear table and masks are therefore part of the
+/// wire format (docs/decisions/0101-fastcdc-parameters.md, 0102-fastcdc-middle-mask-step.md).
 /// </summary>
 /// <remarks>
 /// <para>The cut rule for a chunk starting at <c>s</c>, with <c>n = min(MaxSize, bytes left)</c>:</para>
@@ -20,7 +20,8 @@ namespace TinySync.Core.Chunking;
 /// <item>otherwise <c>fp = 0</c>, and for each <c>i</c> from <c>MinSize</c> to <c>n - 1</c> (bytes before
 /// <c>MinSize</c> are not hashed): <c>fp = (fp &lt;&lt; 1) + Gear[data[s + i]]</c> (mod 2^64); the chunk ends after
 /// byte <c>i</c> (length <c>i + 1</c>) as soon as <c>(fp &amp; mask) == 0</c>, where mask is
-/// <see cref="SmallMask"/> while <c>i &lt; min(AverageSize, n)</c> and <see cref="LargeMask"/> after;</item>
+/// <see cref="SmallMask"/> while <c>i &lt; min(AverageSize / 2, n)</c>, <see cref="NormalMask"/> while
+/// <c>i &lt; min(AverageSize, n)</c> and <see cref="LargeMask"/> after;</item>
 /// <item>if no byte matched, the chunk is <c>n</c> bytes long.</item>
 /// </list>
 /// <para>A cut therefore depends only on the <c>min(MaxSize, bytes left)</c> bytes from the chunk start, which is what
@@ -51,6 +52,7 @@ public sealed class FastCdc
     static readonly ulong[] GearTable = DeriveGearTable();
 
     readonly ulong _smallMask;
+    readonly ulong _normalMask;
     readonly ulong _largeMask;
 
     /// <summary>The chunker every TinySync client uses: min 256 KiB, average 1 MiB, max 4 MiB.</summary>
@@ -86,6 +88,7 @@ public sealed class FastCdc
         MaxSize = maxSize;
         var bits = BitOperations.Log2((uint)averageSize);
         _smallMask = SpreadMask(bits + 2);
+        _normalMask = SpreadMask(bits);
         _largeMask = SpreadMask(bits - 2);
     }
 
@@ -99,12 +102,20 @@ public sealed class FastCdc
     public int MaxSize { get; }
 
     /// <summary>
-    /// The mask used before <see cref="AverageSize"/>: log2(average) + 2 one-bits (22 for 1 MiB), so a cut is 4×
-    /// less likely than 1/average per byte. The bits sit at every other position from bit 63 down
+    /// The mask used before half the <see cref="AverageSize"/>: log2(average) + 2 one-bits (22 for 1 MiB), so a cut is
+    /// 4× less likely than 1/average per byte. The bits sit at every other position from bit 63 down
     /// (63, 61, …, 21 for 1 MiB, <c>0xAAAAAAAAAAA00000</c>): with the gear hash, bit k of the fingerprint depends
     /// on the last k + 1 bytes, so high, spread bits make each decision depend on up to 64 bytes of content.
     /// </summary>
     public ulong SmallMask => _smallMask;
+
+    /// <summary>
+    /// The mask used from half the <see cref="AverageSize"/> to the average size: log2(average) one-bits (20 for 1 MiB),
+    /// a cut 1/average likely per byte, at positions 63, 61, … (<c>0xAAAAAAAAAA000000</c> for 1 MiB). Between
+    /// <see cref="SmallMask"/> and <see cref="LargeMask"/>, so that a chain of cuts shifted by an insert falls back on
+    /// the old cuts sooner (decision 0102).
+    /// </summary>
+    public ulong NormalMask => _normalMask;
 
     /// <summary>
     /// The mask used from <see cref="AverageSize"/> on: log2(average) − 2 one-bits (18 for 1 MiB), 4× more likely
@@ -130,19 +141,26 @@ public sealed class FastCdc
         if (n <= MinSize) return n;
         if (n > MaxSize) n = MaxSize;
         var normal = n < AverageSize ? n : AverageSize;
+        var half = Math.Max(MinSize, Math.Min(normal, AverageSize / 2));
 
         // Hot loop: no bounds checks (i < n <= data.Length, and a byte always indexes the 256-entry table) and no
         // allocation. Locals, not fields, so the JIT keeps masks and fingerprint in registers.
         ref var src = ref MemoryMarshal.GetReference(data);
         ref var gear = ref MemoryMarshal.GetArrayDataReference(GearTable);
         var smallMask = _smallMask;
+        var normalMask = _normalMask;
         var largeMask = _largeMask;
         ulong fp = 0;
         var i = MinSize;
-        for (; i < normal; i++)
+        for (; i < half; i++)
         {
             fp = (fp << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref src, i));
             if ((fp & smallMask) == 0) return i + 1;
+        }
+        for (; i < normal; i++)
+        {
+            fp = (fp << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref src, i));
+            if ((fp & normalMask) == 0) return i + 1;
         }
         for (; i < n; i++)
         {

@@ -12,8 +12,8 @@ public class FastCdcTests
     // ---------------------------------------------------------------------------------------------------------------
     // Pinned vectors. How the constants were produced: the same inputs were chunked by FastCdc and, independently, by
     // reference_fastcdc.py (next to this file: a naive byte-at-a-time Python 3 implementation written from the
-    // decision record 0101), and the two outputs were compared line by line; only values on which both agree are
-    // pinned. To re-derive them:
+    // decision records 0101 and 0102), and the two outputs were compared line by line; only values on which both agree
+    // are pinned. Re-pinned once, for decision 0102 (the middle mask step), from both implementations again. To re-derive them:
     //     python3 tests/TinySync.Core.Tests/Chunking/reference_fastcdc.py            (20 MiB, default parameters)
     //     python3 tests/TinySync.Core.Tests/Chunking/reference_fastcdc.py --size 262144 --min 64 --avg 256 --max 1024
     //     python3 tests/TinySync.Core.Tests/Chunking/reference_fastcdc.py --gear
@@ -27,37 +27,39 @@ public class FastCdcTests
     static readonly (long Offset, int Length)[] PinnedBoundaries =
     [
         (0, 1125256),
-        (1125256, 1492209),
-        (2617465, 1074633),
-        (3692098, 671322),
+        (1125256, 644931),
+        (1770187, 1151840),
+        (2922027, 1171327),
+        (4093354, 270066),
         (4363420, 1112637),
-        (5476057, 1253822),
-        (6729879, 914152),
-        (7644031, 1114393),
-        (8758424, 830649),
-        (9589073, 1053029),
-        (10642102, 1142664),
+        (5476057, 905512),
+        (6381569, 494846),
+        (6876415, 740228),
+        (7616643, 927159),
+        (8543802, 868739),
+        (9412541, 1138562),
+        (10551103, 1233663),
         (11784766, 1334923),
         (13119689, 1225933),
         (14345622, 1232004),
-        (15577626, 1124710),
-        (16702336, 1190292),
-        (17892628, 1139896),
-        (19032524, 1238490),
-        (20271014, 700506),
+        (15577626, 668802),
+        (16246428, 1204710),
+        (17451138, 1430333),
+        (18881471, 1172976),
+        (20054447, 917073),
     ];
 
     const string PinnedFirstChunkSha256 = "eb3957e4b48788dce4fa28b07d544e284f1f045771563e9e25d51ac9920e4fc0";
-    const string PinnedLastChunkSha256 = "f2d996ba28c5bf372eaa74f64db5959b68f4e4c854a3e32d85717dc07c744a74";
+    const string PinnedLastChunkSha256 = "b2c7e433eb829635d2f13aba69103869549d9dac2e728381ce340d37ac6bc9b9";
 
-    // 256 KiB of the same generator cut with min 64, avg 256, max 1024: 886 chunks, too many to list, so the vector
+    // 256 KiB of the same generator cut with min 64, avg 256, max 1024: 990 chunks, too many to list, so the vector
     // pins the SHA-256 of the boundary list written as "offset length\n" per chunk.
     const int SmallVectorSize = 256 * 1024;
     const string SmallVectorInputSha256 = "6464de52d6f29fd5b36bd2d833b89f39f2432814531e25b26cf820ea3d2b2316";
-    const int SmallVectorCount = 886;
-    const string SmallVectorBoundariesSha256 = "31a3238ac405cb04e71378f109636458e6309947f749982e90e91179ec44bc19";
+    const int SmallVectorCount = 990;
+    const string SmallVectorBoundariesSha256 = "7368aa3aa261f2ccaafe572e8efbbed4d32ca8d39eb7bffc795b44405d2eca12";
     const string SmallVectorFirstChunkSha256 = "7a590e2a08665a89eefca9c20bab594a5b2885fc36a97d59f88cf8ef35476656";
-    const string SmallVectorLastChunkSha256 = "965c9bc4d5ba54e21414d705c99ae0bf0ec5701094e41badc2964d26b2689dd1";
+    const string SmallVectorLastChunkSha256 = "a96f10531effe3a22d20ef026e4802b134a49fddf030ed5a53cad5e88a2c4344";
 
     static readonly Lazy<byte[]> Pinned = new(() => ChunkingTestData.Xorshift(ChunkingTestData.PinnedSeed, PinnedSize));
 
@@ -107,9 +109,13 @@ public class FastCdcTests
     }
 
     [Fact]
-    public void Default_masks_spread_22_and_18_one_bits_over_every_other_bit_from_the_top()
+    public void Default_masks_spread_22_20_and_18_one_bits_over_every_other_bit_from_the_top()
     {
         FastCdc.Default.SmallMask.ShouldBe(0xAAAAAAAAAAA00000UL);
+        FastCdc.Default.NormalMask.ShouldBe(0xAAAAAAAAAA000000UL); // from reference_fastcdc.py --gear
+        BitOperations.PopCount(FastCdc.Default.NormalMask).ShouldBe(20);
+        (FastCdc.Default.NormalMask & ~FastCdc.Default.SmallMask).ShouldBe(0UL);
+        (FastCdc.Default.LargeMask & ~FastCdc.Default.NormalMask).ShouldBe(0UL);
         FastCdc.Default.LargeMask.ShouldBe(0xAAAAAAAAA0000000UL);
         BitOperations.PopCount(FastCdc.Default.SmallMask).ShouldBe(22);
         BitOperations.PopCount(FastCdc.Default.LargeMask).ShouldBe(18);

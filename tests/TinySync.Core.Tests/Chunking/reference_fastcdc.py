@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference for TinySync's FastCDC (docs/decisions/0101-fastcdc-parameters.md).
+"""Independent reference for TinySync's FastCDC (docs/decisions/0101-fastcdc-parameters.md, 0102-fastcdc-middle-mask-step.md).
 
 Written separately from FastCdc.cs, from the cut rule spelled out in the decision record, and deliberately naive:
 one byte at a time, plain ints, no windowing. FastCdcTests pins only values on which this script and the C#
@@ -40,18 +40,19 @@ def xorshift_bytes(seed, size):
     return bytes(out[:size])
 
 
-def cut(data, start, min_size, avg_size, max_size, gear, mask_s, mask_l):
-    """Length of the chunk starting at `start` (FastCDC with normalized chunking, level 2)."""
+def cut(data, start, min_size, avg_size, max_size, gear, mask_s, mask_n, mask_l):
+    """Length of the chunk starting at `start` (FastCDC, normalized chunking level 2 with a middle step, 0102)."""
     n = len(data) - start
     if n <= min_size:
         return n
     if n > max_size:
         n = max_size
     normal = min(n, avg_size)
+    half = min(normal, avg_size // 2)
     fp = 0
     for i in range(min_size, n):
         fp = ((fp << 1) + gear[data[start + i]]) & M64
-        mask = mask_s if i < normal else mask_l
+        mask = mask_s if i < half else mask_n if i < normal else mask_l
         if fp & mask == 0:
             return i + 1
     return n
@@ -61,10 +62,10 @@ def chunks(data, min_size, avg_size, max_size):
     bits = avg_size.bit_length() - 1
     assert 1 << bits == avg_size
     gear = gear_table()
-    mask_s, mask_l = spread_mask(bits + 2), spread_mask(bits - 2)
+    mask_s, mask_n, mask_l = spread_mask(bits + 2), spread_mask(bits), spread_mask(bits - 2)
     start = 0
     while start < len(data):
-        length = cut(data, start, min_size, avg_size, max_size, gear, mask_s, mask_l)
+        length = cut(data, start, min_size, avg_size, max_size, gear, mask_s, mask_n, mask_l)
         yield start, length
         start += length
 
@@ -84,6 +85,7 @@ def main():
             print("gear[%d] = 0x%016x" % (i, g[i]))
         bits = a.avg.bit_length() - 1
         print("mask_s = 0x%016x (%d ones)" % (spread_mask(bits + 2), bits + 2))
+        print("mask_n = 0x%016x (%d ones)" % (spread_mask(bits), bits))
         print("mask_l = 0x%016x (%d ones)" % (spread_mask(bits - 2), bits - 2))
         return
     data = xorshift_bytes(a.seed, a.size)

@@ -18,6 +18,7 @@ public sealed class PostgresDialect : SqlDialect
     public const long MigrationLockKey = 0x54696E7953796E63;
 
     readonly NpgsqlDataSource _dataSource;
+    readonly PostgresRowArrays _rowArrays = new();
 
     /// <summary>Builds the dialect over a normalized connection string (see <see cref="PostgresSettings.Normalize"/>).</summary>
     public PostgresDialect(string connectionString)
@@ -122,6 +123,32 @@ public sealed class PostgresDialect : SqlDialect
     static bool IsConnectionLoss(string sqlState) =>
         sqlState is "57P01" or "57P02" or "57P03" // admin/crash shutdown, cannot connect now (starting up)
         || sqlState.StartsWith("08", StringComparison.Ordinal); // connection exceptions
+
+    /// <inheritdoc />
+    internal override bool WritesRowArrays => true;
+
+    /// <inheritdoc />
+    internal override Task WriteRowArraysAsync(WriteScope w, IReadOnlyList<RowSet> sets, SqlStep? after, CancellationToken ct) =>
+        _rowArrays.WriteAsync(w, sets, after, ct);
+
+    /// <inheritdoc />
+    internal override async Task QueryAllAsync(WriteScope w, IReadOnlyList<SqlQuery> queries, CancellationToken ct)
+    {
+        if (queries.Count == 0) return;
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)w.Connection, (NpgsqlTransaction)w.Transaction);
+        foreach (var q in queries)
+        {
+            var command = new NpgsqlBatchCommand(q.Sql);
+            foreach (var (name, value) in q.Parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            batch.BatchCommands.Add(command);
+        }
+        await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        for (var i = 0; i < queries.Count; i++)
+        {
+            if (i > 0 && !await r.NextResultAsync(ct).ConfigureAwait(false)) throw new InvalidOperationException("a batched query returned no result set");
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) queries[i].Row(r);
+        }
+    }
 
     /// <inheritdoc />
     public override bool IsUniqueViolation(Exception exception) => exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };

@@ -110,6 +110,29 @@ public abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     internal virtual RowStatement PrepareRows(WriteScope w, string sql, string[] names) => new CommandRowStatement(w, sql, names);
 
+    /// <summary>
+    /// True when the dialect writes a commit's rows as arrays, any number of rows per table in one statement, with
+    /// <see cref="WriteRowArraysAsync"/> (PostgreSQL, decision 0505); false to write them as multi-row INSERTs
+    /// prepared with <see cref="PrepareRows"/>.
+    /// </summary>
+    internal virtual bool WritesRowArrays => false;
+
+    /// <summary>
+    /// Writes every set's rows, one statement per set, then runs <paramref name="after"/>, all in one round trip.
+    /// Only called when <see cref="WritesRowArrays"/> is true.
+    /// </summary>
+    internal virtual Task WriteRowArraysAsync(WriteScope w, IReadOnlyList<RowSet> sets, SqlStep? after, CancellationToken ct) =>
+        throw new NotSupportedException($"the {Name} dialect writes rows as multi-row statements");
+
+    /// <summary>
+    /// Runs independent read queries inside a write transaction and hands each one's rows to its callback, in order.
+    /// The default runs them one after the other; PostgreSQL sends them in one round trip (decision 0505).
+    /// </summary>
+    internal virtual async Task QueryAllAsync(WriteScope w, IReadOnlyList<SqlQuery> queries, CancellationToken ct)
+    {
+        foreach (var q in queries) await Sql.EachAsync(w.Connection, w.Transaction, q.Sql, q.Row, ct, q.Parameters).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public virtual ValueTask DisposeAsync()
     {
@@ -157,6 +180,9 @@ public sealed class WriteScope : IAsyncDisposable
         }
     }
 }
+
+/// <summary>A read query for <see cref="SqlDialect.QueryAllAsync"/>: its text, parameters and what to do with each row.</summary>
+internal sealed record SqlQuery(string Sql, (string Name, object? Value)[] Parameters, Action<DbDataReader> Row);
 
 /// <summary>A statement prepared by <see cref="SqlDialect.PrepareRows"/>: run with every parameter's value, in order.</summary>
 internal abstract class RowStatement : IAsyncDisposable

@@ -44,17 +44,10 @@ public partial class SqlStore
         await RecheckAccessAsync(w, deviceId, vaultId, ct).ConfigureAwait(false);
         var start = Convert.ToInt64(head, CultureInfo.InvariantCulture);
         await using var batch = new SyncBatch(Dialect, w, vaultId, deviceId, now, start);
-        await batch.LoadContainersAsync(ct).ConfigureAwait(false);
-        await batch.LoadCommittedAsync(ops, ct).ConfigureAwait(false);
-        await batch.PrefetchItemsAsync(ops, ct).ConfigureAwait(false);
+        await batch.LoadAsync(ops, ct).ConfigureAwait(false);
         var results = new OpResult[ops.Count];
         for (var i = 0; i < ops.Count; i++) results[i] = await batch.ApplyAsync(ops[i], ct).ConfigureAwait(false);
-        await batch.FlushAsync(ct).ConfigureAwait(false);
-        if (batch.Head > start)
-        {
-            await Sql.ExecuteAsync(w.Connection, w.Transaction, "UPDATE vaults SET head_seq = @h WHERE vault_id = @v", ct,
-                ("@h", batch.Head), ("@v", Dialect.Id(vaultId))).ConfigureAwait(false);
-        }
+        await batch.FinishAsync(start, ct).ConfigureAwait(false); // the rows, then head_seq
         await w.CommitAsync(ct).ConfigureAwait(false);
         return new BatchOutcome(results, batch.Head, batch.Head > start);
     }

@@ -13,14 +13,14 @@ namespace TinySync.Server.Storage.Sql;
 /// One batch inside its write transaction: the rules of docs/protocol.md#operations applied op by op, in order. Statements are prepared
 /// once per batch and reused, which is what makes large batches cheap. Reads are batched up front (the items every
 /// op names, in one statement per container) and the rows a put or mkdir writes are buffered and written as
-/// multi-row INSERTs (<see cref="FlushAsync"/>): a 1,000-put batch runs about 380 statements instead of about 4,000
-/// (decision 0308). No read misses a buffered write: every item the batch wrote is in its item cache, and the buffer
+/// multi-row INSERTs (<see cref="FinishAsync"/>): a 1,000-put batch runs about 380 statements instead of about 4,000
+/// (decision 0308). On PostgreSQL, where each statement is a network round trip, the first reads go in one round trip
+/// and each table's rows in one array statement, the last ones together with the head update (decision 0505). No read misses a buffered write: every item the batch wrote is in its item cache, and the buffer
 /// is flushed before any statement that reads or changes items in the database (a cache miss, a delete, a move).
 /// </summary>
 internal sealed partial class SyncBatch(SqlDialect dialect, WriteScope w, Guid vaultId, Guid deviceId, DateTimeOffset now, long head) : IAsyncDisposable
 {
     readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
-    readonly Dictionary<string, RowStatement> _rowStatements = new(StringComparer.Ordinal);
     readonly Dictionary<string, ContainerPolicy> _containers = new(StringComparer.Ordinal);
     // Per-batch caches: the ops of a batch mostly share parents and chunks. Items are cached as this transaction
     // sees them; a delete or move (which touch whole subtrees) clears the cache.
@@ -35,39 +35,47 @@ internal sealed partial class SyncBatch(SqlDialect dialect, WriteScope w, Guid v
     readonly object _vault = dialect.Id(vaultId);
     readonly object _device = dialect.Id(deviceId);
     readonly object _now = dialect.Time(now);
+    RowWriter? _writer;
+
+    RowWriter Writer => _writer ??= new RowWriter(dialect, w, name => name switch { "@v" => _vault, "@d" => _device, _ => _now });
 
     /// <summary>The vault's head after the ops applied so far.</summary>
     public long Head { get; private set; } = head;
 
-    public async Task LoadContainersAsync(CancellationToken ct)
+    /// <summary>
+    /// Reads what the ops look at first, in one round trip where the dialect can (PostgreSQL, decision 0505): the
+    /// vault's containers, which ops this device already committed, every item the ops name (each op's path and its
+    /// parent, a move's target and its parent; one statement per container; absent items are cached as absent), and
+    /// the size of every chunk the puts name that this vault holds.
+    /// </summary>
+    public Task LoadAsync(IReadOnlyList<Op> ops, CancellationToken ct)
     {
-        var rows = await Sql.ListAsync(w.Connection, w.Transaction,
-            "SELECT name, max_file_bytes, read_only FROM containers WHERE vault_id = @v",
-            r => (Name: r.GetString(0), Policy: new ContainerPolicy(r.NullableInt64(1), r.GetBoolean(2))), ct, ("@v", _vault)).ConfigureAwait(false);
-        foreach (var (name, policy) in rows) _containers[name] = policy;
+        var queries = new List<SqlQuery> { ContainersQuery() };
+        if (CommittedQuery(ops) is { } committed) queries.Add(committed);
+        queries.AddRange(ItemQueries(ops));
+        if (ChunkQuery(ops) is { } chunks) queries.Add(chunks);
+        return dialect.QueryAllAsync(w, queries, ct);
     }
 
-    /// <summary>Reads which ops of the batch this device already committed (one statement).</summary>
-    public async Task LoadCommittedAsync(IReadOnlyList<Op> ops, CancellationToken ct)
+    SqlQuery ContainersQuery() => new("SELECT name, max_file_bytes, read_only FROM containers WHERE vault_id = @v", [("@v", _vault)],
+        r => _containers[r.GetString(0)] = new ContainerPolicy(r.NullableInt64(1), r.GetBoolean(2)));
+
+    /// <summary>Which ops of the batch this device already committed.</summary>
+    SqlQuery? CommittedQuery(IReadOnlyList<Op> ops)
     {
         var ids = ops.Select(o => o.OpId).Distinct().ToList();
-        if (ids.Count == 0) return;
-        var cmd = Command($"SELECT op_id, seq, digest FROM idempotency_keys WHERE vault_id = @v AND device_id = @d AND {dialect.InList("op_id", "@o")}",
-            ("@v", _vault), ("@d", _device), ("@o", dialect.IdList(ids)));
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            var id = dialect.ReadId(r, 0);
-            _committed[id] = r.GetInt64(1);
-            _digests[id] = r.IsDBNull(2) ? null : r.GetString(2);
-        }
+        if (ids.Count == 0) return null;
+        return new($"SELECT op_id, seq, digest FROM idempotency_keys WHERE vault_id = @v AND device_id = @d AND {dialect.InList("op_id", "@o")}",
+            [("@v", _vault), ("@d", _device), ("@o", dialect.IdList(ids))],
+            r =>
+            {
+                var id = dialect.ReadId(r, 0);
+                _committed[id] = r.GetInt64(1);
+                _digests[id] = r.IsDBNull(2) ? null : r.GetString(2);
+            });
     }
 
-    /// <summary>
-    /// Reads, in one statement per container, every item the ops will look at first: each op's path and its parent
-    /// (and a move's target and its parent). Absent items are cached as absent. Ops already committed are skipped.
-    /// </summary>
-    public async Task PrefetchItemsAsync(IReadOnlyList<Op> ops, CancellationToken ct)
+    IEnumerable<SqlQuery> ItemQueries(IReadOnlyList<Op> ops)
     {
         var wanted = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         void Want(string container, string path)
@@ -78,20 +86,37 @@ internal sealed partial class SyncBatch(SqlDialect dialect, WriteScope w, Guid v
         }
         foreach (var op in ops)
         {
-            if (_committed.ContainsKey(op.OpId) || op.Container is null || !_containers.ContainsKey(op.Container)) continue;
-            if (!VaultPath.TryValidate(op.Path, out _)) continue;
+            if (op.Container is null || !VaultPath.TryValidate(op.Path, out _)) continue;
             Want(op.Container, op.Path);
             if (op.Kind == OpKind.Move && op.NewPath is not null && VaultPath.TryValidate(op.NewPath, out _)) Want(op.Container, op.NewPath);
         }
         foreach (var (container, keys) in wanted)
         {
             foreach (var key in keys) _items[(container, key)] = null;
-            var cmd = Command(
+            yield return new(
                 $"SELECT path_key, path, kind, version, size, chunks, executable, mtime FROM items WHERE vault_id = @v AND container = @c AND {dialect.InList("path_key", "@k")}",
-                ("@v", _vault), ("@c", container), ("@k", dialect.TextList(keys)));
-            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) _items[(container, r.GetString(0))] = ItemRows.Read(dialect, r, 1);
+                [("@v", _vault), ("@c", container), ("@k", dialect.TextList(keys))],
+                r => _items[(container, r.GetString(0))] = ItemRows.Read(dialect, r, 1));
         }
+    }
+
+    /// <summary>The sizes of the chunks the puts name, where this vault holds them; the others are cached as missing.</summary>
+    SqlQuery? ChunkQuery(IReadOnlyList<Op> ops)
+    {
+        var hashes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var op in ops)
+        {
+            if (op.Kind != OpKind.Put || op.Chunks is null) continue;
+            foreach (var h in op.Chunks)
+            {
+                if (h is not null && ChunkHash.IsValid(h)) hashes.Add(h);
+            }
+        }
+        if (hashes.Count == 0) return null;
+        foreach (var h in hashes) _chunkSizes[h] = null;
+        return new($"SELECT c.hash, c.size FROM vault_chunks vc JOIN chunks c ON c.hash = vc.hash WHERE vc.vault_id = @v AND {dialect.InList("vc.hash", "@h")}",
+            [("@v", _vault), ("@h", dialect.TextList(hashes))],
+            r => _chunkSizes[r.GetString(0)] = r.GetInt64(1));
     }
 
     public async Task<OpResult> ApplyAsync(Op op, CancellationToken ct)
@@ -322,22 +347,26 @@ internal sealed partial class SyncBatch(SqlDialect dialect, WriteScope w, Guid v
         _pendingLog.Add(new LogRow(seq, dialect.Id(op.OpId), ItemRows.KindName(op.Kind), op.Container, path, key, newPath, newKey, size, chunks, executable, mtime,
             OpDigest.Of(op)));
         _committed[op.OpId] = seq;
-        if (_pendingLog.Count >= LogFlushRows) await FlushLogAsync(ct).ConfigureAwait(false);
+        if (_pendingLog.Count >= LogFlushRows && !dialect.WritesRowArrays) await FlushLogAsync(ct).ConfigureAwait(false);
     }
 
-    // Rows per multi-row INSERT, largest first; a remainder goes in smaller statements, so only these few statement
-    // texts are ever prepared. Chosen when Microsoft.Data.Sqlite bound each parameter by name, a linear search in
-    // SQLite whose cost grows with the square of a statement's parameters (32-row statements spent more in strncmp
-    // than they saved); SQLite now binds these by position (dialect.PrepareRows, decision 0313). Values every row
-    // shares (vault, device, commit time) are bound once per statement.
-    static readonly int[] RowGroups = [8, 1];
+    // Log rows buffered before they are written, where the dialect writes multi-row INSERTs (SQLite); where it
+    // writes arrays (PostgreSQL) a batch's rows are written at once, at most 1,000.
     const int LogFlushRows = 256;
 
-    /// <summary>Writes every buffered row. Called before the batch's transaction commits.</summary>
-    public async Task FlushAsync(CancellationToken ct)
+    /// <summary>
+    /// Writes every buffered row and then the vault's new head, if any op committed: in one round trip where the
+    /// dialect writes arrays. Called before the batch's transaction commits.
+    /// </summary>
+    public Task FinishAsync(long start, CancellationToken ct) => WritePendingAsync(
+        Head > start ? new SqlStep("UPDATE vaults SET head_seq = @h WHERE vault_id = @v", [("@h", Head), ("@v", _vault)]) : null, ct);
+
+    async Task WritePendingAsync(SqlStep? after, CancellationToken ct)
     {
-        await FlushItemsAsync(ct).ConfigureAwait(false);
-        await FlushLogAsync(ct).ConfigureAwait(false);
+        var sets = new List<RowSet>(3);
+        if (_pendingItems.Count > 0) sets.Add(ItemRowSet());
+        if (_pendingLog.Count > 0) sets.AddRange(LogRowSets());
+        await Writer.WriteAsync(sets, after, ct).ConfigureAwait(false);
     }
 
     // Row templates: '#' is the row's number in the statement; @v, @d and @t are shared by all rows.
@@ -357,83 +386,42 @@ internal sealed partial class SyncBatch(SqlDialect dialect, WriteScope w, Guid v
     static readonly RowsSql KeysSql = new("idempotency_keys", "vault_id, device_id, op_id, seq, result, digest",
         """(@v, @d, @o#, @s#, '{"status":"committed","seq":' || @s# || '}', @g#)""", "", ["o", "s", "g"]);
 
-    async Task FlushItemsAsync(CancellationToken ct)
+    Task FlushItemsAsync(CancellationToken ct) =>
+        _pendingItems.Count == 0 ? Task.CompletedTask : Writer.WriteAsync([ItemRowSet()], null, ct);
+
+    Task FlushLogAsync(CancellationToken ct) =>
+        _pendingLog.Count == 0 ? Task.CompletedTask : Writer.WriteAsync(LogRowSets(), null, ct);
+
+    /// <summary>The buffered item rows, taken out of the buffer.</summary>
+    RowSet ItemRowSet()
     {
-        if (_pendingItems.Count == 0) return;
         var rows = _pendingItems.Values.ToList();
         _pendingItems.Clear();
-        await InsertRowsAsync(ItemsSql, rows, (row, ps, at) =>
+        return Writer.Rows(ItemsSql, rows, (row, ps, at) =>
         {
             ps[at] = row.Container; ps[at + 1] = row.Key; ps[at + 2] = row.Path; ps[at + 3] = row.Kind; ps[at + 4] = row.Version;
             ps[at + 5] = row.Size; ps[at + 6] = row.Chunks; ps[at + 7] = row.Executable; ps[at + 8] = row.Mtime;
-        }, ct).ConfigureAwait(false);
+        });
     }
 
-    async Task FlushLogAsync(CancellationToken ct)
+    /// <summary>The buffered log rows and their idempotency keys, taken out of the buffer.</summary>
+    RowSet[] LogRowSets()
     {
-        if (_pendingLog.Count == 0) return;
         var rows = _pendingLog.ToList();
         _pendingLog.Clear();
-        await InsertRowsAsync(LogSql, rows, (row, ps, at) =>
-        {
-            ps[at] = row.Seq; ps[at + 1] = row.OpId; ps[at + 2] = row.Kind; ps[at + 3] = row.Container; ps[at + 4] = row.Path;
-            ps[at + 5] = row.Key; ps[at + 6] = row.NewPath; ps[at + 7] = row.NewKey; ps[at + 8] = row.Size; ps[at + 9] = row.Chunks;
-            ps[at + 10] = row.Executable; ps[at + 11] = row.Mtime;
-        }, ct).ConfigureAwait(false);
-        await InsertRowsAsync(KeysSql, rows, (row, ps, at) =>
-        {
-            ps[at] = row.OpId; ps[at + 1] = row.Seq; ps[at + 2] = row.Digest;
-        }, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>INSERTs <paramref name="rows"/> in statements of <see cref="RowGroups"/> rows each, in order.</summary>
-    async Task InsertRowsAsync<T>(RowsSql table, List<T> rows, Action<T, object?[], int> fill, CancellationToken ct)
-    {
-        var done = 0;
-        var width = table.RowParameters.Length;
-        foreach (var group in RowGroups)
-        {
-            for (; rows.Count - done >= group; done += group)
+        return
+        [
+            Writer.Rows(LogSql, rows, (row, ps, at) =>
             {
-                var (sql, names) = table.For(group);
-                var values = new object?[names.Length];
-                var shared = 0;
-                foreach (var name in names)
-                {
-                    if (name.Length != 2) break; // the shared ones come first: @v, @d, @t
-                    values[shared++] = name[1] switch { 'v' => _vault, 'd' => _device, _ => _now };
-                }
-                for (var i = 0; i < group; i++) fill(rows[done + i], values, shared + i * width);
-                if (!_rowStatements.TryGetValue(sql, out var statement))
-                {
-                    statement = dialect.PrepareRows(w, sql, names);
-                    _rowStatements[sql] = statement;
-                }
-                await statement.ExecuteAsync(values, ct).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>A multi-row INSERT: its statement text and parameter names for a given number of rows.</summary>
-    sealed class RowsSql(string table, string columns, string rowTemplate, string suffix, string[] rowParameters)
-    {
-        readonly System.Collections.Concurrent.ConcurrentDictionary<int, (string Sql, string[] Names)> _texts = new();
-
-        public string[] RowParameters => rowParameters;
-
-        /// <summary>The statement for <paramref name="rows"/> rows; parameter names: the shared ones, then row by row.</summary>
-        public (string Sql, string[] Names) For(int rows) => _texts.GetOrAdd(rows, n =>
-        {
-            var sb = new StringBuilder().Append(CultureInfo.InvariantCulture, $"INSERT INTO {table} ({columns}) VALUES ");
-            for (var r = 0; r < n; r++) sb.Append(r == 0 ? "" : ", ").Append(rowTemplate.Replace("#", r.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
-            var names = new List<string>();
-            foreach (var shared in new[] { "@v", "@d", "@t" })
+                ps[at] = row.Seq; ps[at + 1] = row.OpId; ps[at + 2] = row.Kind; ps[at + 3] = row.Container; ps[at + 4] = row.Path;
+                ps[at + 5] = row.Key; ps[at + 6] = row.NewPath; ps[at + 7] = row.NewKey; ps[at + 8] = row.Size; ps[at + 9] = row.Chunks;
+                ps[at + 10] = row.Executable; ps[at + 11] = row.Mtime;
+            }),
+            Writer.Rows(KeysSql, rows, (row, ps, at) =>
             {
-                if (rowTemplate.Contains(shared + ",", StringComparison.Ordinal) || rowTemplate.Contains(shared + ")", StringComparison.Ordinal)) names.Add(shared);
-            }
-            for (var r = 0; r < n; r++) names.AddRange(rowParameters.Select(p => string.Create(CultureInfo.InvariantCulture, $"@{p}{r}")));
-            return (sb.Append(suffix).ToString(), names.ToArray());
-        });
+                ps[at] = row.OpId; ps[at + 1] = row.Seq; ps[at + 2] = row.Digest;
+            }),
+        ];
     }
 
     static OpResult Committed(Op op, long seq) => new() { OpId = op.OpId, Status = OpStatus.Committed, Seq = seq };
@@ -471,7 +459,6 @@ internal sealed partial class SyncBatch(SqlDialect dialect, WriteScope w, Guid v
     {
         foreach (var cmd in _commands.Values) await cmd.DisposeAsync().ConfigureAwait(false);
         _commands.Clear();
-        foreach (var statement in _rowStatements.Values) await statement.DisposeAsync().ConfigureAwait(false);
-        _rowStatements.Clear();
+        if (_writer is not null) await _writer.DisposeAsync().ConfigureAwait(false);
     }
 }
