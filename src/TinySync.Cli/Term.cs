@@ -19,23 +19,7 @@ internal static class Term
     public static void Err(string line) => Console.Error.WriteLine(Escape(line));
 
     /// <summary>The text with every control or bidi-formatting character written as an escape.</summary>
-    public static string Escape(string text)
-    {
-        var i = 0;
-        while (i < text.Length && !NeedsEscape(text[i])) i++;
-        if (i == text.Length) return text;
-        var sb = new StringBuilder(text.Length + 8).Append(text, 0, i);
-        for (; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (!NeedsEscape(c)) sb.Append(c);
-            else if (c <= 0xff) sb.Append("\\x").Append(((int)c).ToString("x2", Inv));
-            else sb.Append("\\u").Append(((int)c).ToString("x4", Inv));
-        }
-        return sb.ToString();
-    }
-
-    static bool NeedsEscape(char c) => char.IsControl(c) || c is >= '\u202a' and <= '\u202e' or >= '\u2066' and <= '\u2069' or '\u200e' or '\u200f';
+    public static string Escape(string text) => TinySync.Core.Text.Printable.Of(text);
 
     /// <summary>A byte count for people: 980 B, 12.4 KB, 3.1 MB, 1.2 GB (powers of 1000, like the example in the docs).</summary>
     public static string Bytes(long n) => n switch

@@ -32,11 +32,11 @@ internal static class DeletedCommand
                 Console.WriteLine(JsonSerializer.Serialize(new { deleted = list }, Pretty));
                 return ExitCodes.Ok;
             }
-            if (files.Count == 0) Console.WriteLine("no deleted files to restore");
+            if (files.Count == 0) Term.Out("no deleted files to restore");
             foreach (var f in files)
             {
                 var e = f.Entry;
-                Console.WriteLine($"{f.LocalPath}  deleted {Time(e.DeletedAt)} by {Device(e.DeviceName, e.DeviceId)}  (last version seq={e.Version}, {e.Size} B)");
+                Term.Out($"{f.LocalPath}  deleted {Time(e.DeletedAt)} by {Device(e.DeviceName, e.DeviceId)}  (last version seq={e.Version}, {e.Size} B)");
             }
             return ExitCodes.Ok;
         });
@@ -47,10 +47,5 @@ internal static class DeletedCommand
     public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>A device as those lists print it: its display name, else its id.</summary>
-    public static string Device(string? name, Guid id) => name is null ? id.ToString() : Sanitize(name);
-
-    // Names come from other devices: control characters are shown escaped, never sent raw to the terminal.
-    static string Sanitize(string s) => s.Any(char.IsControl)
-        ? string.Concat(s.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()))
-        : s;
+    public static string Device(string? name, Guid id) => name is null ? id.ToString() : Term.Escape(name);
 }

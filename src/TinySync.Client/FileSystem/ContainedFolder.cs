@@ -38,13 +38,7 @@ public sealed class ContainedFolder(string root, IFileSystem disk)
     public string Display(string rel) => rel.Length == 0 ? Root : Path.Combine(Root, Printable(rel).Replace('/', Path.DirectorySeparatorChar));
 
     /// <summary>A path with control characters escaped, safe to print in one line.</summary>
-    public static string Printable(string path)
-    {
-        if (!path.Any(char.IsControl)) return path;
-        var sb = new StringBuilder(path.Length + 8);
-        foreach (var c in path) sb.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString());
-        return sb.ToString();
-    }
+    public static string Printable(string path) => TinySync.Core.Text.Printable.Of(path);
 
     /// <summary>
     /// The absolute path of <paramref name="rel"/> once it is valid and every folder above it is a real folder.
