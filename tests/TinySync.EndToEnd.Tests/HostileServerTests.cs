@@ -57,7 +57,7 @@ public sealed class HostileServerTests
         var refusedOnes = hostile.Concat([$"../log-{id}.txt", $"../moved-{id}.txt"]).ToList();
         foreach (var h in refusedOnes)
         {
-            var shown = h.Replace("\0", "\\u0000", StringComparison.Ordinal);
+            var shown = h.Replace("\0", "\\x00", StringComparison.Ordinal); // NUL printed as an escape, never raw
             device.Messages.Count(m => m.StartsWith("Warning: the server sent the path '" + shown + "'", StringComparison.Ordinal)).ShouldBe(1, shown);
             second.Pending.ShouldContain(p => p.StartsWith("'" + shown + "': refused", StringComparison.Ordinal), shown);
         }
