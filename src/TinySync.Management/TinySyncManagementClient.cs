@@ -224,17 +224,7 @@ public sealed partial class TinySyncManagementClient : IDisposable
         return answer;
     }
 
-    TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        if (response.Headers.RetryAfter is not { } ra) return null;
-        if (ra.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-        if (ra.Date is { } date)
-        {
-            var wait = date - _options.TimeProvider.GetUtcNow();
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-        }
-        return null;
-    }
+    TimeSpan? RetryAfter(HttpResponseMessage response) => TinySync.Core.Http.RetryAfter.Of(response.Headers, _options.TimeProvider.GetUtcNow());
 
     string? ObservedBody(string? body)
     {

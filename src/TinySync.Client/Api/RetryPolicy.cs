@@ -127,15 +127,5 @@ sealed class DeviceRetries
     }
 
     /// <summary>The wait a 429/503 answer asks for, if any.</summary>
-    public static TimeSpan? RetryAfter(HttpResponseHeaders headers)
-    {
-        if (headers.RetryAfter is not { } ra) return null;
-        if (ra.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-        if (ra.Date is { } date)
-        {
-            var wait = date - DateTimeOffset.UtcNow;
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-        }
-        return null;
-    }
+    public static TimeSpan? RetryAfter(HttpResponseHeaders headers) => TinySync.Core.Http.RetryAfter.Of(headers, DateTimeOffset.UtcNow);
 }
