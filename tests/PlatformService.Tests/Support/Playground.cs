@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 using PlatformService.Hosting;
 using TinySync.Core.Contracts;
 using TinySync.Core.Json;
-using TinySync.Server.Tests.Support;
 
 namespace PlatformService.Tests.Support;
 

@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using TinySync.Core.Contracts;
 using TinySync.Server.Hosting;
 using TinySync.Server.Tests.Support;
-using static TinySync.Server.Tests.Support.ProblemAssertions;
 
 namespace TinySync.Server.Tests.Identity;
 
