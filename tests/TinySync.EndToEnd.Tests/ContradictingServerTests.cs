@@ -12,8 +12,9 @@ public sealed class ContradictingServerTests
         var device = Guid.NewGuid();
         var other = Guid.NewGuid();
         // the tree is always empty at seq 5; the log always answers with another device's delete of a path it never had
-        await using var server = new ScriptedServer
+        await using var server = new HostileServer
         {
+            OtherRoutes = 500,
             Tree = _ => new TreePage(5, [], null),
             Log = after => new LogPage(
                 [new LogEntry { Seq = after + 1, OpId = Guid.NewGuid(), DeviceId = other, Kind = OpKind.Delete, Container = "default", Path = "ghost.txt", CommittedAt = DateTimeOffset.UtcNow }],
