@@ -34,6 +34,9 @@ public sealed class DeviceLinks(string folder, string outside)
 
     public IReadOnlyList<LinkRecord> All => _links;
 
+    /// <summary>Links made, by kind (<c>symlink_dir-moved-out</c>, …), counted with the scenario's faults.</summary>
+    public FaultCounts Made { get; } = new();
+
     /// <summary>A fresh path outside the folder (under the device's own outside directory).</summary>
     public string NewOutside(string hint)
     {
@@ -50,6 +53,7 @@ public sealed class DeviceLinks(string folder, string outside)
         link.Inode = RealFileSystem.Instance.Stat(abs).Inode;
         link.Outside = link.Kind == "loop" ? null : Snapshot(link.Target);
         _links.Add(link);
+        Made.Add("symlink_" + link.Kind);
     }
 
     public void Remove(LinkRecord link) => _links.Remove(link);

@@ -202,6 +202,7 @@ public sealed class Scenario
             _violations.Add($"termination: not quiet after {MaxQuietPasses} passes over all devices ({string.Join(" | ", _devices.Select(d => d.Name + ": " + string.Join("; ", d.RecentMessages.TakeLast(3))))})");
         }
         await CheckFinalInvariantsAsync();
+        foreach (var d in _devices) _faults.AddAll(d.Links.Made);
     }
 
     DeviceApiClient CleanApi() => new(_server.Url, _devices[0].Identity.Token, CleanRetry);
