@@ -28,6 +28,12 @@ public interface ISyncObserver
 
     /// <summary>A request to the server failed and will be retried after <see cref="RetryNotice.Delay"/>.</summary>
     void Retrying(RetryNotice notice) { }
+
+    /// <summary>
+    /// A name the scan keeps out of the vault (not portable, not NFC), said at every scan that meets it (the warning
+    /// <see cref="Message"/> says it once); <paramref name="shown"/> is the printable name.
+    /// </summary>
+    void Unsyncable(string shown, string reason) { }
 }
 
 /// <summary>What one item's change was.</summary>
