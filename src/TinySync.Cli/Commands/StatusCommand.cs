@@ -52,8 +52,10 @@ internal static class StatusCommand
         var last = state.LoadLastSync(s.Link);
         var cycle = last is null ? null : new LastCycleJson(last.CompletedAt.ToUniversalTime(), last.Converged, SyncSummary.Line(last.Moved),
             last.Moved.FilesUp, last.Moved.BytesUp, last.Moved.FilesDown, last.Moved.BytesDown, last.Moved.Deleted, last.Moved.Moved, last.Moved.Conflicts);
+        var change = last?.LastChange is { } c ? new LastChangeJson(c.At.ToUniversalTime(), SyncSummary.Line(c.Moved),
+            c.Moved.FilesUp, c.Moved.BytesUp, c.Moved.FilesDown, c.Moved.BytesDown, c.Moved.Deleted, c.Moved.Moved, c.Moved.Conflicts) : null;
         return new LinkStatusJson(s.Link.LinkId, s.Link.Directory, s.Link.VaultId, s.Link.VaultName, s.Link.Container, s.Cursor,
-            s.SyncedItems, s.RemoteItems, s.LastSync?.ToUniversalTime(), state.IsPaused(s.Link), live?.State, cycle, live?.InFlight,
+            s.SyncedItems, s.RemoteItems, s.LastSync?.ToUniversalTime(), state.IsPaused(s.Link), live?.State, cycle, change, live?.InFlight,
             last?.Pending ?? []);
     }
 
@@ -74,6 +76,7 @@ internal static class StatusCommand
         {
             Term.Out($"  last:    {c.CompletedAt.ToString("u", Inv)}, {(c.Converged ? "in sync" : "not converged")}: {c.Summary}");
         }
+        if (v.LastChange is { } m && m.At != v.LastCycle?.CompletedAt) Term.Out($"  changed: {m.At.ToString("u", Inv)}: {m.Summary}");
         if (v.Pending.Count > 0)
         {
             Term.Out($"  pending: {v.Pending.Count}");

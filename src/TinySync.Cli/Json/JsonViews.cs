@@ -37,10 +37,14 @@ internal sealed record DaemonJson(bool Running, int? Pid);
 /// retrying) or null; <c>in_flight</c> what its current round moves, or null.
 /// </summary>
 internal sealed record LinkStatusJson(Guid LinkId, string Directory, Guid VaultId, string? VaultName, string Container, long Cursor, int Items, int RemoteItems,
-    DateTimeOffset? LastSync, bool Paused, string? State, LastCycleJson? LastCycle, TinySync.Client.Status.InFlight? InFlight, IReadOnlyList<string> Pending);
+    DateTimeOffset? LastSync, bool Paused, string? State, LastCycleJson? LastCycle, LastChangeJson? LastChange, TinySync.Client.Status.InFlight? InFlight,
+    IReadOnlyList<string> Pending);
 
 /// <summary>The last completed sync cycle of a link: when, whether it converged, what it moved.</summary>
 internal sealed record LastCycleJson(DateTimeOffset CompletedAt, bool Converged, string Summary, int FilesUp, long BytesUp, int FilesDown, long BytesDown, int Deleted, int Moved, int Conflicts);
+
+/// <summary>The latest cycle that moved something: when and what.</summary>
+internal sealed record LastChangeJson(DateTimeOffset At, string Summary, int FilesUp, long BytesUp, int FilesDown, long BytesDown, int Deleted, int Moved, int Conflicts);
 
 /// <summary><c>conflicts --json</c>: absolute paths of conflict copies.</summary>
 internal sealed record ConflictsJson(IReadOnlyList<string> Conflicts);

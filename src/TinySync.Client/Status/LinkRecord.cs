@@ -10,7 +10,11 @@ namespace TinySync.Client.Status;
 /// <param name="Converged">Whether the folder and the server agreed at its end.</param>
 /// <param name="Moved">What the cycle moved.</param>
 /// <param name="Pending">What is left and why, one line each (skipped, refused, unsyncable, retry after an error).</param>
-public sealed record LastSync(DateTimeOffset CompletedAt, bool Converged, SyncCounts Moved, IReadOnlyList<string> Pending);
+/// <param name="LastChange">The latest cycle that moved something (a daemon's idle cycles do not hide it).</param>
+public sealed record LastSync(DateTimeOffset CompletedAt, bool Converged, SyncCounts Moved, IReadOnlyList<string> Pending, LastChange? LastChange = null);
+
+/// <summary>When a cycle last moved something, and what.</summary>
+public sealed record LastChange(DateTimeOffset At, SyncCounts Moved);
 
 /// <summary>
 /// Per-link state kept in the link's state directory besides the index: the pause marker (<c>paused</c>, decision
@@ -53,6 +57,7 @@ public static class LinkRecord
         var dir = state.LinkStateDirectory(link);
         if (!Directory.Exists(dir)) return; // unlinked meanwhile
         var bounded = record.Pending.Count > MaxPendingSaved ? record with { Pending = [.. record.Pending.Take(MaxPendingSaved)] } : record;
+        bounded = bounded with { LastChange = record.Moved != SyncCounts.None ? new LastChange(record.CompletedAt, record.Moved) : state.LoadLastSync(link)?.LastChange };
         AtomicFile.WriteAllText(Path.Combine(dir, LastSyncFile), JsonSerializer.Serialize(bounded, TinySyncJson.Options),
             UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
