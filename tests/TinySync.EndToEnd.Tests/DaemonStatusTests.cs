@@ -186,6 +186,8 @@ public sealed class DaemonStatusTests
             return File.Exists(Path.Combine(docsB, "while-paused.txt"));
         }, "the change made while paused on the other device after the resume");
         File.ReadAllText(Path.Combine(docsB, "while-paused.txt")).ShouldBe("held back");
+        daemon.Err.ShouldContain(l => l.EndsWith($" {docsA}: paused; `tinysync resume {docsA}` to continue", StringComparison.Ordinal), string.Join("\n", daemon.Err));
+        daemon.Err.ShouldContain(l => l.EndsWith($" {docsA}: resumed", StringComparison.Ordinal));
     }
 
     [Fact]

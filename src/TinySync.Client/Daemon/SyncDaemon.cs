@@ -184,7 +184,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                 // notices the resume, and the link then syncs at once
                 if (_d._state.IsPaused(Link))
                 {
-                    if (!paused) _d._observer.Message(MessageLevel.Warning, $"{Link.Directory}: paused; `tinysync resume {Link.Directory}` to continue");
+                    if (!paused) _d._observer.Message(MessageLevel.Notice, $"{Link.Directory}: paused; `tinysync resume {Link.Directory}` to continue");
                     paused = true;
                     _state = "paused";
                     await _signal.WaitAsync(_d._options.PauseRecheck, ct).ConfigureAwait(false);
@@ -196,7 +196,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                     paused = false;
                     _state = "idle";
                     nextRescan = DateTime.UtcNow;
-                    _d._observer.Message(MessageLevel.Warning, $"{Link.Directory}: resumed");
+                    _d._observer.Message(MessageLevel.Notice, $"{Link.Directory}: resumed");
                 }
                 var now = DateTime.UtcNow;
                 var wait = nextRescan - now;

@@ -9,6 +9,8 @@ public enum MessageLevel
     Info,
     /// <summary>Something was skipped and will be retried or needs attention; nothing was lost.</summary>
     Warning,
+    /// <summary>A change of state the user asked for or should see (a link paused or resumed); not a problem.</summary>
+    Notice,
 }
 
 /// <summary>Receives the engine's messages and progress. The engine itself never writes to the console.</summary>
