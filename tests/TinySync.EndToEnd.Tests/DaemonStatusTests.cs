@@ -79,6 +79,49 @@ public sealed class DaemonStatusTests
     }
 
     [Fact]
+    public async Task The_daemon_reports_the_files_and_bytes_in_flight_during_an_upload()
+    {
+        await using var server = new ServerProcess();
+        await server.StartAsync();
+        using var dir = new TempDir();
+        var (home, folder) = (await server.CliDevicesAsync(dir, "laptop"))[0];
+        using var daemon = new CliRun(home, "daemon");
+        await UntilStatusAsync(home, s => Running(s) && LinkOf(s, folder).GetProperty("last_sync").ValueKind != JsonValueKind.Null, "the daemon's first sync");
+
+        const int size = 100 << 20;
+        var data = new byte[size];
+        new Random(15).NextBytes(data);
+        File.WriteAllBytes(dir.Sub("big.bin"), data);
+        File.Move(dir.Sub("big.bin"), Path.Combine(folder, "big.bin")); // whole at once: the daemon never plans a half-written file
+        // asked as `status` asks, on the control socket, often enough to see the upload under way
+        var state = new TinySync.Client.State.StateDirectory(home);
+        TinySync.Client.Status.InFlight? seen = null;
+        var sw = Stopwatch.StartNew();
+        while (seen is null)
+        {
+            sw.Elapsed.ShouldBeLessThan(Deadline, "the upload was never seen in flight");
+            var answer = await TinySync.Client.Daemon.ControlSocket.AskAsync(state, new TinySync.Client.Daemon.ControlRequest("status"));
+            var link = answer.ShouldNotBeNull().Links.Single();
+            if (link.InFlight is { BytesUp: > 0 } f && f.BytesUp < f.BytesUpTotal)
+            {
+                link.State.ShouldBe("syncing");
+                seen = f;
+            }
+            else
+            {
+                await Task.Delay(20);
+            }
+        }
+        seen.FilesUpTotal.ShouldBe(1);
+        seen.FilesUp.ShouldBe(0);
+        seen.BytesUpTotal.ShouldBe(size);
+        seen.FilesDownTotal.ShouldBe(0);
+
+        var status = await UntilStatusAsync(home, s => LinkOf(s, folder).GetProperty("last_change").ValueKind != JsonValueKind.Null, "the upload's end");
+        LinkOf(status, folder).GetProperty("last_change").GetProperty("bytes_up").GetInt64().ShouldBe(size);
+    }
+
+    [Fact]
     public async Task Status_without_a_daemon_says_so_and_shows_the_last_sync_and_what_is_pending()
     {
         await using var server = new ServerProcess();
