@@ -88,7 +88,7 @@ public sealed class DaemonStatusTests
         using var daemon = new CliRun(home, "daemon");
         await UntilStatusAsync(home, s => Running(s) && LinkOf(s, folder).GetProperty("last_sync").ValueKind != JsonValueKind.Null, "the daemon's first sync");
 
-        const int size = 100 << 20;
+        const int size = 40 << 20;
         var data = new byte[size];
         new Random(15).NextBytes(data);
         File.WriteAllBytes(dir.Sub("big.bin"), data);
