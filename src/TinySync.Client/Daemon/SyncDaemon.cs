@@ -249,15 +249,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         void Failed(ClientException e)
         {
             _state = "retrying";
-            var record = Activity.Failed(e.Message);
-            try
-            {
-                _d._state.SaveLastSync(Link, record);
-            }
-            catch (IOException io)
-            {
-                _d._observer.Message(MessageLevel.Warning, $"{Link.Directory}: cannot save the sync record ({io.Message})");
-            }
+            _d._state.SaveLastSync(Link, Activity.Failed(e.Message));
         }
 
         public void Dispose()

@@ -51,15 +51,25 @@ public static class LinkRecord
         return true;
     }
 
-    /// <summary>Saves the outcome of a completed cycle.</summary>
+    /// <summary>
+    /// Saves the outcome of a completed cycle. A display aid: a failure to write it (disk full) never fails the sync,
+    /// the next cycle writes it again.
+    /// </summary>
     public static void SaveLastSync(this StateDirectory state, Link link, LastSync record)
     {
         var dir = state.LinkStateDirectory(link);
         if (!Directory.Exists(dir)) return; // unlinked meanwhile
         var bounded = record.Pending.Count > MaxPendingSaved ? record with { Pending = [.. record.Pending.Take(MaxPendingSaved)] } : record;
         bounded = bounded with { LastChange = record.Moved != SyncCounts.None ? new LastChange(record.CompletedAt, record.Moved) : state.LoadLastSync(link)?.LastChange };
-        AtomicFile.WriteAllText(Path.Combine(dir, LastSyncFile), JsonSerializer.Serialize(bounded, TinySyncJson.Options),
-            UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            AtomicFile.WriteAllText(Path.Combine(dir, LastSyncFile), JsonSerializer.Serialize(bounded, TinySyncJson.Options),
+                UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // status shows the previous record until a cycle can write one
+        }
     }
 
     /// <summary>
