@@ -95,11 +95,15 @@ public static class ServerCalls
         return (device, vault);
     }
 
-    /// <summary>A fresh vault and devices <paramref name="names"/>, registered by the admin, that all reach it.</summary>
+    /// <summary>
+    /// A fresh vault and devices <paramref name="names"/>, registered by the admin, all in the one group <c>g</c>: every
+    /// device set up this way on a server reaches every vault set up this way on it (a later call with no names adds
+    /// a second vault to the devices of an earlier one).
+    /// </summary>
     public static async Task<(Guid Vault, List<(DeviceRegistered Device, string Name)> Devices)> SetUpAsync(this IRunningServer server, params string[] names)
     {
+        const string group = "g";
         var vault = await server.CreateVaultAsync("proc");
-        var group = "g-" + Guid.NewGuid().ToString("N");
         await server.AddVaultToGroupAsync(group, vault.VaultId);
         var devices = new List<(DeviceRegistered, string)>();
         foreach (var n in names)
