@@ -81,8 +81,8 @@ public sealed class OsFileDurability(DurabilityBarrier barrier = DurabilityBarri
 
     static void FlushFile(string path)
     {
-        using var f = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
-        f.Flush(flushToDisk: true);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        RandomAccess.FlushToDisk(handle);
     }
 
     static void FlushDirectory(string directory)

@@ -179,6 +179,23 @@ public sealed class LocalChunkStore : IChunkStore
             pending.Add((hash, path, Path.Combine(Path.GetDirectoryName(path)!, $".{hash}.{Guid.NewGuid():N}.tmp"), content));
         }
         if (pending.Count == 0) return Task.CompletedTask;
+
+        // New fan-out directories are created now and flushed into their parents in the directory barrier below, with
+        // the renames: an initial upload creates a directory for almost every chunk, and a flush for each as it is made
+        // cost one journal commit per chunk.
+        var directories = new HashSet<string>(StringComparer.Ordinal);
+        var newSlots = new List<int>();
+        foreach (var p in pending)
+        {
+            var dir = Path.GetDirectoryName(p.Path)!;
+            directories.Add(dir);
+            var slot = Slot(p.Hash);
+            if (Volatile.Read(ref _fanOutKnown[slot]) || newSlots.Contains(slot)) continue;
+            Directory.CreateDirectory(dir);
+            newSlots.Add(slot);
+            directories.Add(Path.GetDirectoryName(dir)!);
+            if (!Volatile.Read(ref _topKnown[slot >> 8])) directories.Add(_root);
+        }
         var written = new List<string>(pending.Count);
         try
         {
@@ -188,7 +205,7 @@ public sealed class LocalChunkStore : IChunkStore
                 using var f = TempStream(p.Hash, p.Tmp, new FileStreamOptions
                 {
                     Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0, PreallocationSize = p.Content.Length,
-                });
+                }, madeHere: true);
                 written.Add(p.Tmp);
                 f.Write(p.Content.Span);
                 _durability.StartWriteback(f, 0, p.Content.Length);
@@ -196,7 +213,12 @@ public sealed class LocalChunkStore : IChunkStore
             FlushFiles(written, ct);
             foreach (var p in pending) _durability.Move(p.Tmp, p.Path); // same content whoever wins a race
             written.Clear();
-            FlushDirectories([.. pending.Select(p => Path.GetDirectoryName(p.Path)!).Distinct(StringComparer.Ordinal)]);
+            FlushDirectories([.. directories.OrderBy(d => d.Length)]); // parents first: the order is only for the reader
+            foreach (var slot in newSlots)
+            {
+                Volatile.Write(ref _topKnown[slot >> 8], true);
+                Volatile.Write(ref _fanOutKnown[slot], true);
+            }
         }
         finally
         {
@@ -210,11 +232,15 @@ public sealed class LocalChunkStore : IChunkStore
         return Task.CompletedTask;
     }
 
-    // Creates a chunk's temporary file, and its fan-out directory first unless this process knows it exists.
-    FileStream TempStream(string hash, string tmp, FileStreamOptions options)
+    static int Slot(string hash) =>
+        int.Parse(hash.AsSpan(0, 4), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
+
+    // Creates a chunk's temporary file, and its fan-out directory first unless this process knows it exists or the
+    // caller made it (and flushes it later, before acknowledging).
+    FileStream TempStream(string hash, string tmp, FileStreamOptions options, bool madeHere = false)
     {
-        var slot = int.Parse(hash.AsSpan(0, 4), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
-        if (!Volatile.Read(ref _fanOutKnown[slot]))
+        var slot = Slot(hash);
+        if (!madeHere && !Volatile.Read(ref _fanOutKnown[slot]))
         {
             MakeFanOut(slot, Path.GetDirectoryName(tmp)!);
             Volatile.Write(ref _fanOutKnown[slot], true);
