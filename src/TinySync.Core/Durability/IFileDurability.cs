@@ -7,13 +7,24 @@ namespace TinySync.Core.Durability;
 /// (<see cref="OsFileDurability"/>) to record the order of the steps or to inject a disk that fails.
 /// </summary>
 /// <remarks>
-/// The order a caller follows, and the guarantee it gives: write every file of the batch (calling
-/// <see cref="StartWriteback"/> after each), <see cref="FlushFiles"/> once for all of them, <see cref="Move"/> each into
-/// place, <see cref="FlushDirectories"/> once for every directory touched, and only then acknowledge or record. A
-/// crash at any point leaves each target with its old content or its new, never a partial file; nothing is
+/// The order a caller follows, and the guarantee it gives: <see cref="Begin"/> a batch before writing anything, write
+/// every file of the batch (calling <see cref="IDurabilityBatch.StartWriteback"/> after each),
+/// <see cref="IDurabilityBatch.FlushFiles"/> once for all of them, <see cref="IDurabilityBatch.Move"/> each into place,
+/// <see cref="IDurabilityBatch.FlushDirectories"/> once for every directory touched, and only then acknowledge or
+/// record. A crash at any point leaves each target with its old content or its new, never a partial file; nothing is
 /// acknowledged before it is durable.
 /// </remarks>
 public interface IFileDurability
+{
+    /// <summary>
+    /// Starts a batch on the file system that holds <paramref name="directory"/>: its barriers cover (and report the
+    /// failures of) everything written after this call. Dispose it when the batch is done.
+    /// </summary>
+    IDurabilityBatch Begin(string directory);
+}
+
+/// <summary>The steps of one batch (<see cref="IFileDurability.Begin"/>); not shared between threads.</summary>
+public interface IDurabilityBatch : IDisposable
 {
     /// <summary>
     /// Asks the kernel to start writing <paramref name="count"/> bytes of <paramref name="file"/> from
@@ -23,8 +34,9 @@ public interface IFileDurability
     void StartWriteback(FileStream file, long offset, long count);
 
     /// <summary>
-    /// The barrier: when it returns, the data and size of every file in <paramref name="files"/> (written and closed
-    /// by the caller) are durable. Throws <see cref="IOException"/> when any of them cannot be made durable.
+    /// The data barrier: when it returns, the data and size of every file in <paramref name="files"/> (written and
+    /// closed by the caller since <see cref="IFileDurability.Begin"/>) are durable. Throws <see cref="IOException"/>
+    /// when any of them cannot be made durable.
     /// </summary>
     void FlushFiles(IReadOnlyList<string> files, CancellationToken ct);
 
@@ -32,21 +44,25 @@ public interface IFileDurability
     void Move(string from, string to);
 
     /// <summary>
-    /// When it returns, the entries (creations, renames, removals) of every directory in
+    /// The directory barrier: when it returns, the entries (creations, renames, removals) of every directory in
     /// <paramref name="directories"/> are durable. Throws <see cref="IOException"/> when any cannot be flushed.
     /// </summary>
     void FlushDirectories(IReadOnlyList<string> directories, CancellationToken ct);
 }
 
-/// <summary>How <see cref="OsFileDurability"/> raises its barriers (decision 0015 records which measured better).</summary>
+/// <summary>How <see cref="OsFileDurability"/> raises its barriers (decision 0015 records what each measured).</summary>
 public enum DurabilityBarrier
 {
+    /// <summary><see cref="SyncFs"/> where it reports write errors (Linux 5.8 and later), else <see cref="FsyncTogether"/>.</summary>
+    Auto,
+
     /// <summary>One <c>fsync</c> per file (and per directory), issued together after all data is written, so the file system commits them at once.</summary>
     FsyncTogether,
 
     /// <summary>
-    /// One <c>syncfs(2)</c> for the whole file system per barrier (Linux; elsewhere <see cref="FsyncTogether"/>). Waits
-    /// for every dirty page of that file system, other programs' too.
+    /// One <c>syncfs(2)</c> of the whole file system per barrier, through a descriptor opened when the batch begins,
+    /// so a write error anywhere on it since then fails the barrier. Linux only (elsewhere <see cref="FsyncTogether"/>).
+    /// It also waits for other programs' dirty pages on the same file system.
     /// </summary>
     SyncFs,
 }

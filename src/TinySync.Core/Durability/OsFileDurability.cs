@@ -2,27 +2,43 @@ namespace TinySync.Core.Durability;
 
 /// <summary>
 /// The real <see cref="IFileDurability"/>: <c>sync_file_range</c> writeback hints on Linux, and barriers raised the
-/// way <see cref="Barrier"/> says (decision 0015). A file is flushed through a fresh handle opened for writing: on
-/// Linux the flush covers every dirty page of the file whichever handle wrote it, and a writeback error nobody has
-/// seen yet is reported to it. Directories are flushed with <c>open(O_DIRECTORY)</c> + <c>fsync</c> on Unix; on
-/// Windows a rename is flushed with the file, and directories need nothing.
+/// way <see cref="Barrier"/> says (decision 0015). With one <c>fsync</c> per file, a file is flushed through a fresh
+/// handle: on Linux the flush covers every dirty page of the file whichever handle wrote it, and a write error nobody
+/// has seen yet is reported to it. With <c>syncfs</c>, the descriptor is opened when the batch begins, so every write
+/// error on the file system since then is reported to the batch's barriers (Linux 5.8 and later; earlier kernels
+/// reported none, and <see cref="DurabilityBarrier.Auto"/> does not use it there). Directories are flushed with
+/// <c>open(O_DIRECTORY)</c> + <c>fsync</c> on Unix; on Windows a rename is flushed with the file.
 /// </summary>
-public sealed class OsFileDurability(DurabilityBarrier barrier = DurabilityBarrier.FsyncTogether) : IFileDurability
+public sealed class OsFileDurability : IFileDurability
 {
-    /// <summary>The default: one <c>fsync</c> per file issued together (decision 0015).</summary>
+    /// <summary>The default: <see cref="DurabilityBarrier.Auto"/>.</summary>
     public static readonly OsFileDurability Default = new();
 
     // Concurrent fsyncs let the file system's journal commit many files at once (group commit); more than this only
     // adds threads blocked in the same commit.
     const int Parallelism = 8;
 
-    /// <summary>How this instance raises its barriers.</summary>
-    public DurabilityBarrier Barrier { get; } = barrier;
+    /// <summary>Barriers raised the way <paramref name="barrier"/> says.</summary>
+    public OsFileDurability(DurabilityBarrier barrier = DurabilityBarrier.Auto) =>
+        Barrier = barrier switch
+        {
+            DurabilityBarrier.Auto => SyncFsReportsErrors ? DurabilityBarrier.SyncFs : DurabilityBarrier.FsyncTogether,
+            DurabilityBarrier.SyncFs when !OperatingSystem.IsLinux() => DurabilityBarrier.FsyncTogether,
+            _ => barrier,
+        };
 
-    bool UsesSyncFs => Barrier == DurabilityBarrier.SyncFs && OperatingSystem.IsLinux();
+    /// <summary>How this instance raises its barriers (<see cref="DurabilityBarrier.Auto"/> resolved).</summary>
+    public DurabilityBarrier Barrier { get; }
+
+    // syncfs(2) returns write-back errors since Linux 5.8; before, it always succeeded.
+    static bool SyncFsReportsErrors => OperatingSystem.IsLinux() && Environment.OSVersion.Version >= new Version(5, 8);
 
     /// <inheritdoc />
-    public void StartWriteback(FileStream file, long offset, long count)
+    public IDurabilityBatch Begin(string directory) =>
+        Barrier == DurabilityBarrier.SyncFs ? new SyncFsBatch(directory) : FsyncBatch.Instance;
+
+    // Linux: start writeback of a written range without waiting for it. Elsewhere nothing (the barrier does it all).
+    static void StartWriteback(FileStream file, long offset, long count)
     {
         ArgumentNullException.ThrowIfNull(file);
         if (!OperatingSystem.IsLinux() || count <= 0) return;
@@ -40,43 +56,11 @@ public sealed class OsFileDurability(DurabilityBarrier barrier = DurabilityBarri
         }
     }
 
-    /// <inheritdoc />
-    public void FlushFiles(IReadOnlyList<string> files, CancellationToken ct)
+    static void ForEach(IReadOnlyList<string> paths, CancellationToken ct, Action<string> flush)
     {
-        ArgumentNullException.ThrowIfNull(files);
-        if (files.Count == 0) return;
-        if (UsesSyncFs)
-        {
-            SyncFs(files[0], directory: false);
-            return;
-        }
-        if (files.Count == 1)
-        {
-            FlushFile(files[0]);
-            return;
-        }
-        Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, FlushFile);
-    }
-
-    /// <inheritdoc />
-    public void Move(string from, string to) => File.Move(from, to, overwrite: true);
-
-    /// <inheritdoc />
-    public void FlushDirectories(IReadOnlyList<string> directories, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(directories);
-        if (directories.Count == 0 || OperatingSystem.IsWindows()) return;
-        if (UsesSyncFs)
-        {
-            SyncFs(directories[0], directory: true);
-            return;
-        }
-        if (directories.Count == 1)
-        {
-            FlushDirectory(directories[0]);
-            return;
-        }
-        Parallel.ForEach(directories, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, FlushDirectory);
+        ArgumentNullException.ThrowIfNull(paths);
+        if (paths.Count == 1) flush(paths[0]);
+        else if (paths.Count > 1) Parallel.ForEach(paths, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, flush);
     }
 
     static void FlushFile(string path)
@@ -87,6 +71,7 @@ public sealed class OsFileDurability(DurabilityBarrier barrier = DurabilityBarri
 
     static void FlushDirectory(string directory)
     {
+        if (OperatingSystem.IsWindows()) return;
         var fd = DurabilityNative.OpenForFlush(directory, directory: true);
         try
         {
@@ -98,16 +83,55 @@ public sealed class OsFileDurability(DurabilityBarrier barrier = DurabilityBarri
         }
     }
 
-    static void SyncFs(string path, bool directory)
+    sealed class FsyncBatch : IDurabilityBatch
     {
-        var fd = DurabilityNative.OpenForFlush(path, directory);
-        try
+        public static readonly FsyncBatch Instance = new();
+
+        public void StartWriteback(FileStream file, long offset, long count) => OsFileDurability.StartWriteback(file, offset, count);
+
+        public void FlushFiles(IReadOnlyList<string> files, CancellationToken ct) => ForEach(files, ct, FlushFile);
+
+        public void Move(string from, string to) => File.Move(from, to, overwrite: true);
+
+        public void FlushDirectories(IReadOnlyList<string> directories, CancellationToken ct) => ForEach(directories, ct, FlushDirectory);
+
+        public void Dispose() { }
+    }
+
+    // One descriptor on the file system for the batch's life: syncfs reports through it every write error on the file
+    // system since it was opened (the error sequence is sampled at open), however many barriers the batch raises.
+    sealed class SyncFsBatch(string directory) : IDurabilityBatch
+    {
+        readonly int _fd = DurabilityNative.OpenForFlush(directory, directory: true);
+        bool _closed;
+
+        public void StartWriteback(FileStream file, long offset, long count) => OsFileDurability.StartWriteback(file, offset, count);
+
+        public void FlushFiles(IReadOnlyList<string> files, CancellationToken ct)
         {
-            DurabilityNative.SyncFsOrThrow(fd, path);
+            ArgumentNullException.ThrowIfNull(files);
+            if (files.Count > 0) Sync();
         }
-        finally
+
+        public void Move(string from, string to) => File.Move(from, to, overwrite: true);
+
+        public void FlushDirectories(IReadOnlyList<string> directories, CancellationToken ct)
         {
-            _ = DurabilityNative.Close(fd);
+            ArgumentNullException.ThrowIfNull(directories);
+            if (directories.Count > 0) Sync();
+        }
+
+        void Sync()
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            DurabilityNative.SyncFsOrThrow(_fd, directory);
+        }
+
+        public void Dispose()
+        {
+            if (_closed) return;
+            _closed = true;
+            _ = DurabilityNative.Close(_fd);
         }
     }
 }

@@ -57,17 +57,23 @@ public sealed class LocalChunkStore : IChunkStore
         if (!File.Exists(path)) return false;
         if (_unflushed.IsEmpty) return true;
         var dir = Path.GetDirectoryName(path)!;
-        if (_unflushed.ContainsKey(dir)) FlushDirectories([dir]); // throws again while the disk keeps failing
+        if (_unflushed.ContainsKey(dir)) FlushDirectoriesNow([dir]); // throws again while the disk keeps failing
         return true;
+    }
+
+    void FlushDirectoriesNow(IReadOnlyList<string> dirs)
+    {
+        using var batch = _durability.Begin(_root);
+        FlushDirectories(batch, dirs);
     }
 
     // Flushes directories chunks were renamed into; on failure no chunk of them is acknowledged, and none is trusted
     // later until its directory flushes.
-    void FlushDirectories(IReadOnlyList<string> dirs)
+    void FlushDirectories(IDurabilityBatch batch, IReadOnlyList<string> dirs)
     {
         try
         {
-            _durability.FlushDirectories(dirs, CancellationToken.None); // not cancelled half-way: the renames are done
+            batch.FlushDirectories(dirs, CancellationToken.None); // not cancelled half-way: the renames are done
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -93,15 +99,24 @@ public sealed class LocalChunkStore : IChunkStore
         var dir = Path.GetDirectoryName(path)!;
         var tmp = Path.Combine(dir, $".{hash}.{Guid.NewGuid():N}.tmp");
         // No FileStream buffer: blocks are written as they are handed over, straight to the page cache.
-        var file = TempStream(hash, tmp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 });
-        return new Upload(this, file, tmp, path, dir);
+        var batch = _durability.Begin(_root);
+        try
+        {
+            var file = TempStream(hash, tmp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 });
+            return new Upload(this, batch, file, tmp, path, dir);
+        }
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
     }
 
     // Bytes written before the kernel is asked to start writing them out: large enough to be one device write,
     // small enough that most of a 4 MiB chunk is on its way to the device before the body has fully arrived.
     const long WritebackBytes = 512 * 1024;
 
-    sealed class Upload(LocalChunkStore store, FileStream file, string tmp, string path, string dir) : IChunkUpload
+    sealed class Upload(LocalChunkStore store, IDurabilityBatch batch, FileStream file, string tmp, string path, string dir) : IChunkUpload
     {
         long _written;
         long _writebackFrom;
@@ -115,7 +130,7 @@ public sealed class LocalChunkStore : IChunkStore
             _written += block.Length;
             if (_written - _writebackFrom >= WritebackBytes)
             {
-                store._durability.StartWriteback(file, _writebackFrom, _written - _writebackFrom);
+                batch.StartWriteback(file, _writebackFrom, _written - _writebackFrom);
                 _writebackFrom = _written;
             }
         }
@@ -123,12 +138,12 @@ public sealed class LocalChunkStore : IChunkStore
         public Task CompleteAsync(CancellationToken ct)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            store._durability.StartWriteback(file, _writebackFrom, _written - _writebackFrom);
+            batch.StartWriteback(file, _writebackFrom, _written - _writebackFrom);
             file.Dispose();
             _closed = true;
-            store.FlushFiles([tmp], ct);
-            store._durability.Move(tmp, path); // same content whoever wins a race
-            store.FlushDirectories([dir]);
+            FlushFiles(batch, [tmp], ct);
+            batch.Move(tmp, path); // same content whoever wins a race
+            store.FlushDirectories(batch, [dir]);
             _completed = true;
             return Task.CompletedTask;
         }
@@ -137,6 +152,7 @@ public sealed class LocalChunkStore : IChunkStore
         {
             if (!_closed) file.Dispose();
             _closed = true;
+            batch.Dispose();
             if (!_completed)
             {
                 try { File.Delete(tmp); }
@@ -148,11 +164,11 @@ public sealed class LocalChunkStore : IChunkStore
     }
 
     // The data barrier; a disk that cannot make the bytes durable fails the write as unavailable (503, retry later).
-    void FlushFiles(IReadOnlyList<string> tmps, CancellationToken ct)
+    static void FlushFiles(IDurabilityBatch batch, IReadOnlyList<string> tmps, CancellationToken ct)
     {
         try
         {
-            _durability.FlushFiles(tmps, ct);
+            batch.FlushFiles(tmps, ct);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -197,6 +213,7 @@ public sealed class LocalChunkStore : IChunkStore
             if (!Volatile.Read(ref _topKnown[slot >> 8])) directories.Add(_root);
         }
         var written = new List<string>(pending.Count);
+        using var batch = _durability.Begin(_root);
         try
         {
             foreach (var p in pending)
@@ -208,12 +225,12 @@ public sealed class LocalChunkStore : IChunkStore
                 }, madeHere: true);
                 written.Add(p.Tmp);
                 f.Write(p.Content.Span);
-                _durability.StartWriteback(f, 0, p.Content.Length);
+                batch.StartWriteback(f, 0, p.Content.Length);
             }
-            FlushFiles(written, ct);
-            foreach (var p in pending) _durability.Move(p.Tmp, p.Path); // same content whoever wins a race
+            FlushFiles(batch, written, ct);
+            foreach (var p in pending) batch.Move(p.Tmp, p.Path); // same content whoever wins a race
             written.Clear();
-            FlushDirectories([.. directories.OrderBy(d => d.Length)]); // parents first: the order is only for the reader
+            FlushDirectories(batch, [.. directories.OrderBy(d => d.Length)]); // parents first: the order is only for the reader
             foreach (var slot in newSlots)
             {
                 Volatile.Write(ref _topKnown[slot >> 8], true);
@@ -275,7 +292,8 @@ public sealed class LocalChunkStore : IChunkStore
     {
         try
         {
-            _durability.FlushDirectories([parent], CancellationToken.None);
+            using var batch = _durability.Begin(_root);
+            batch.FlushDirectories([parent], CancellationToken.None);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -328,7 +346,8 @@ public sealed class LocalChunkStore : IChunkStore
         }
         catch (FileNotFoundException) { }
         catch (DirectoryNotFoundException) { }
-        _durability.FlushDirectories([dir, Path.GetDirectoryName(path)!], ct);
+        using var batch = _durability.Begin(_root);
+        batch.FlushDirectories([dir, Path.GetDirectoryName(path)!], ct);
         return Task.CompletedTask;
     }
 

@@ -26,8 +26,10 @@ public sealed class ChunkBatchDurabilityTests_Postgres() : ChunkBatchDurabilityT
 public abstract class ChunkBatchDurabilityTests(Backend backend)
 {
     /// <summary>The real file system, with every step written down in order and a barrier that can be made to fail.</summary>
-    sealed class RecordingDisk : IFileDurability
+    sealed class RecordingDisk(DurabilityBarrier barrier) : IFileDurability
     {
+        readonly OsFileDurability _real = new(barrier);
+
         public ConcurrentQueue<string> Steps { get; } = new();
         public volatile bool FailFiles;
         public volatile bool FailDirectories;
@@ -35,30 +37,37 @@ public abstract class ChunkBatchDurabilityTests(Backend backend)
         // The directories whose flush fails while FailDirectories is set (the chunks' own, not the fan-out parents).
         public HashSet<string> Failing { get; } = new(StringComparer.Ordinal);
 
-        public void StartWriteback(FileStream file, long offset, long count)
-        {
-            Steps.Enqueue("written " + Name(file.Name));
-            OsFileDurability.Default.StartWriteback(file, offset, count);
-        }
+        public IDurabilityBatch Begin(string directory) => new Batch(this, _real.Begin(directory));
 
-        public void FlushFiles(IReadOnlyList<string> files, CancellationToken ct)
+        sealed class Batch(RecordingDisk disk, IDurabilityBatch real) : IDurabilityBatch
         {
-            if (FailFiles) throw new IOException("injected: fsync of a chunk failed (EIO)");
-            OsFileDurability.Default.FlushFiles(files, ct);
-            Steps.Enqueue($"flushed files {string.Join(' ', files.Select(Name).Order(StringComparer.Ordinal))}");
-        }
+            public void StartWriteback(FileStream file, long offset, long count)
+            {
+                disk.Steps.Enqueue("written " + Name(file.Name));
+                real.StartWriteback(file, offset, count);
+            }
 
-        public void Move(string from, string to)
-        {
-            OsFileDurability.Default.Move(from, to);
-            Steps.Enqueue("renamed " + Name(from));
-        }
+            public void FlushFiles(IReadOnlyList<string> files, CancellationToken ct)
+            {
+                if (disk.FailFiles) throw new IOException("injected: fsync of a chunk failed (EIO)");
+                real.FlushFiles(files, ct);
+                disk.Steps.Enqueue($"flushed files {string.Join(' ', files.Select(Name).Order(StringComparer.Ordinal))}");
+            }
 
-        public void FlushDirectories(IReadOnlyList<string> directories, CancellationToken ct)
-        {
-            if (FailDirectories && directories.Any(Failing.Contains)) throw new IOException("injected: fsync of a directory failed (EIO)");
-            OsFileDurability.Default.FlushDirectories(directories, ct);
-            Steps.Enqueue($"flushed {directories.Count} directories");
+            public void Move(string from, string to)
+            {
+                real.Move(from, to);
+                disk.Steps.Enqueue("renamed " + Name(from));
+            }
+
+            public void FlushDirectories(IReadOnlyList<string> directories, CancellationToken ct)
+            {
+                if (disk.FailDirectories && directories.Any(disk.Failing.Contains)) throw new IOException("injected: fsync of a directory failed (EIO)");
+                real.FlushDirectories(directories, ct);
+                disk.Steps.Enqueue("flushed directories " + string.Join('|', directories.Order(StringComparer.Ordinal)));
+            }
+
+            public void Dispose() => real.Dispose();
         }
 
         // A temporary chunk file is .<hash>.<guid>.tmp: the hash names the chunk in every step.
@@ -84,11 +93,13 @@ public abstract class ChunkBatchDurabilityTests(Backend backend)
     static List<(string Hash, byte[] Data)> SmallChunks(int count) =>
         [.. Enumerable.Range(0, count).Select(i => Bytes(200 + i * 37, Environment.TickCount + i)).Select(d => (ChunkHash.Compute(d), d))];
 
-    [Fact]
-    public async Task Every_chunk_of_a_batch_is_written_then_flushed_together_then_renamed_then_its_directories_flushed_before_the_acknowledgement()
+    [Theory]
+    [InlineData(DurabilityBarrier.FsyncTogether)]
+    [InlineData(DurabilityBarrier.SyncFs)]
+    public async Task Every_chunk_of_a_batch_is_written_then_flushed_together_then_renamed_then_its_directories_flushed_before_the_acknowledgement(DurabilityBarrier barrier)
     {
         using var chunks = new TempDir("tinysync-chunks");
-        var disk = new RecordingDisk();
+        var disk = new RecordingDisk(barrier);
         await using var server = await TestServer.StartAsync(backend, null, s => s.AddSingleton<IChunkStore>(new LocalChunkStore(chunks.Path, disk)));
         using var a = await SyncClient.CreateAsync(server);
         var batch = SmallChunks(40);
@@ -107,18 +118,23 @@ public abstract class ChunkBatchDurabilityTests(Backend backend)
             at.ShouldBeGreaterThanOrEqualTo(0, $"{step} was not recorded: {string.Join(" | ", steps)}");
             return at;
         }
-        var barrier = steps.Single(s => s.StartsWith("flushed files", StringComparison.Ordinal));
-        barrier.ShouldBe("flushed files " + string.Join(' ', hashes.Order(StringComparer.Ordinal)), "one barrier for the data of the whole batch");
-        var flushedFiles = Index(barrier);
+        var dataBarrier = steps.Single(s => s.StartsWith("flushed files", StringComparison.Ordinal));
+        dataBarrier.ShouldBe("flushed files " + string.Join(' ', hashes.Order(StringComparer.Ordinal)), "one barrier for the data of the whole batch");
+        var flushedFiles = Index(dataBarrier);
         foreach (var hash in hashes)
         {
             Index("written " + hash).ShouldBeLessThan(flushedFiles, "all data is written before the barrier");
             Index("renamed " + hash).ShouldBeGreaterThan(flushedFiles, "no chunk is renamed into place before its bytes are durable");
         }
         var lastRename = hashes.Max(h => Index("renamed " + h));
-        var directoryBarrier = steps.FindLastIndex(s => s.StartsWith("flushed ", StringComparison.Ordinal) && s.EndsWith(" directories", StringComparison.Ordinal));
+        var directoryBarrier = steps.FindLastIndex(s => s.StartsWith("flushed directories ", StringComparison.Ordinal));
         directoryBarrier.ShouldBeGreaterThan(lastRename, "the renames are made durable after the last one");
-        steps[directoryBarrier].ShouldBe($"flushed {hashes.Select(h => h[..4]).Distinct().Count()} directories", "one barrier for every directory the batch touched");
+        // A fresh store: every chunk's directory is new, so the barrier also makes each new directory's entry durable
+        // in its parent (ab/cd in ab, ab in the root).
+        var leaves = hashes.Select(h => Path.Combine(chunks.Path, h[..2], h[2..4])).ToHashSet();
+        var expected = leaves.Concat(leaves.Select(l => Path.GetDirectoryName(l)!)).Append(chunks.Path).Distinct().Order(StringComparer.Ordinal);
+        steps[directoryBarrier].ShouldBe("flushed directories " + string.Join('|', expected), "one barrier for every directory the batch touched");
+        steps.Count(s => s.StartsWith("flushed directories ", StringComparison.Ordinal)).ShouldBe(1, "no directory is flushed one at a time on the way");
         steps.IndexOf("acknowledged").ShouldBe(steps.Count - 1, "nothing is acknowledged before it is durable");
         (await a.MissingAsync(hashes)).ShouldBeEmpty();
     }
@@ -129,7 +145,7 @@ public abstract class ChunkBatchDurabilityTests(Backend backend)
     public async Task A_batch_whose_barrier_fails_is_refused_with_503_registers_nothing_and_is_stored_when_sent_again(bool dataBarrier)
     {
         using var chunks = new TempDir("tinysync-chunks");
-        var disk = new RecordingDisk();
+        var disk = new RecordingDisk(DurabilityBarrier.Auto);
         var store = new LocalChunkStore(chunks.Path, disk);
         await using var server = await TestServer.StartAsync(backend, null, s => s.AddSingleton<IChunkStore>(store));
         using var a = await SyncClient.CreateAsync(server);

@@ -27,20 +27,27 @@ public abstract class ChunkStoreFlushTests(Backend backend)
         public string? Only;
         public ConcurrentQueue<string> Flushed { get; } = new();
 
-        public void StartWriteback(FileStream file, long offset, long count) => OsFileDurability.Default.StartWriteback(file, offset, count);
+        public IDurabilityBatch Begin(string directory) => new Batch(this, OsFileDurability.Default.Begin(directory));
 
-        public void FlushFiles(IReadOnlyList<string> files, CancellationToken ct) => OsFileDurability.Default.FlushFiles(files, ct);
-
-        public void Move(string from, string to) => OsFileDurability.Default.Move(from, to);
-
-        public void FlushDirectories(IReadOnlyList<string> directories, CancellationToken ct)
+        sealed class Batch(FlakyDisk disk, IDurabilityBatch real) : IDurabilityBatch
         {
-            foreach (var directory in directories)
+            public void StartWriteback(FileStream file, long offset, long count) => real.StartWriteback(file, offset, count);
+
+            public void FlushFiles(IReadOnlyList<string> files, CancellationToken ct) => real.FlushFiles(files, ct);
+
+            public void Move(string from, string to) => real.Move(from, to);
+
+            public void FlushDirectories(IReadOnlyList<string> directories, CancellationToken ct)
             {
-                if (Failing && (Only is null || Only == directory)) throw new IOException($"injected: fsync of {directory} failed (EIO)");
+                foreach (var directory in directories)
+                {
+                    if (disk.Failing && (disk.Only is null || disk.Only == directory)) throw new IOException($"injected: fsync of {directory} failed (EIO)");
+                }
+                real.FlushDirectories(directories, ct);
+                foreach (var directory in directories) disk.Flushed.Enqueue(directory);
             }
-            OsFileDurability.Default.FlushDirectories(directories, ct);
-            foreach (var directory in directories) Flushed.Enqueue(directory);
+
+            public void Dispose() => real.Dispose();
         }
     }
 
