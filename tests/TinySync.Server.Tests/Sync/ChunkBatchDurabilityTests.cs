@@ -74,15 +74,6 @@ public abstract class ChunkBatchDurabilityTests(Backend backend)
         static string Name(string path) => Path.GetFileName(path).Split('.', StringSplitOptions.RemoveEmptyEntries)[0];
     }
 
-    static byte[] Frames(IEnumerable<(string Hash, byte[] Data)> chunks)
-    {
-        var list = chunks.ToList();
-        var body = new byte[list.Sum(c => ChunkFrames.FrameLength(c.Data.Length))];
-        var at = 0;
-        foreach (var (hash, data) in list) at += ChunkFrames.Write(body.AsSpan(at), hash, data);
-        return body;
-    }
-
     static Task<HttpResponseMessage> PostBatchAsync(SyncClient c, byte[] body)
     {
         var content = new ByteArrayContent(body);
@@ -106,7 +97,7 @@ public abstract class ChunkBatchDurabilityTests(Backend backend)
         var hashes = batch.Select(c => c.Hash).ToArray();
         disk.Steps.Clear();
 
-        var response = await PostBatchAsync(a, Frames(batch));
+        var response = await PostBatchAsync(a, BatchFrames.Of(batch));
         response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         disk.Steps.Enqueue("acknowledged");
 
@@ -155,7 +146,7 @@ public abstract class ChunkBatchDurabilityTests(Backend backend)
 
         if (dataBarrier) disk.FailFiles = true;
         else disk.FailDirectories = true;
-        var refused = await PostBatchAsync(a, Frames(batch));
+        var refused = await PostBatchAsync(a, BatchFrames.Of(batch));
         await refused.ShouldBeProblemAsync(503, ProblemCodes.Unavailable);
         (await a.MissingAsync(hashes)).ShouldBe(hashes, ignoreOrder: true, "a batch that was not acknowledged registers none of its chunks");
         Directory.EnumerateFiles(chunks.Path, "*.tmp", SearchOption.AllDirectories).ShouldBeEmpty("no temporary file is left behind");
@@ -166,11 +157,11 @@ public abstract class ChunkBatchDurabilityTests(Backend backend)
         else
         {
             // The renamed files are there but not trusted until their directories flush: sending again is refused too.
-            await (await PostBatchAsync(a, Frames(batch))).ShouldBeProblemAsync(503, ProblemCodes.Unavailable);
+            await (await PostBatchAsync(a, BatchFrames.Of(batch))).ShouldBeProblemAsync(503, ProblemCodes.Unavailable);
         }
 
         disk.FailFiles = disk.FailDirectories = false;
-        var stored = await PostBatchAsync(a, Frames(batch));
+        var stored = await PostBatchAsync(a, BatchFrames.Of(batch));
         stored.StatusCode.ShouldBe(HttpStatusCode.OK, await stored.Content.ReadAsStringAsync());
         (await stored.Content.ReadFromJsonAsync<ChunkBatchResponse>(TinySyncJson.Options))!.Created.ShouldBe(hashes.Length);
         (await a.MissingAsync(hashes)).ShouldBeEmpty();
