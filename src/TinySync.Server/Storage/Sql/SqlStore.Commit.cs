@@ -45,8 +45,7 @@ public partial class SqlStore
         access.ThrowIfEnded();
         var results = new OpResult[ops.Count];
         for (var i = 0; i < ops.Count; i++) results[i] = await batch.ApplyAsync(ops[i], ct).ConfigureAwait(false);
-        await batch.FinishAsync(ct).ConfigureAwait(false); // the rows, then head_seq
-        await w.CommitAsync(ct).ConfigureAwait(false);
+        await batch.CommitAsync(ct).ConfigureAwait(false); // the rows, head_seq, COMMIT
         return new BatchOutcome(results, seqs.Head, seqs.Advanced);
     }
 
