@@ -128,8 +128,8 @@ public sealed class PostgresDialect : SqlDialect
     internal override bool WritesRowArrays => true;
 
     /// <inheritdoc />
-    internal override Task WriteRowArraysAsync(WriteScope w, IReadOnlyList<RowSet> sets, SqlStep? after, bool commit, CancellationToken ct) =>
-        _rowArrays.WriteAsync(w, sets, after, commit, ct);
+    internal override Task WriteRowArraysAsync(WriteScope w, IReadOnlyList<RowSet> sets, SqlStep? after, CancellationToken ct) =>
+        _rowArrays.WriteAsync(w, sets, after, ct);
 
     /// <inheritdoc />
     internal override async Task QueryAllAsync(WriteScope w, IReadOnlyList<SqlQuery> queries, CancellationToken ct)

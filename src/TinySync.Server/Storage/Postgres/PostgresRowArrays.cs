@@ -19,12 +19,7 @@ internal sealed class PostgresRowArrays
     readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> _columnTypes = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<MultiRowInsert, (string Sql, string[] Types)> _statements = new();
 
-    /// <summary>
-    /// Writes the sets, then <paramref name="after"/>, then, when <paramref name="commit"/>, <c>COMMIT</c>: one round
-    /// trip (decision 0506). A failing statement makes PostgreSQL skip the rest of the batch, so the COMMIT runs only
-    /// when every write succeeded; its answer arrives after the commit record is flushed (<c>synchronous_commit</c>).
-    /// </summary>
-    public async Task WriteAsync(WriteScope w, IReadOnlyList<RowSet> sets, SqlStep? after, bool commit, CancellationToken ct)
+    public async Task WriteAsync(WriteScope w, IReadOnlyList<RowSet> sets, SqlStep? after, CancellationToken ct)
     {
         var connection = (NpgsqlConnection)w.Connection;
         await using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction)w.Transaction);
@@ -49,9 +44,7 @@ internal sealed class PostgresRowArrays
             foreach (var (name, value) in after.Parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
             batch.BatchCommands.Add(command);
         }
-        if (commit) batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        if (commit) w.MarkCommitted();
     }
 
     async ValueTask<(string Sql, string[] Types)> StatementAsync(WriteScope w, MultiRowInsert table, CancellationToken ct)

@@ -33,16 +33,13 @@ internal sealed class OpWriteBuffer(SqlDialect dialect, WriteScope w, object vau
     /// <summary>Writes the buffered item rows, so statements that read or change items see them.</summary>
     public Task FlushItemsAsync(CancellationToken ct) => _items.Count == 0 ? Task.CompletedTask : Writer.WriteAsync([ItemRowSet()], null, ct);
 
-    /// <summary>
-    /// Writes every buffered row, then <paramref name="after"/>, then commits the transaction: in one round trip where
-    /// the dialect writes arrays (decision 0506).
-    /// </summary>
-    public Task WriteAllAndCommitAsync(SqlStep? after, CancellationToken ct)
+    /// <summary>Writes every buffered row and then <paramref name="after"/>: in one round trip where the dialect writes arrays.</summary>
+    public Task WriteAllAsync(SqlStep? after, CancellationToken ct)
     {
         var sets = new List<RowSet>(3);
         if (_items.Count > 0) sets.Add(ItemRowSet());
         if (_log.Count > 0) sets.AddRange(LogRowSets());
-        return Writer.WriteAsync(sets, after, ct, commit: true);
+        return Writer.WriteAsync(sets, after, ct);
     }
 
     // Row templates: '#' is the row's number in the statement; @v, @d and @t are shared by all rows.

@@ -27,26 +27,18 @@ internal sealed class RowWriter(SqlDialect dialect, WriteScope w, Func<string, o
         return new RowSet(table, values, rows.Count);
     }
 
-    /// <summary>
-    /// Writes every set (empty ones are skipped), in order, then runs <paramref name="after"/> if given, then commits
-    /// the transaction when <paramref name="commit"/> (in the same round trip where the dialect writes arrays).
-    /// </summary>
-    public async Task WriteAsync(IReadOnlyList<RowSet> sets, SqlStep? after, CancellationToken ct, bool commit = false)
+    /// <summary>Writes every set (empty ones are skipped), in order, then runs <paramref name="after"/> if given.</summary>
+    public async Task WriteAsync(IReadOnlyList<RowSet> sets, SqlStep? after, CancellationToken ct)
     {
         var nonEmpty = sets.Where(s => s.Rows > 0).ToList();
-        if (nonEmpty.Count == 0 && after is null)
-        {
-            if (commit) await w.CommitAsync(ct).ConfigureAwait(false);
-            return;
-        }
+        if (nonEmpty.Count == 0 && after is null) return;
         if (dialect.WritesRowArrays)
         {
-            await dialect.WriteRowArraysAsync(w, nonEmpty, after, commit, ct).ConfigureAwait(false);
+            await dialect.WriteRowArraysAsync(w, nonEmpty, after, ct).ConfigureAwait(false);
             return;
         }
         foreach (var set in nonEmpty) await InsertGroupsAsync(set, ct).ConfigureAwait(false);
         if (after is not null) await Sql.ExecuteAsync(w.Connection, w.Transaction, after.Sql, ct, after.Parameters).ConfigureAwait(false);
-        if (commit) await w.CommitAsync(ct).ConfigureAwait(false);
     }
 
     async Task InsertGroupsAsync(RowSet set, CancellationToken ct)

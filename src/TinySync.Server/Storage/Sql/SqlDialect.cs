@@ -118,11 +118,10 @@ public abstract class SqlDialect : IAsyncDisposable
     internal virtual bool WritesRowArrays => false;
 
     /// <summary>
-    /// Writes every set's rows, one statement per set, then runs <paramref name="after"/>, then, when
-    /// <paramref name="commit"/>, commits the transaction: all in one round trip (decision 0506). Only called when
-    /// <see cref="WritesRowArrays"/> is true.
+    /// Writes every set's rows, one statement per set, then runs <paramref name="after"/>, all in one round trip.
+    /// Only called when <see cref="WritesRowArrays"/> is true.
     /// </summary>
-    internal virtual Task WriteRowArraysAsync(WriteScope w, IReadOnlyList<RowSet> sets, SqlStep? after, bool commit, CancellationToken ct) =>
+    internal virtual Task WriteRowArraysAsync(WriteScope w, IReadOnlyList<RowSet> sets, SqlStep? after, CancellationToken ct) =>
         throw new NotSupportedException($"the {Name} dialect writes rows as multi-row statements");
 
     /// <summary>
@@ -162,19 +161,8 @@ public sealed class WriteScope : IAsyncDisposable
     /// <summary>The transaction.</summary>
     public DbTransaction Transaction { get; }
 
-    /// <summary>True once the transaction committed (here, or sent by the dialect with its last statements).</summary>
-    public bool Committed { get; private set; }
-
-    /// <summary>Commits; durable when this returns. Nothing to do when the dialect already sent the commit.</summary>
-    public async Task CommitAsync(CancellationToken ct)
-    {
-        if (Committed) return;
-        await Transaction.CommitAsync(ct).ConfigureAwait(false);
-        Committed = true;
-    }
-
-    /// <summary>Records that a COMMIT the dialect sent with its last statements succeeded (durable: its answer came).</summary>
-    internal void MarkCommitted() => Committed = true;
+    /// <summary>Commits; durable when this returns.</summary>
+    public Task CommitAsync(CancellationToken ct) => Transaction.CommitAsync(ct);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -45,7 +45,10 @@ public partial class SqlStore
         access.ThrowIfEnded();
         var results = new OpResult[ops.Count];
         for (var i = 0; i < ops.Count; i++) results[i] = await batch.ApplyAsync(ops[i], ct).ConfigureAwait(false);
-        await batch.CommitAsync(ct).ConfigureAwait(false); // the rows, head_seq, COMMIT
+        await batch.FinishAsync(ct).ConfigureAwait(false); // the rows, then head_seq
+        // COMMIT in a round trip of its own, sent only once every write succeeded: a node that dies before this line
+        // leaves nothing behind, even while PostgreSQL still holds its earlier statements (decision 0506).
+        await w.CommitAsync(ct).ConfigureAwait(false);
         return new BatchOutcome(results, seqs.Head, seqs.Advanced);
     }
 

@@ -30,10 +30,10 @@ internal sealed partial class SyncBatch(SqlDialect dialect, WriteScope w, Guid v
 
 
     /// <summary>
-    /// Writes every buffered row and the vault's new head, if any op committed, and commits the batch's transaction:
-    /// in one round trip where the dialect writes arrays (PostgreSQL, decision 0506). Durable when this returns.
+    /// Writes every buffered row and then the vault's new head, if any op committed: in one round trip where the
+    /// dialect writes arrays (PostgreSQL, decision 0505). Called before the batch's transaction commits.
     /// </summary>
-    public Task CommitAsync(CancellationToken ct) => _buffer.WriteAllAndCommitAsync(seqs.HeadUpdate, ct);
+    public Task FinishAsync(CancellationToken ct) => _buffer.WriteAllAsync(seqs.HeadUpdate, ct);
 
     public async Task<OpResult> ApplyAsync(Op op, CancellationToken ct)
     {
