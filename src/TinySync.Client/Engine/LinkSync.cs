@@ -319,6 +319,7 @@ public sealed class LinkSync : IDisposable
         // The remote tree first: the base and the local tree share its objects and strings where they are equal.
         var remote = _index.LoadRemote();
         var previous = _index.LoadLocal(remote);
+        var placing = _index.LoadPlacing(); // downloads renamed into place by a cycle that died before recording them
         // Records whose mtime is within a timestamp tick of the previous scan's start are hashed again (Scanner.IsRacy):
         // the file may have changed since without its size or mtime changing. The file system's clock is the wall
         // clock, so this is not _clock (which tests may fake for conflict names).
@@ -338,6 +339,7 @@ public sealed class LinkSync : IDisposable
             {
                 if (!scan.Local.ContainsKey(path) && !scan.IsUnknown(path)) batch.DeleteLocal(path);
             }
+            PlacedDownloads.Settle(placing, scan, batch);
             batch.Commit();
         }
         var plan = Planner.Make(new Planner.Input(remote, _index.LoadBase(remote), scan, previous, _index.LoadRejected(),
@@ -1174,6 +1176,8 @@ public sealed class LinkSync : IDisposable
             }
 
             var placed = new List<(Download D, FileStat St, List<ChunkRef> Refs)>(written.Count);
+            var intents = written.Where((_, i) => durable[i]).Select(w => w.D.Remote).ToList();
+            if (intents.Count > 0) lock (_indexLock) _index.RecordPlacing(intents); // before any rename (0721)
             for (var i = 0; i < written.Count; i++)
             {
                 var (d, temp, _, refs) = written[i];
@@ -1228,6 +1232,7 @@ public sealed class LinkSync : IDisposable
                         Path = d.Path, Kind = ItemKind.File, Size = st.Size, MtimeNs = st.MtimeNs, Inode = st.Inode, Executable = st.Executable, Chunks = refs,
                     });
                     batch.PutBase(d.Remote);
+                    batch.DeletePlacing(d.Path);
                 }
                 batch.Commit();
             }
@@ -1284,6 +1289,7 @@ public sealed class LinkSync : IDisposable
         {
             if (!_fs.Stat(from).SameAs(StatOf(src.Expected)) || _fs.Stat(to).Kind != EntryKind.Missing) return false;
             if (VaultPath.Parent(to) is { } parent) _fs.CreateDirectory(parent);
+            _index.RecordPlacing([d.Remote]); // before the rename (0721)
             _fs.Rename(from, to, overwrite: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -1302,6 +1308,7 @@ public sealed class LinkSync : IDisposable
             batch.DeleteBase(src.Path);
             batch.PutLocal(src.Expected with { Path = d.Path, MtimeNs = st.MtimeNs, Inode = st.Inode, Executable = st.Executable });
             batch.PutBase(d.Remote);
+            batch.DeletePlacing(d.Path);
             batch.Commit();
             _observer.Done(new SyncEvent(SyncEventKind.Moved, src.Path, 0, d.Path));
             return true;
@@ -1374,6 +1381,7 @@ public sealed class LinkSync : IDisposable
             }
             _fs.SetModeFor(temp, d.Remote.Executable, d.Expected is null ? null : now); // the local mode stays
             if (d.Remote.Mtime is { } m) _fs.SetMtime(temp, m);
+            lock (_indexLock) _index.RecordPlacing([d.Remote]); // before the rename (0721)
             _fs.Rename(temp, d.Path, overwrite: true);
             _fs.FlushParent(d.Path); // durable before the index records it (see above)
             var st = _fs.Stat(d.Path);
@@ -1385,6 +1393,7 @@ public sealed class LinkSync : IDisposable
                     Path = d.Path, Kind = ItemKind.File, Size = st.Size, MtimeNs = st.MtimeNs, Inode = st.Inode, Executable = st.Executable, Chunks = refs,
                 });
                 batch.PutBase(d.Remote);
+                batch.DeletePlacing(d.Path);
                 batch.Commit();
             }
             _observer.Done(new SyncEvent(SyncEventKind.Downloaded, d.Path, d.Remote.Size));
