@@ -125,6 +125,14 @@ public abstract class SqlDialect : IAsyncDisposable
         throw new NotSupportedException($"the {Name} dialect writes rows as multi-row statements");
 
     /// <summary>
+    /// A statement that makes the rest of a write transaction plan every statement for its actual parameters, sent
+    /// first by commits of many ops; null where statements are not kept prepared. PostgreSQL: npgsql's automatic
+    /// preparation lets the server reuse a generic plan, which saves planning a single op's statements but served
+    /// the array statements of a 1,000-op batch badly (decision 0506).
+    /// </summary>
+    internal virtual SqlQuery? PlanEachStatement => null;
+
+    /// <summary>
     /// Runs independent read queries inside a write transaction and hands each one's rows to its callback, in order.
     /// The default runs them one after the other; PostgreSQL sends them in one round trip (decision 0505).
     /// </summary>

@@ -11,6 +11,9 @@ public partial class SqlStore
 
     const int CommitAttempts = 3;
 
+    // From this many ops a commit's statements are planned for their actual arrays (SqlDialect.PlanEachStatement).
+    const int PlannedBatchOps = 16;
+
     /// <inheritdoc />
     public async Task<BatchOutcome?> CommitAsync(Guid vaultId, Guid deviceId, IReadOnlyList<Op> ops, DateTimeOffset now, CancellationToken ct)
     {
@@ -40,7 +43,8 @@ public partial class SqlStore
         var batch = new SyncBatch(Dialect, w, vaultId, deviceId, now, seqs);
         // The vault's lock first (writers of one vault queue there), then the access check under it (decision 0220),
         // then what the ops read: one round trip on PostgreSQL (decision 0506), in this order on both databases.
-        await Dialect.QueryAllAsync(w, [seqs.LockQuery, .. access.Queries, .. batch.LoadQueries(ops)], ct).ConfigureAwait(false);
+        var first = ops.Count >= PlannedBatchOps && Dialect.PlanEachStatement is { } plan ? [plan] : Array.Empty<SqlQuery>();
+        await Dialect.QueryAllAsync(w, [.. first, seqs.LockQuery, .. access.Queries, .. batch.LoadQueries(ops)], ct).ConfigureAwait(false);
         if (!seqs.Locked) return null;
         access.ThrowIfEnded();
         var results = new OpResult[ops.Count];
