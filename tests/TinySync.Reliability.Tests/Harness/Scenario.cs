@@ -366,7 +366,7 @@ public sealed class Scenario
             if (diffs.Count > 0)
             {
                 _violations.Add($"convergence: {d.Name}'s folder differs from the server: {string.Join("; ", diffs.Take(8))}"
-                    + $" (its last warnings: {string.Join(" / ", d.RecentMessages.TakeLast(5))})");
+                    + $" (its last warnings: {string.Join(" / ", d.RecentMessages.TakeLast(5))}; its index: {IndexView(d, server.Keys.Union(local.Keys).Where(p => server.GetValueOrDefault(p) != local.GetValueOrDefault(p)).Take(8))})");
             }
         }
 
@@ -391,6 +391,17 @@ public sealed class Scenario
             if (!page.HasMore || page.Entries.Count == 0) break;
         }
         Step($"final: server holds {server.Count} item(s), log head {after}; {_ledger.Count} content(s) written");
+    }
+
+    /// <summary>What a device's index holds for some paths (remote, base and local versions), to explain a difference.</summary>
+    static string IndexView(SimDevice d, IEnumerable<string> paths)
+    {
+        using var index = TinySync.Client.Index.LinkIndex.Open(d.State.LinkStateDirectory(d.Link));
+        var (remote, @base, local) = (index.LoadRemote(), index.LoadBase(), index.LoadLocal());
+        static string V(TinySync.Client.Index.ItemState? i) => i is null ? "none" : $"v{i.Version} {(i.Chunks.Count > 0 ? i.Chunks[0][..8] : i.Kind.ToString())}";
+        return string.Join("; ", paths.Select(p => $"{p}: remote {V(remote.GetValueOrDefault(p))}, base {V(@base.GetValueOrDefault(p))}, "
+            + $"local {(local.TryGetValue(p, out var l) ? l.Chunks.Count > 0 ? l.Chunks[0].Hash[..8] : l.Kind.ToString() : "none")}"))
+            + $"; cursor {index.Cursor}";
     }
 
     static string Short(string? v) => v is null ? "missing" : v == "dir" ? "dir" : v[..8];
