@@ -239,6 +239,7 @@ public sealed class Scenario
         List<LinkRecord> watched;
         lock (_midCycleLock) watched = d.Links.CycleStarts();
         var headBefore = watched.Count > 0 ? await HeadAsync() : 0;
+        var staleBefore = _faults.Snapshot().GetValueOrDefault("stale_log_page");
         lock (_midCycleLock) started = _witness.CycleStarts();
         try
         {
@@ -259,7 +260,10 @@ public sealed class Scenario
             outcome = $"threw {e.GetType().Name}: {e.Message}";
             _violations.Add($"robustness: a sync cycle of {d.Name} threw {e.GetType().Name} (not a ClientException): {e.Message}");
         }
-        lock (_midCycleLock) _witness.CycleEnded(d.Index, started, result?.Converged == true);
+        // a cycle served a stale log page (a proxy's old answer) may report "converged" from a view behind the server's:
+        // it proves nothing about what the device has seen
+        var stale = _faults.Snapshot().GetValueOrDefault("stale_log_page") > staleBefore;
+        lock (_midCycleLock) _witness.CycleEnded(d.Index, started, result?.Converged == true && !stale);
         Step($"{d.Name}: sync{(faults ? "" : " (clean)")}{(d.Offline ? " while offline" : "")} -> {outcome}");
         foreach (var back in d.Cursor.Drain()) _violations.Add($"log replay: {d.Name}'s {back} (step {_steps.Count})");
         CheckNoTornFile(d);
