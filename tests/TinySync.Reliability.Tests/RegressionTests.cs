@@ -41,6 +41,7 @@ public sealed class RegressionTests(ServerFixture fixture, ITestOutputHelper out
     /// <summary>Seeds found with real tools' operations and symbolic links on (decision 0720).</summary>
     [Theory]
     [InlineData(722017)] // (soak 9) a false alarm of the witness: a cycle served a stale log page had reported "converged" from a view behind the server's
+    [InlineData(722021)] // (soak 9) killed after a commit, then a pull served a stale page cleared the recovery flag (0719): its own committed file conflicted (0723)
     [InlineData(721031)] // (soak 8) a put from a stale view at a path another device had moved away: the replayed move moved nothing, the target never arrived (0722)
     public async Task Seed_with_links_that_once_failed_now_keeps_every_invariant(int seed)
     {
