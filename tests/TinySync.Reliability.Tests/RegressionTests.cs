@@ -38,6 +38,18 @@ public sealed class RegressionTests(ServerFixture fixture, ITestOutputHelper out
         Assert.True(r.Ok, r.Report());
     }
 
+    /// <summary>Seeds found with real tools' operations and symbolic links on (decision 0720).</summary>
+    [Theory]
+    [InlineData(722017)] // (soak 9) a false alarm of the witness: a cycle served a stale log page had reported "converged" from a view behind the server's
+    [InlineData(722021)] // (soak 9) killed after a commit, then a pull served a stale page cleared the recovery flag (0719): its own committed file conflicted (0723)
+    [InlineData(721031)] // (soak 8) a put from a stale view at a path another device had moved away: the replayed move moved nothing, the target never arrived (0722)
+    public async Task Seed_with_links_that_once_failed_now_keeps_every_invariant(int seed)
+    {
+        var r = await Scenario.RunAsync(seed, fixture.Host, options: ScenarioOptions.RealWorldWithLinks);
+        output.WriteLine(r.Report());
+        Assert.True(r.Ok, r.Report());
+    }
+
     [Theory]
     [InlineData(9006)] // a same-size rewrite within the 1 s tick of the scan that recorded the file: never uploaded
     [InlineData(9019)] // the same, and then another device's version was downloaded over the unseen edit: lost

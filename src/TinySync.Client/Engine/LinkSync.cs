@@ -229,6 +229,8 @@ public sealed class LinkSync : IDisposable
         // rows then also carry the base forward, so our own committed change is not later taken for a concurrent one.
         var recoverBase = _index.GetMeta(CommitInFlightKey) == "1";
         RemoteTreeModel? baseModel = null;
+        var reachedHead = false; // by pages that advanced the cursor: a stale page (a proxy's) proves nothing (seed 722021)
+        var anyAdvanced = false;
         while (true)
         {
             LogPage page;
@@ -242,7 +244,11 @@ public sealed class LinkSync : IDisposable
                 await RereadTreeAsync($"the server's log for {Root} is behind this client's cursor", ct).ConfigureAwait(false);
                 return;
             }
-            if (page.Entries.Count == 0) break;
+            if (page.Entries.Count == 0)
+            {
+                reachedHead = anyAdvanced;
+                break;
+            }
             model ??= new RemoteTreeModel(_index.LoadRemote());
             model.Dirty.Clear();
             if (recoverBase) (baseModel ??= new RemoteTreeModel(_index.LoadBase())).Dirty.Clear();
@@ -282,9 +288,14 @@ public sealed class LinkSync : IDisposable
                 await RereadTreeAsync($"the remote tree of {Root} disagrees with the server's log (row {c.Seq}: {c.Kind.ToString().ToLowerInvariant()} '{c.Path}')", ct).ConfigureAwait(false);
                 return;
             }
-            if (!page.HasMore || !advanced) break;
+            anyAdvanced |= advanced;
+            if (!page.HasMore || !advanced)
+            {
+                reachedHead = advanced;
+                break;
+            }
         }
-        if (recoverBase && _index.GetMeta(CommitInFlightKey) == "1") _index.SetMeta(CommitInFlightKey, "0");
+        if (recoverBase && reachedHead && _index.GetMeta(CommitInFlightKey) == "1") _index.SetMeta(CommitInFlightKey, "0");
     }
 
     const int MaxTreeRereads = 3;
@@ -809,6 +820,8 @@ public sealed class LinkSync : IDisposable
     async Task CommitAsync(List<(Op Op, SyncAction Action)> ops, CommitModels models, CancellationToken ct)
     {
         if (ops.Count == 0) return;
+        // an earlier commit's rows not yet carried into the base (a pull served a stale page): the flag stays (722021)
+        var earlierUnrecorded = _index.GetMeta(CommitInFlightKey) == "1";
         for (var i = 0; i < ops.Count; i += OpsBatchSize)
         {
             var slice = ops.GetRange(i, Math.Min(OpsBatchSize, ops.Count - i));
@@ -939,7 +952,7 @@ public sealed class LinkSync : IDisposable
                 }
             }
             foreach (var (path, sig, reason) in rejected) batch.PutRejected(path, sig, reason);
-            batch.SetMeta(CommitInFlightKey, "0");
+            batch.SetMeta(CommitInFlightKey, earlierUnrecorded ? "1" : "0");
             batch.Commit();
         }
     }

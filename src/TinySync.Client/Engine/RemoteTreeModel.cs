@@ -54,17 +54,24 @@ public sealed class RemoteTreeModel
     public HashSet<string> Dirty { get; } = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// The first row that contradicted this tree: another device's delete or move of a path the tree does not hold.
-    /// On the server the path existed just before that row, so a tree replayed faithfully holds it. A move this device
-    /// applied at commit time from a view behind the server's can leave such a tree (an item deleted by an earlier row
-    /// stays behind at the target, decision 0713); the engine then reads the server's tree again.
+    /// The first row that contradicted this tree: another device's delete or move of a path the tree does not hold, or
+    /// its move of a path the tree holds only with a NEWER version. On the server the path existed just before that row,
+    /// so a tree replayed faithfully holds it at an older version. A move this device applied at commit time from a view
+    /// behind the server's can leave such a tree (an item deleted by an earlier row stays behind at the target, decision
+    /// 0713); so can a put committed from such a view at a path another device had just moved away (the replayed move
+    /// finds only this device's newer file and moves nothing: its target would be missing, decision 0722). The engine then
+    /// reads the server's tree again.
     /// </summary>
     public LogEntry? Contradiction { get; private set; }
 
     /// <summary>Applies one log row; <paramref name="foreign"/> when another device wrote it.</summary>
     public void Apply(LogEntry e, bool foreign)
     {
-        if (foreign && Contradiction is null && e.Kind is OpKind.Delete or OpKind.Move && PathForKey(e.Path) is null) Contradiction = e;
+        if (foreign && Contradiction is null && e.Kind is OpKind.Delete or OpKind.Move)
+        {
+            var held = PathForKey(e.Path);
+            if (held is null || (e.Kind == OpKind.Move && Items[held].Version > e.Seq)) Contradiction = e;
+        }
         Apply(e);
     }
 

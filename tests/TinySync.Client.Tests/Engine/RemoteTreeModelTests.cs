@@ -55,6 +55,32 @@ public sealed class RemoteTreeModelTests
         own.Contradiction.ShouldBeNull();
     }
 
+    [Fact]
+    public void Another_devices_move_of_a_path_this_device_has_since_put_from_a_stale_view_is_a_contradiction()
+    {
+        // B put e (seq 2) and moved it to docs/c.bin (seq 3); this device, its view still at 0, put its own e (seq 4),
+        // applied at commit time. Replayed, the move finds only the newer e and moves nothing: docs/c.bin would be missing.
+        var model = new RemoteTreeModel(new Dictionary<string, ItemState>(StringComparer.Ordinal)
+        {
+            ["e"] = new() { Path = "e", Kind = ItemKind.File, Version = 4, Size = 1, Chunks = ["mine"] },
+        });
+        model.Apply(Entry(1, OpKind.Mkdir, "docs"), foreign: true);
+        model.Apply(Entry(2, OpKind.Put, "e", chunks: ["theirs"]), foreign: true); // the newer e stays: no evidence yet
+        model.Contradiction.ShouldBeNull();
+        var move = Entry(3, OpKind.Move, "e", "docs/c.bin");
+        model.Apply(move, foreign: true);
+        model.Contradiction.ShouldBe(move);
+
+        // a delete of such a path leaves the newer item, which is right: no evidence
+        var deleted = new RemoteTreeModel(new Dictionary<string, ItemState>(StringComparer.Ordinal)
+        {
+            ["e"] = new() { Path = "e", Kind = ItemKind.File, Version = 4, Size = 1, Chunks = ["mine"] },
+        });
+        deleted.Apply(Entry(3, OpKind.Delete, "e"), foreign: true);
+        deleted.Contradiction.ShouldBeNull();
+        deleted.Items["e"].Version.ShouldBe(4);
+    }
+
     static LogEntry Entry(long seq, OpKind kind, string path, string? newPath = null, string[]? chunks = null) => new()
     {
         Seq = seq, OpId = Guid.NewGuid(), DeviceId = Guid.Empty, Kind = kind, Container = "default", Path = path, NewPath = newPath,

@@ -239,6 +239,7 @@ public sealed class Scenario
         List<LinkRecord> watched;
         lock (_midCycleLock) watched = d.Links.CycleStarts();
         var headBefore = watched.Count > 0 ? await HeadAsync() : 0;
+        var staleBefore = _faults.Snapshot().GetValueOrDefault("stale_log_page");
         lock (_midCycleLock) started = _witness.CycleStarts();
         try
         {
@@ -259,7 +260,10 @@ public sealed class Scenario
             outcome = $"threw {e.GetType().Name}: {e.Message}";
             _violations.Add($"robustness: a sync cycle of {d.Name} threw {e.GetType().Name} (not a ClientException): {e.Message}");
         }
-        lock (_midCycleLock) _witness.CycleEnded(d.Index, started, result?.Converged == true);
+        // a cycle served a stale log page (a proxy's old answer) may report "converged" from a view behind the server's:
+        // it proves nothing about what the device has seen
+        var stale = _faults.Snapshot().GetValueOrDefault("stale_log_page") > staleBefore;
+        lock (_midCycleLock) _witness.CycleEnded(d.Index, started, result?.Converged == true && !stale);
         Step($"{d.Name}: sync{(faults ? "" : " (clean)")}{(d.Offline ? " while offline" : "")} -> {outcome}");
         foreach (var back in d.Cursor.Drain()) _violations.Add($"log replay: {d.Name}'s {back} (step {_steps.Count})");
         CheckNoTornFile(d);
@@ -366,7 +370,7 @@ public sealed class Scenario
             if (diffs.Count > 0)
             {
                 _violations.Add($"convergence: {d.Name}'s folder differs from the server: {string.Join("; ", diffs.Take(8))}"
-                    + $" (its last warnings: {string.Join(" / ", d.RecentMessages.TakeLast(5))})");
+                    + $" (its last warnings: {string.Join(" / ", d.RecentMessages.TakeLast(5))}; its index: {IndexView(d, server.Keys.Union(local.Keys).Where(p => server.GetValueOrDefault(p) != local.GetValueOrDefault(p)).Take(8))})");
             }
         }
 
@@ -391,6 +395,17 @@ public sealed class Scenario
             if (!page.HasMore || page.Entries.Count == 0) break;
         }
         Step($"final: server holds {server.Count} item(s), log head {after}; {_ledger.Count} content(s) written");
+    }
+
+    /// <summary>What a device's index holds for some paths (remote, base and local versions), to explain a difference.</summary>
+    static string IndexView(SimDevice d, IEnumerable<string> paths)
+    {
+        using var index = TinySync.Client.Index.LinkIndex.Open(d.State.LinkStateDirectory(d.Link));
+        var (remote, @base, local) = (index.LoadRemote(), index.LoadBase(), index.LoadLocal());
+        static string V(TinySync.Client.Index.ItemState? i) => i is null ? "none" : $"v{i.Version} {(i.Chunks.Count > 0 ? i.Chunks[0][..8] : i.Kind.ToString())}";
+        return string.Join("; ", paths.Select(p => $"{p}: remote {V(remote.GetValueOrDefault(p))}, base {V(@base.GetValueOrDefault(p))}, "
+            + $"local {(local.TryGetValue(p, out var l) ? l.Chunks.Count > 0 ? l.Chunks[0].Hash[..8] : l.Kind.ToString() : "none")}"))
+            + $"; cursor {index.Cursor}";
     }
 
     static string Short(string? v) => v is null ? "missing" : v == "dir" ? "dir" : v[..8];
