@@ -164,7 +164,7 @@ public static class Planner
     /// <summary>
     /// A file the server renamed shows up as a delete of the old name plus a download of the same content under the new
     /// one: it becomes one <see cref="LocalMove"/> (no bytes travel, the file keeps its inode). Each old file serves one
-    /// new name; a download that replaces an existing file, or of an empty file, is never a move.
+    /// new name; a download that replaces an existing file, or of an empty file, is never a move (decision 0440).
     /// </summary>
     static void PlanLocalMoves(List<SyncAction> plan)
     {

@@ -39,12 +39,12 @@ internal sealed class TempFile(Download download, string path, Stream output)
 }
 
 /// <summary>
-/// The one place a downloaded file is written into the folder (decisions 0405, 0409): assembled in a temp file beside
-/// its target; all temp files of a group made durable together (the fsyncs run side by side, one barrier); each one
-/// renamed over its target only if the target is still what was scanned (otherwise it changed locally: the temp file
-/// goes and the next round sees a conflict); the folders' entries made durable; and only then the new versions recorded
-/// in the index. Were a rename lost to a power cut while the index kept the new base, the old bytes would look like a
-/// local edit and be uploaded over the newer version.
+/// The one place a downloaded file is written into the folder (decisions 0405, 0409, 0441): assembled in a temp file
+/// beside its target; all temp files of a group made durable together (the fsyncs run side by side, one barrier); each
+/// one renamed over its target only if the target is still what was scanned (otherwise it changed locally: the temp
+/// file goes and the next round sees a conflict); the folders' entries made durable; and only then the new versions
+/// recorded in the index. Were a rename lost to a power cut while the index kept the new base, the old bytes would look
+/// like a local edit and be uploaded over the newer version.
 /// </summary>
 internal sealed class FilePlacer(LinkContext cx)
 {
