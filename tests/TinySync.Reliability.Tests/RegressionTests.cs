@@ -30,6 +30,7 @@ public sealed class RegressionTests(ServerFixture fixture, ITestOutputHelper out
     /// <summary>Seeds found with real tools' operations and the no-spurious-conflict invariant (issue 13, decision 0717).</summary>
     [Theory]
     [InlineData(32)] // a crash right after a commit: the device's own committed file was later taken for a concurrent change (0719)
+    [InlineData(700193)] // (soak 7) a crash between renaming a download into place and recording it: a later remote edit made a conflict copy (0721)
     public async Task Real_world_seed_that_once_failed_now_keeps_every_invariant(int seed)
     {
         var r = await Scenario.RunAsync(seed, fixture.Host, options: ScenarioOptions.RealWorld);

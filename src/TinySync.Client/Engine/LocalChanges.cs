@@ -82,6 +82,7 @@ internal sealed class LocalChanges(LinkContext cx)
         {
             if (!cx.Fs.Stat(from).SameAs(LinkContext.StatOf(m.Expected)) || cx.Fs.Stat(to).Kind != EntryKind.Missing) return false;
             if (VaultPath.Parent(to) is { } parent) cx.Fs.CreateDirectory(parent);
+            cx.Index.RecordPlacing([m.Remote]); // before the rename (0721)
             cx.Fs.Rename(from, to, overwrite: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -100,6 +101,7 @@ internal sealed class LocalChanges(LinkContext cx)
             batch.DeleteBase(from);
             batch.PutLocal(m.Expected with { Path = to, MtimeNs = st.MtimeNs, Inode = st.Inode, Executable = st.Executable });
             batch.PutBase(m.Remote);
+            batch.DeletePlacing(to);
             batch.Commit();
             cx.Observer.Done(new SyncEvent(SyncEventKind.Moved, from, 0, to));
             return true;

@@ -20,6 +20,7 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
         // The remote tree first: the base and the local tree share its objects and strings where they are equal.
         var remote = index.LoadRemote();
         var previous = index.LoadLocal(remote);
+        var placing = index.LoadPlacing(); // downloads renamed into place by a cycle that died before recording them
         // Records whose mtime is within a timestamp tick of the previous scan's start are hashed again (Scanner.IsRacy):
         // the file may have changed since without its size or mtime changing. The file system's clock is the wall
         // clock, so this is not the engine's clock (which tests may fake for conflict names).
@@ -39,6 +40,7 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
             {
                 if (!scan.Local.ContainsKey(path) && !scan.IsUnknown(path)) batch.DeleteLocal(path);
             }
+            PlacedDownloads.Settle(placing, scan, batch);
             batch.Commit();
         }
         var plan = Planner.Make(new Planner.Input(remote, index.LoadBase(remote), scan, previous, index.LoadRejected(),

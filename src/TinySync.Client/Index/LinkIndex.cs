@@ -57,6 +57,8 @@ public sealed class LinkIndex : IDisposable
             CREATE TABLE IF NOT EXISTS local (path TEXT PRIMARY KEY, kind INTEGER NOT NULL, size INTEGER NOT NULL,
               mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, exec INTEGER NOT NULL, chunks TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS rejected (path TEXT PRIMARY KEY, signature TEXT NOT NULL, reason TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS placing (path TEXT PRIMARY KEY, kind INTEGER NOT NULL, version INTEGER NOT NULL,
+              size INTEGER NOT NULL, chunks TEXT NOT NULL, exec INTEGER NOT NULL, mtime TEXT);
             """);
         Exec(db, $"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '{SchemaVersion}')");
         return new LinkIndex(db, path, rebuilt);
@@ -147,6 +149,20 @@ public sealed class LinkIndex : IDisposable
     /// equal, and this halves what the two trees hold in memory.
     /// </summary>
     public Dictionary<string, ItemState> LoadBase(IReadOnlyDictionary<string, ItemState>? shareWith = null) => LoadItems("base", shareWith);
+
+    /// <summary>
+    /// Downloads about to be renamed into place and not yet recorded (decision 0721): the server version each path is
+    /// to hold. Written before the rename, removed in the transaction that records the placed file.
+    /// </summary>
+    public Dictionary<string, ItemState> LoadPlacing() => LoadItems("placing", null);
+
+    /// <summary>Records, in one transaction, that these server versions are about to be renamed into place.</summary>
+    public void RecordPlacing(IEnumerable<ItemState> items)
+    {
+        using var batch = Begin();
+        foreach (var item in items) batch.PutPlacing(item);
+        batch.Commit();
+    }
 
     Dictionary<string, ItemState> LoadItems(string table, IReadOnlyDictionary<string, ItemState>? shareWith)
     {
@@ -316,6 +332,12 @@ public sealed class LinkIndex : IDisposable
 
         /// <summary>Upserts into the synced base.</summary>
         public void PutBase(ItemState item) => PutItem("base", item);
+
+        /// <summary>Records a download about to be renamed into place (see <see cref="LoadPlacing"/>).</summary>
+        public void PutPlacing(ItemState item) => PutItem("placing", item);
+
+        /// <summary>Forgets a download's placing record (recorded, or settled by a scan).</summary>
+        public void DeletePlacing(string path) => Delete("placing", path);
 
         /// <summary>Removes a path from the remote tree.</summary>
         public void DeleteRemote(string path) => Delete("remote", path);

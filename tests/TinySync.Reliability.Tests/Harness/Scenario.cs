@@ -14,7 +14,7 @@ namespace TinySync.Reliability.Tests.Harness;
 /// (rounded down to <c>CoarseMtimeMs</c>, like FAT's 2 s or HFS+'s 1 s). From <c>TINYSYNC_SAME_SIZE_REWRITES=1</c>
 /// and <c>TINYSYNC_COARSE_MTIME_MS=N</c>.
 /// </summary>
-public sealed record ScenarioOptions(bool SameSizeRewrites = false, long CoarseMtimeMs = 0, bool RealTools = false)
+public sealed record ScenarioOptions(bool SameSizeRewrites = false, long CoarseMtimeMs = 0, bool RealTools = false, bool Symlinks = false)
 {
     /// <summary>The world before issue 13 (how the older regression seeds were found; they replay it exactly).</summary>
     public static readonly ScenarioOptions Default = new();
@@ -22,20 +22,26 @@ public sealed record ScenarioOptions(bool SameSizeRewrites = false, long CoarseM
     /// <summary>With the user operations of real tools (atomic saves, checkouts, case flips through new inodes, chmod).</summary>
     public static readonly ScenarioOptions RealWorld = new(RealTools: true);
 
+    /// <summary>Real tools' operations and symbolic links (folders and files replaced by links to outside, new links,
+    /// loops; decision 0720).</summary>
+    public static readonly ScenarioOptions RealWorldWithLinks = new(RealTools: true, Symlinks: true);
+
     /// <summary>The coarse-clock world: 1 s timestamps and same-size rewrites.</summary>
     public static readonly ScenarioOptions CoarseClock = new(SameSizeRewrites: true, CoarseMtimeMs: 1000);
 
-    /// <summary>From the environment; real tools' operations are on unless <c>TINYSYNC_REAL_TOOLS=0</c>.</summary>
+    /// <summary>From the environment; real tools' operations are on unless <c>TINYSYNC_REAL_TOOLS=0</c>, symbolic links
+    /// unless <c>TINYSYNC_SYMLINKS=0</c>.</summary>
     public static ScenarioOptions FromEnvironment() => new(
         Environment.GetEnvironmentVariable("TINYSYNC_SAME_SIZE_REWRITES") == "1",
         long.TryParse(Environment.GetEnvironmentVariable("TINYSYNC_COARSE_MTIME_MS"), out var ms) ? ms : 0,
-        Environment.GetEnvironmentVariable("TINYSYNC_REAL_TOOLS") != "0");
+        Environment.GetEnvironmentVariable("TINYSYNC_REAL_TOOLS") != "0",
+        Environment.GetEnvironmentVariable("TINYSYNC_SYMLINKS") != "0");
 
     public string EnvPrefix => (SameSizeRewrites ? "TINYSYNC_SAME_SIZE_REWRITES=1 " : "") + (CoarseMtimeMs > 0 ? $"TINYSYNC_COARSE_MTIME_MS={CoarseMtimeMs} " : "")
-        + (RealTools ? "" : "TINYSYNC_REAL_TOOLS=0 ");
+        + (RealTools ? "" : "TINYSYNC_REAL_TOOLS=0 ") + (Symlinks ? "" : "TINYSYNC_SYMLINKS=0 ");
 
     public override string ToString() => (SameSizeRewrites ? " +same-size-rewrites" : "") + (CoarseMtimeMs > 0 ? $" +mtime-{CoarseMtimeMs}ms" : "")
-        + (RealTools ? " +real-tools" : "");
+        + (RealTools ? " +real-tools" : "") + (Symlinks ? " +symlinks" : "");
 }
 
 /// <summary>The outcome of one scenario: its seed and profile, the numbered steps, the violations, the faults injected.</summary>
@@ -97,7 +103,7 @@ public sealed class Scenario
         _profile = profile ?? FaultProfile.For(seed);
         _rng = new Random(seed);
         // its own stream, so scenarios without mid-cycle edits draw exactly what they drew before these existed
-        _midCycleOps = new UserOps(new Random(unchecked(seed * 31 + 7)), _ledger, realTools: _options.RealTools);
+        _midCycleOps = new UserOps(new Random(unchecked(seed * 31 + 7)), _ledger, realTools: _options.RealTools, symlinks: _options.Symlinks);
     }
 
     public static async Task<ScenarioResult> RunAsync(int seed, ServerHost server, FaultProfile? profile = null, ScenarioOptions? options = null)
@@ -139,7 +145,7 @@ public sealed class Scenario
             d.Conflict = text => OnConflict(d, text);
             _devices.Add(d);
         }
-        var ops = new UserOps(_rng, _ledger, _options.SameSizeRewrites, _options.RealTools);
+        var ops = new UserOps(_rng, _ledger, _options.SameSizeRewrites, _options.RealTools, _options.Symlinks);
         var steps = _rng.Next(20, 41);
         for (var i = 0; i < steps; i++)
         {
@@ -173,6 +179,13 @@ public sealed class Scenario
             }
         }
 
+        // The users undo their symbolic links (the outside targets checked once more), so convergence is checked as usual.
+        foreach (var d in _devices)
+        {
+            foreach (var v in d.Links.Check(d.Name)) _violations.Add(v);
+            foreach (var l in d.Links.All.ToList()) Step($"{d.Name}: {d.Links.Undo(l)}");
+        }
+
         // Quiet: everyone online, no faults, sync until a whole pass converges and the log head stays put.
         foreach (var d in _devices) d.Offline = false;
         Step("all devices online, faults off");
@@ -189,6 +202,7 @@ public sealed class Scenario
             _violations.Add($"termination: not quiet after {MaxQuietPasses} passes over all devices ({string.Join(" | ", _devices.Select(d => d.Name + ": " + string.Join("; ", d.RecentMessages.TakeLast(3))))})");
         }
         await CheckFinalInvariantsAsync();
+        foreach (var d in _devices) _faults.AddAll(d.Links.Made);
     }
 
     DeviceApiClient CleanApi() => new(_server.Url, _devices[0].Identity.Token, CleanRetry);
@@ -222,6 +236,9 @@ public sealed class Scenario
         LinkResult? result = null;
         string outcome;
         long started;
+        List<LinkRecord> watched;
+        lock (_midCycleLock) watched = d.Links.CycleStarts();
+        var headBefore = watched.Count > 0 ? await HeadAsync() : 0;
         lock (_midCycleLock) started = _witness.CycleStarts();
         try
         {
@@ -246,7 +263,33 @@ public sealed class Scenario
         Step($"{d.Name}: sync{(faults ? "" : " (clean)")}{(d.Offline ? " while offline" : "")} -> {outcome}");
         foreach (var back in d.Cursor.Drain()) _violations.Add($"log replay: {d.Name}'s {back} (step {_steps.Count})");
         CheckNoTornFile(d);
+        if (watched.Count > 0) await CheckLinksAsync(d, watched, headBefore);
         return result;
+    }
+
+    /// <summary>
+    /// After a cycle of a device with symbolic links: the links and their outside targets are untouched, and no row the
+    /// device committed during the cycle lies at or under a link that existed through the whole cycle.
+    /// </summary>
+    async Task CheckLinksAsync(SimDevice d, List<LinkRecord> watched, long headBefore)
+    {
+        List<LinkRecord> still;
+        lock (_midCycleLock)
+        {
+            still = watched.Where(l => d.Links.All.Contains(l)).ToList();
+            foreach (var v in d.Links.Check(d.Name)) _violations.Add($"{v} (after step {_steps.Count})");
+        }
+        if (still.Count == 0) return;
+        using var api = CleanApi();
+        var rows = new List<TinySync.Core.Contracts.LogEntry>();
+        for (var after = headBefore; ;)
+        {
+            var page = await api.GetLogAsync(_vault, after, 1000, CancellationToken.None);
+            rows.AddRange(page.Entries);
+            if (!page.HasMore || page.Entries.Count == 0) break;
+            after = page.Entries[^1].Seq;
+        }
+        foreach (var v in DeviceLinks.RowsUnderLinks(rows, d.Identity.DeviceId, still)) _violations.Add($"symlink: {d.Name} committed {v} (after step {_steps.Count})");
     }
 
     /// <summary>
@@ -313,10 +356,10 @@ public sealed class Scenario
         foreach (var d in _devices)
         {
             var local = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            foreach (var e in Directory.EnumerateFileSystemEntries(d.Folder, "*", SearchOption.AllDirectories))
+            foreach (var (e, isDir) in UserOps.Walk(d.Folder))
             {
                 var rel = Path.GetRelativePath(d.Folder, e).Replace('\\', '/');
-                local[rel] = Directory.Exists(e) ? "dir" : Ledger.Hash(File.ReadAllBytes(e));
+                local[rel] = isDir ? "dir" : Ledger.Hash(File.ReadAllBytes(e));
             }
             var diffs = server.Keys.Union(local.Keys).Where(p => server.GetValueOrDefault(p) != local.GetValueOrDefault(p))
                 .Select(p => $"{p}: server {Short(server.GetValueOrDefault(p))}, {d.Name} {Short(local.GetValueOrDefault(p))}").ToList();

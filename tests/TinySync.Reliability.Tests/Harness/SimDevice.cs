@@ -15,6 +15,7 @@ public sealed class SimDevice : IDisposable
         Home = Path.Combine(root, name, "home");
         Folder = Path.Combine(root, name, "folder");
         Directory.CreateDirectory(Folder);
+        Links = new DeviceLinks(Folder, Path.Combine(root, name, "outside"));
     }
 
     public int Index { get; }
@@ -24,6 +25,9 @@ public sealed class SimDevice : IDisposable
     public StateDirectory State => new(Home);
     public ClientIdentity Identity { get; set; } = null!;
     public Link Link { get; set; } = null!;
+
+    /// <summary>The symbolic links the user made in the folder, and what they point at.</summary>
+    public DeviceLinks Links { get; }
     public bool Offline { get; set; }
     public LogPageCache LogPages { get; } = new();
     public CursorWatch Cursor { get; } = new();

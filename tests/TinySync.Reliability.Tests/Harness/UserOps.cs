@@ -9,7 +9,7 @@ namespace TinySync.Reliability.Tests.Harness;
 /// case-only renames, a file becoming a directory and back. Names come from a small pool so devices collide often.
 /// Never two names that differ only in case side by side on one device (a case-insensitive user).
 /// </summary>
-public sealed partial class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = false, bool realTools = false)
+public sealed partial class UserOps(Random rng, Ledger ledger, bool sameSizeRewrites = false, bool realTools = false, bool symlinks = false)
 {
     static readonly string[] FileNames = ["a.txt", "b.txt", "c.bin", "notes.md", "e"];
     static readonly string[] DirNames = ["d1", "d2", "docs", "x"];
@@ -35,6 +35,9 @@ public sealed partial class UserOps(Random rng, Ledger ledger, bool sameSizeRewr
         var (files, dirs) = Listing(d.Folder);
         (string Kind, int Weight)[] kinds = sameSizeRewrites ? [.. Kinds, ("rewrite", 10)] : Kinds;
         if (realTools) kinds = [.. kinds, .. RealToolKinds];
+        if (symlinks) kinds = [.. kinds, .. SymlinkKinds];
+        // a folder holding a symbolic link keeps its structure (the user moves the link's folder back into it later)
+        var free = dirs.Where(x => !d.Links.HoldsLink(x)).ToList();
         var total = kinds.Sum(k => k.Weight);
         var pick = rng.Next(total);
         var kind = kinds.First(k => (pick -= k.Weight) < 0).Kind;
@@ -48,13 +51,13 @@ public sealed partial class UserOps(Random rng, Ledger ledger, bool sameSizeRewr
             "rename" => files.Count == 0 ? null : Move(d, Pick(files), sameDir: true, dirs),
             "move" => files.Count == 0 ? null : Move(d, Pick(files), sameDir: false, dirs),
             "mkdir" => Mkdir(d, dirs),
-            "rmdir" => dirs.Count == 0 ? null : Rmdir(d, Pick(dirs)),
-            "dirmove" => dirs.Count == 0 ? null : DirMove(d, Pick(dirs), dirs),
-            "case" => files.Count + dirs.Count == 0 ? null : CaseRename(d, Pick([.. files, .. dirs])),
+            "rmdir" => free.Count == 0 ? null : Rmdir(d, Pick(free)),
+            "dirmove" => free.Count == 0 ? null : DirMove(d, Pick(free), dirs),
+            "case" => files.Count + free.Count == 0 ? null : CaseRename(d, Pick([.. files, .. free])),
             "file2dir" => files.Count == 0 ? null : FileToDir(d, Pick(files)),
-            "dir2file" => dirs.Count == 0 ? null : DirToFile(d, Pick(dirs)),
+            "dir2file" => free.Count == 0 ? null : DirToFile(d, Pick(free)),
             "rewrite" => files.Count == 0 ? null : Rewrite(d, Pick(files)),
-            _ => ApplyRealTool(kind, d, files, dirs),
+            _ => ApplyRealTool(kind, d, files, free) ?? ApplySymlink(kind, d, files, free, dirs),
         };
     }
 
@@ -66,21 +69,35 @@ public sealed partial class UserOps(Random rng, Ledger ledger, bool sameSizeRewr
 
     static int Depth(string rel) => rel.Count(c => c == '/') + 1;
 
-    /// <summary>Files and directories of a folder (relative, sorted; the engine's temp files left out).</summary>
+    /// <summary>Files and directories of a folder (relative, sorted; the engine's temp files and symbolic links left
+    /// out, and never followed).</summary>
     public static (List<string> Files, List<string> Dirs) Listing(string root)
     {
         var files = new List<string>();
         var dirs = new List<string>();
-        foreach (var e in Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories))
+        foreach (var (e, isDir) in Walk(root))
         {
             if (Path.GetFileName(e).StartsWith(IgnoreRules.TempPrefix, StringComparison.Ordinal)) continue;
             var rel = Path.GetRelativePath(root, e).Replace('\\', '/');
-            if (Directory.Exists(e)) dirs.Add(rel);
+            if (isDir) dirs.Add(rel);
             else files.Add(rel);
         }
         files.Sort(StringComparer.Ordinal);
         dirs.Sort(StringComparer.Ordinal);
         return (files, dirs);
+    }
+
+    /// <summary>Every entry under <paramref name="root"/> but symbolic links (which are neither listed nor followed).</summary>
+    public static IEnumerable<(string Path, bool IsDir)> Walk(string root)
+    {
+        foreach (var e in new DirectoryInfo(root).EnumerateFileSystemInfos())
+        {
+            if (e.LinkTarget is not null) continue;
+            var isDir = e is DirectoryInfo;
+            yield return (e.FullName, isDir);
+            if (!isDir) continue;
+            foreach (var inner in Walk(e.FullName)) yield return inner;
+        }
     }
 
     /// <summary>A free name in <paramref name="dir"/>: no sibling with the same name ignoring case.</summary>

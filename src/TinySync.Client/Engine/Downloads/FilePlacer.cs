@@ -92,6 +92,8 @@ internal sealed class FilePlacer(LinkContext cx)
             foreach (var f in files) await CloseAsync(f).ConfigureAwait(false);
 
             var placed = new List<(Download D, FileStat St, List<ChunkRef> Refs)>(files.Count);
+            var intents = files.Where((_, i) => durable[i]).Select(f => f.Download.Remote).ToList();
+            if (intents.Count > 0) lock (cx.IndexLock) cx.Index.RecordPlacing(intents); // before any rename (0721)
             for (var i = 0; i < files.Count; i++)
             {
                 var f = files[i];
@@ -142,6 +144,7 @@ internal sealed class FilePlacer(LinkContext cx)
                         Path = d.Path, Kind = ItemKind.File, Size = st.Size, MtimeNs = st.MtimeNs, Inode = st.Inode, Executable = st.Executable, Chunks = refs,
                     });
                     batch.PutBase(d.Remote);
+                    batch.DeletePlacing(d.Path);
                 }
                 batch.Commit();
             }
