@@ -2,6 +2,7 @@ using TinySync.Client.Api;
 using TinySync.Client.Engine.Commit;
 using TinySync.Client.Engine.Downloads;
 using TinySync.Client.Engine.Pull;
+using TinySync.Client.Engine.Tuning;
 using TinySync.Client.Engine.Upload;
 using TinySync.Client.FileSystem;
 using TinySync.Client.Index;
@@ -114,13 +115,13 @@ public sealed class LinkSync : IDisposable
         _pending.Clear();
         _puller.StartRound();
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        await BatchGarbage.ReleaseAllAsync().ConfigureAwait(false); // the previous round's scan, plan and commit models
+        await MemoryTuning.BetweenPhasesAsync().ConfigureAwait(false); // the previous round's scan, plan and commit models
         await _puller.PullAsync(ct).ConfigureAwait(false);
-        await BatchGarbage.ReleaseAllAsync().ConfigureAwait(false); // the pull's tree model
+        await MemoryTuning.BetweenPhasesAsync().ConfigureAwait(false); // the pull's tree model
         var pulled = sw.ElapsedMilliseconds;
         var (plan, scan) = _planner.Run();
         plan = RefuseInvalidPaths(plan);
-        BatchGarbage.Release();
+        MemoryTuning.AfterBatch();
         _observer.Message(MessageLevel.Info, $"{Root}: round {round}: pull {pulled} ms, scan+plan {sw.ElapsedMilliseconds - pulled} ms, {plan.Actions.Count} action(s), managed heap {GC.GetTotalMemory(false) >> 20} MiB");
         _observer.Planned(PlanTotals.Of(plan));
         if (plan.IsEmpty)

@@ -1,4 +1,5 @@
 using TinySync.Client.Engine.Downloads;
+using TinySync.Client.Engine.Tuning;
 using TinySync.Client.Engine.Upload;
 using TinySync.Client.Scanning;
 
@@ -31,7 +32,7 @@ internal sealed class PlanExecutor(LinkContext cx, Uploader uploader, Downloader
             batch.Commit();
         }
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        await BatchGarbage.ReleaseAllAsync().ConfigureAwait(false);
+        await MemoryTuning.BetweenPhasesAsync().ConfigureAwait(false);
         await uploader.UploadAsync(plan, ct).ConfigureAwait(false);
         var up = sw.ElapsedMilliseconds;
         foreach (var m in plan.Of<LocalMkdir>().OrderBy(m => m.Path.Length)) local.MakeDirectory(m);

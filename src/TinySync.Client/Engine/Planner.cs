@@ -61,7 +61,6 @@ public static class Planner
 
         foreach (var path in paths)
         {
-            BatchGarbage.Row();
             if (handled.Contains(path) || input.Scan.IsUnknown(path)) continue;
             input.Remote.TryGetValue(path, out var r);
             input.Base.TryGetValue(path, out var b);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TinySync.Client.Engine.Tuning;
 using TinySync.Client.Scanning;
 
 namespace TinySync.Client.Engine;
@@ -29,7 +30,7 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
         var scan = new Scanner(cx.Fs.Disk, cx.Observer, cx.Stats, _unsyncable).Scan(cx.Fs, previous, CancellationToken.None, last);
         local.DeleteLeftoverTemps(scan.LeftoverTemps);
         index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
-        BatchGarbage.Release();
+        MemoryTuning.AfterBatch();
         using (var batch = index.Begin())
         {
             foreach (var (path, l) in scan.Local)
@@ -43,6 +44,7 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
             PlacedDownloads.Settle(placing, scan, batch);
             batch.Commit();
         }
+        MemoryTuning.AfterBatch(); // the local tree's write batch
         var plan = Planner.Make(new Planner.Input(remote, index.LoadBase(remote), scan, previous, index.LoadRejected(),
             deviceName, clock.GetUtcNow()));
         return (plan, scan);

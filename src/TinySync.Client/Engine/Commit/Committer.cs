@@ -1,3 +1,4 @@
+using TinySync.Client.Engine.Tuning;
 using TinySync.Client.Index;
 using TinySync.Core.Contracts;
 using TinySync.Core.Paths;
@@ -119,7 +120,7 @@ internal sealed class Committer(LinkContext cx)
             }
         }
         cx.Stats.Committed(committed);
-        BatchGarbage.Release();
+        MemoryTuning.AfterBatch();
         var heap = GC.GetTotalMemory(false);
         if (heap > Interlocked.Read(ref _heapPeak)) Interlocked.Exchange(ref _heapPeak, heap);
         using var batch = cx.Index.Begin();

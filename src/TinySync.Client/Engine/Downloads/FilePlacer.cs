@@ -1,3 +1,4 @@
+using TinySync.Client.Engine.Tuning;
 using TinySync.Client.FileSystem;
 using TinySync.Client.Index;
 using TinySync.Client.Scanning;
@@ -149,7 +150,7 @@ internal sealed class FilePlacer(LinkContext cx)
                 batch.Commit();
             }
             foreach (var (d, _, _) in placed) cx.Observer.Done(new SyncEvent(SyncEventKind.Downloaded, d.Path, d.Remote.Size));
-            BatchGarbage.Release();
+            MemoryTuning.AfterBatch();
         }
         finally
         {

@@ -1,5 +1,6 @@
 using TinySync.Client.Api;
 using TinySync.Client.Engine.Commit;
+using TinySync.Client.Engine.Tuning;
 using TinySync.Client.Index;
 using TinySync.Client.State;
 using TinySync.Core.Contracts;
@@ -83,7 +84,7 @@ internal sealed class RemotePuller(LinkContext cx)
                 batch.SetCursor(after);
                 batch.Commit();
             }
-            BatchGarbage.Release();
+            MemoryTuning.AfterBatch();
             if (model.Contradiction is { } c)
             {
                 // The tree replayed here no longer matches the server's (see RemoteTreeModel.Contradiction): read the
