@@ -164,6 +164,9 @@ internal sealed class ProgressDisplay(DisplayMode mode, Func<int> filesDone) : I
     {
         var tenths = TenthsDone();
         var due = tenths >= _nextTenth && BytesTotal > 0;
+        // every byte sent but the last file not yet committed: "0/1 files, 6 B/6 B (100%)" would read as a stall; the
+        // line follows once the file is counted (or the summary line says it)
+        if (due && tenths == 10 && filesDone() < _filesTotal) return;
         if (!due && Stopwatch.GetElapsedTime(_lastPlain, now) < PlainEvery) return;
         if (due) _nextTenth = tenths + 1;
         _lastPlain = now;

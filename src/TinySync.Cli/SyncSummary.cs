@@ -5,33 +5,25 @@ namespace TinySync.Cli;
 /// <summary>What a run moved, counted from the engine's per-item events: the one summary line at the end of a sync.</summary>
 internal sealed class SyncSummary
 {
-    int _up, _down, _deleted, _moved, _conflicts;
-    long _upBytes, _downBytes;
+    readonly SyncTally _tally = new();
 
     /// <summary>Files uploaded or downloaded so far (for "files done/total").</summary>
-    public int FilesDone => Volatile.Read(ref _up) + Volatile.Read(ref _down);
+    public int FilesDone => _tally.FilesDone;
 
-    public void Add(SyncEvent e)
-    {
-        switch (e.Kind)
-        {
-            case SyncEventKind.Uploaded: Interlocked.Increment(ref _up); Interlocked.Add(ref _upBytes, e.Bytes); break;
-            case SyncEventKind.Downloaded: Interlocked.Increment(ref _down); Interlocked.Add(ref _downBytes, e.Bytes); break;
-            case SyncEventKind.Deleted or SyncEventKind.DeletedOnServer: Interlocked.Increment(ref _deleted); break;
-            case SyncEventKind.Moved or SyncEventKind.MovedOnServer: Interlocked.Increment(ref _moved); break;
-            case SyncEventKind.Conflict: Interlocked.Increment(ref _conflicts); break;
-        }
-    }
+    public void Add(SyncEvent e) => _tally.Add(e);
 
     /// <summary>E.g. "3 files up (12.4 MB), 1 down (2.0 KB), 1 conflict"; "nothing to transfer" when nothing moved.</summary>
-    public string Line()
+    public string Line() => Line(_tally.Snapshot());
+
+    /// <summary>The summary line of some counts.</summary>
+    public static string Line(SyncCounts c)
     {
         var parts = new List<string>();
-        if (_up > 0) parts.Add($"{_up} file{(_up == 1 ? "" : "s")} up ({Term.Bytes(_upBytes)})");
-        if (_down > 0) parts.Add($"{_down}{(parts.Count == 0 ? _down == 1 ? " file" : " files" : "")} down ({Term.Bytes(_downBytes)})");
-        if (_deleted > 0) parts.Add($"{_deleted} deleted");
-        if (_moved > 0) parts.Add($"{_moved} moved");
-        if (_conflicts > 0) parts.Add($"{_conflicts} conflict{(_conflicts == 1 ? "" : "s")}");
+        if (c.FilesUp > 0) parts.Add($"{c.FilesUp} file{(c.FilesUp == 1 ? "" : "s")} up ({Term.Bytes(c.BytesUp)})");
+        if (c.FilesDown > 0) parts.Add($"{c.FilesDown}{(parts.Count == 0 ? c.FilesDown == 1 ? " file" : " files" : "")} down ({Term.Bytes(c.BytesDown)})");
+        if (c.Deleted > 0) parts.Add($"{c.Deleted} deleted");
+        if (c.Moved > 0) parts.Add($"{c.Moved} moved");
+        if (c.Conflicts > 0) parts.Add($"{c.Conflicts} conflict{(c.Conflicts == 1 ? "" : "s")}");
         return parts.Count == 0 ? "nothing to transfer" : string.Join(", ", parts);
     }
 

@@ -4,6 +4,7 @@ using TinySync.Client.FileSystem;
 using TinySync.Client.Index;
 using TinySync.Client.Scanning;
 using TinySync.Client.State;
+using TinySync.Client.Status;
 using TinySync.Core.Contracts;
 using TinySync.Core.Paths;
 
@@ -33,7 +34,7 @@ public sealed class TinySyncClient(StateDirectory state, IFileSystem? fs = null,
 
     DeviceApiClient Api(ClientIdentity id) => DeviceApiClient.For(id, retry ?? RetryPolicy.Default);
 
-    /// <summary>Syncs every link until converged (or the round limit); one result per link.</summary>
+    /// <summary>Syncs every link that is not paused until converged (or the round limit); one result per link synced.</summary>
     public async Task<IReadOnlyList<(Link Link, LinkResult Result)>> SyncAllAsync(ISyncObserver observer, SyncStats? stats = null, CancellationToken ct = default)
     {
         var identity = State.RequireIdentity();
@@ -44,9 +45,21 @@ public sealed class TinySyncClient(StateDirectory state, IFileSystem? fs = null,
         var results = new List<(Link, LinkResult)>();
         foreach (var link in links)
         {
-            using var engine = new LinkSync(link, State.LinkStateDirectory(link), api, identity.DisplayName, fs, observer, stats);
-            var result = await engine.SyncAsync(ct: ct).ConfigureAwait(false);
-            if (result.Converged) engine.Index.SetMeta("last_sync", DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            if (State.IsPaused(link)) continue; // `tinysync resume` lifts it (decision 0452)
+            var activity = new LinkActivity(observer);
+            using var engine = new LinkSync(link, State.LinkStateDirectory(link), api, identity.DisplayName, fs, activity, stats);
+            activity.Begin();
+            LinkResult result;
+            try
+            {
+                result = await engine.SyncAsync(ct: ct).ConfigureAwait(false);
+            }
+            catch (ClientException e) when (e is ServerUnavailableException or ServerInconsistentException or IndexUnavailableException)
+            {
+                State.SaveLastSync(link, activity.Failed(e.Message));
+                throw;
+            }
+            State.RecordCycle(link, engine, activity.Complete(result));
             results.Add((link, result));
         }
         return results;

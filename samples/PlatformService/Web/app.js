@@ -109,7 +109,8 @@ function showLogin(el, answer) {
   hint.textContent = "On the user's computer (once `tinysync` is installed, README step 1), this logs the client in as this device. " +
     "The token is shown this once; the playground keeps no copy.";
   const code = document.createElement("code"); code.id = "login-line";
-  code.textContent = `tinysync login --server ${shellWord(answer.server.replace(/\/+$/, ""))} --token ${shellWord(answer.token)}`;
+  // the token reaches the CLI on stdin (printf is a shell builtin): it never shows in `ps` (decision 0609)
+  code.textContent = `printf %s ${shellWord(answer.token)} | tinysync login --server ${shellWord(answer.server.replace(/\/+$/, ""))} --token-file -`;
   const copy = document.createElement("button"); copy.id = "copy-login"; copy.textContent = "Copy";
   copy.addEventListener("click", async () => {
     try { await navigator.clipboard.writeText(code.textContent); copy.textContent = "Copied"; }

@@ -6,6 +6,7 @@ using TinySync.Client.Api;
 using TinySync.Client.Daemon;
 using TinySync.Client.Engine;
 using TinySync.Client.State;
+using TinySync.Client.Status;
 
 namespace TinySync.Cli;
 
@@ -22,7 +23,8 @@ internal static class DeviceCommands
         root.Subcommands.Add(Unlink());
         root.Subcommands.Add(Sync());
         root.Subcommands.Add(DaemonCommand());
-        root.Subcommands.Add(Status());
+        root.Subcommands.Add(StatusCommand.Create());
+        PauseCommands.AddTo(root);
         root.Subcommands.Add(Conflicts());
         root.Subcommands.Add(History());
         root.Subcommands.Add(Restore());
@@ -122,6 +124,8 @@ internal static class DeviceCommands
                 throw;
             }
             var ok = true;
+            foreach (var link in CliApp.State(p).LoadLinks().Where(CliApp.State(p).IsPaused))
+                Term.Out($"{link.Directory}: paused; `tinysync resume {link.Directory}` to continue");
             foreach (var (link, r) in results)
             {
                 if (r.Converged)
@@ -168,34 +172,6 @@ internal static class DeviceCommands
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-            }
-            return ExitCodes.Ok;
-        });
-        return cmd;
-    }
-
-    static Command Status()
-    {
-        var json = CliJson.Option();
-        var cmd = new Command("status", "Show the identity and every link with its cursor and last sync (no network)") { json };
-        cmd.SetAction(p =>
-        {
-            var state = CliApp.State(p);
-            var id = state.LoadIdentity();
-            var links = new TinySyncClient(state).Status();
-            if (p.GetValue(json))
-            {
-                CliJson.Write(new StatusJson(state.Root, id is null ? null : new DeviceJson(id.DeviceId, id.DisplayName, id.Server, id.RedactedToken),
-                    [.. links.Select(s => new LinkStatusJson(s.Link.LinkId, s.Link.Directory, s.Link.VaultId, s.Link.VaultName, s.Link.Container, s.Cursor,
-                        s.SyncedItems, s.RemoteItems, s.LastSync?.ToUniversalTime()))]));
-                return ExitCodes.Ok;
-            }
-            Term.Out($"state:   {state.Root}");
-            Term.Out(id is null ? "device:  (none) — run `tinysync register` or `tinysync login`" : $"device:  {id.DisplayName} ({id.DeviceId}) at {id.Server}, token {id.RedactedToken}");
-            if (links.Count == 0) Term.Out("links:   (none) — run `tinysync link VAULT DIR`");
-            foreach (var s in links)
-            {
-                Term.Out($"{s.Link.Directory}  vault={s.Link.VaultName ?? s.Link.VaultId.ToString()} container={s.Link.Container} cursor={s.Cursor} items={s.SyncedItems}/{s.RemoteItems} last-sync={(s.LastSync is { } t ? t.ToString("u", Inv) : "never")}");
             }
             return ExitCodes.Ok;
         });

@@ -26,10 +26,25 @@ internal sealed record VaultJson(Guid VaultId, string Name, long Head, IReadOnly
 internal sealed record LinkRefJson(string Directory, string Container);
 
 /// <summary><c>status --json</c>.</summary>
-internal sealed record StatusJson(string StateDir, DeviceJson? Device, IReadOnlyList<LinkStatusJson> Links);
+internal sealed record StatusJson(string StateDir, DeviceJson? Device, DaemonJson Daemon, IReadOnlyList<LinkStatusJson> Links);
 
-/// <summary>One link in <c>status --json</c>; <c>last_sync</c> is ISO-8601 UTC or null.</summary>
-internal sealed record LinkStatusJson(Guid LinkId, string Directory, Guid VaultId, string? VaultName, string Container, long Cursor, int Items, int RemoteItems, DateTimeOffset? LastSync);
+/// <summary>Whether a daemon answers on the state directory's control socket, and its process id.</summary>
+internal sealed record DaemonJson(bool Running, int? Pid);
+
+/// <summary>
+/// One link in <c>status --json</c>; <c>last_sync</c> (ISO-8601 UTC or null) is the last converged sync,
+/// <c>last_cycle</c> the last completed one; <c>state</c> is the running daemon's view (syncing, idle, paused,
+/// retrying) or null; <c>in_flight</c> what its current round moves, or null.
+/// </summary>
+internal sealed record LinkStatusJson(Guid LinkId, string Directory, Guid VaultId, string? VaultName, string Container, long Cursor, int Items, int RemoteItems,
+    DateTimeOffset? LastSync, bool Paused, string? State, LastCycleJson? LastCycle, LastChangeJson? LastChange, TinySync.Client.Status.InFlight? InFlight,
+    IReadOnlyList<string> Pending);
+
+/// <summary>The last completed sync cycle of a link: when, whether it converged, what it moved.</summary>
+internal sealed record LastCycleJson(DateTimeOffset CompletedAt, bool Converged, string Summary, int FilesUp, long BytesUp, int FilesDown, long BytesDown, int Deleted, int Moved, int Conflicts);
+
+/// <summary>The latest cycle that moved something: when and what.</summary>
+internal sealed record LastChangeJson(DateTimeOffset At, string Summary, int FilesUp, long BytesUp, int FilesDown, long BytesDown, int Deleted, int Moved, int Conflicts);
 
 /// <summary><c>conflicts --json</c>: absolute paths of conflict copies.</summary>
 internal sealed record ConflictsJson(IReadOnlyList<string> Conflicts);

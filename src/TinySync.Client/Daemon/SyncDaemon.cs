@@ -4,6 +4,7 @@ using TinySync.Client.FileSystem;
 using TinySync.Client.Index;
 using TinySync.Client.Scanning;
 using TinySync.Client.State;
+using TinySync.Client.Status;
 
 namespace TinySync.Client.Daemon;
 
@@ -16,6 +17,10 @@ public sealed record DaemonOptions
     public TimeSpan Rescan { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Log polling interval while the hint stream is down.</summary>
     public TimeSpan PollWhileDisconnected { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>How often a paused link re-reads its pause marker when no <c>wake</c> arrives on the control socket.</summary>
+    public TimeSpan PauseRecheck { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Answer on the control socket of the state directory (decision 0450); off for in-process test daemons.</summary>
+    public bool ControlSocket { get; init; } = true;
 }
 
 /// <summary>
@@ -51,7 +56,12 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         using var api = DeviceApiClient.For(_identity, RetryPolicy.Default);
         api.Retrying += _observer.Retrying;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var workers = links.Select(l => new Worker(this, l, api)).ToList();
+        Worker[] workers = [];
+        // first, so a second daemon of the same state directory stops before touching any index
+        await using var control = _options.ControlSocket
+            ? await ControlServer.StartAsync(_state, r => Answer(r, workers), _observer, ct).ConfigureAwait(false)
+            : null;
+        workers = [.. links.Select(l => new Worker(this, l, api))];
         var stream = _stream = new HintStream(_identity.Server, _identity.Token, links.Select(l => l.VaultId).Distinct().ToList(), _observer);
         stream.Hint += (vault, head) =>
         {
@@ -81,6 +91,20 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         }
     }
 
+    static ControlResponse Answer(ControlRequest request, Worker[] workers)
+    {
+        switch (request.Op)
+        {
+            case "status":
+                return new ControlResponse(Environment.ProcessId, [.. workers.Select(w => new DaemonLinkState(w.Link.LinkId, w.State, w.Activity.InFlight))]);
+            case "wake":
+                foreach (var w in workers) if (request.LinkId is null || w.Link.LinkId == request.LinkId) w.Wake(-1);
+                return new ControlResponse(Environment.ProcessId, []);
+            default:
+                return new ControlResponse(Environment.ProcessId, [], $"unknown op '{request.Op}' (status, wake)");
+        }
+    }
+
     sealed class Worker : IDisposable
     {
         readonly SyncDaemon _d;
@@ -91,12 +115,14 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         long _cursor; // last applied seq, cached: the index connection belongs to the worker's thread of control
         int _dirty;
         DateTime _lastEvent;
+        volatile string _state = "idle";
 
         public Worker(SyncDaemon d, Link link, IDeviceApi api)
         {
             _d = d;
             Link = link;
-            _engine = new LinkSync(link, d._state.LinkStateDirectory(link), api, d._identity.DisplayName, d._fs, d._observer, d.Stats);
+            Activity = new LinkActivity(d._observer);
+            _engine = new LinkSync(link, d._state.LinkStateDirectory(link), api, d._identity.DisplayName, d._fs, Activity, d.Stats);
             try
             {
                 _watcher = new FileSystemWatcher(link.Directory)
@@ -119,6 +145,12 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         }
 
         public Link Link { get; }
+
+        /// <summary>What the link is doing now, for the control socket.</summary>
+        public LinkActivity Activity { get; }
+
+        /// <summary>syncing, idle, paused or retrying.</summary>
+        public string State => _state;
 
         void OnEvent(object sender, FileSystemEventArgs e)
         {
@@ -145,8 +177,27 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         {
             var backoff = TimeSpan.FromMilliseconds(200);
             var nextRescan = DateTime.UtcNow; // first cycle at once
+            var paused = false;
             while (!ct.IsCancellationRequested)
             {
+                // paused (decision 0452): no round starts; a `wake` on the control socket, or the periodic re-read,
+                // notices the resume, and the link then syncs at once
+                if (_d._state.IsPaused(Link))
+                {
+                    if (!paused) _d._observer.Message(MessageLevel.Notice, $"{Link.Directory}: paused; `tinysync resume {Link.Directory}` to continue");
+                    paused = true;
+                    _state = "paused";
+                    await _signal.WaitAsync(_d._options.PauseRecheck, ct).ConfigureAwait(false);
+                    Interlocked.Exchange(ref _dirty, 0); // the next event or wake releases the signal again
+                    continue;
+                }
+                if (paused)
+                {
+                    paused = false;
+                    _state = "idle";
+                    nextRescan = DateTime.UtcNow;
+                    _d._observer.Message(MessageLevel.Notice, $"{Link.Directory}: resumed");
+                }
                 var now = DateTime.UtcNow;
                 var wait = nextRescan - now;
                 if (!streamConnected() && wait > _d._options.PollWhileDisconnected) wait = _d._options.PollWhileDisconnected;
@@ -157,9 +208,14 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                     await Task.Delay(_d._options.Debounce, ct).ConfigureAwait(false);
                 }
                 Interlocked.Exchange(ref _dirty, 0);
+                if (_d._state.IsPaused(Link)) continue; // paused while waiting: no round starts
+                _state = "syncing";
+                Activity.Begin();
                 try
                 {
                     var result = await _engine.SyncAsync(ct: ct).ConfigureAwait(false);
+                    _d._state.RecordCycle(Link, _engine, Activity.Complete(result));
+                    _state = "idle";
                     Interlocked.Exchange(ref _cursor, _engine.Index.Cursor);
                     backoff = TimeSpan.FromMilliseconds(200);
                     _d.CycleCompleted?.Invoke(Link, result);
@@ -172,6 +228,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                 }
                 catch (ClientException e) when (e is ServerUnavailableException or IndexUnavailableException)
                 {
+                    Failed(e);
                     _d._observer.Message(MessageLevel.Warning, e.Message + $" (next try in {backoff.TotalSeconds:0.#} s)");
                     await Task.Delay(backoff, ct).ConfigureAwait(false);
                     backoff = TimeSpan.FromMilliseconds(Math.Min(30_000, backoff.TotalMilliseconds * 2));
@@ -180,12 +237,19 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                 }
                 catch (ClientException e) when (e is ApiProblemException or ServerInconsistentException)
                 {
+                    Failed(e);
                     _d._observer.Message(MessageLevel.Warning, $"{Link.Directory}: {e.Message}; will retry");
                     nextRescan = DateTime.UtcNow + TimeSpan.FromSeconds(30);
                     continue;
                 }
                 nextRescan = DateTime.UtcNow + _d._options.Rescan;
             }
+        }
+
+        void Failed(ClientException e)
+        {
+            _state = "retrying";
+            _d._state.SaveLastSync(Link, Activity.Failed(e.Message));
         }
 
         public void Dispose()

@@ -9,6 +9,8 @@ public enum MessageLevel
     Info,
     /// <summary>Something was skipped and will be retried or needs attention; nothing was lost.</summary>
     Warning,
+    /// <summary>A change of state the user asked for or should see (a link paused or resumed); not a problem.</summary>
+    Notice,
 }
 
 /// <summary>Receives the engine's messages and progress. The engine itself never writes to the console.</summary>
@@ -28,6 +30,12 @@ public interface ISyncObserver
 
     /// <summary>A request to the server failed and will be retried after <see cref="RetryNotice.Delay"/>.</summary>
     void Retrying(RetryNotice notice) { }
+
+    /// <summary>
+    /// A name the scan keeps out of the vault (not portable, not NFC), said at every scan that meets it (the warning
+    /// <see cref="Message"/> says it once); <paramref name="shown"/> is the printable name.
+    /// </summary>
+    void Unsyncable(string shown, string reason) { }
 }
 
 /// <summary>What one item's change was.</summary>

@@ -198,6 +198,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
     void Unsyncable(ScanResult result, string rel, string shown, string reason)
     {
         result.Unsyncable.Add(rel);
+        observer.Unsyncable(shown, reason);
         if (_reported.FirstTime(rel)) observer.Message(MessageLevel.Warning, $"{shown} not synced: {reason}; kept here, rename it to sync it");
     }
 

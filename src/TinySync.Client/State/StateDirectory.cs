@@ -175,15 +175,21 @@ public sealed class StateDirectory
     /// <summary>Removes the link of a folder and its index; the folder's files stay.</summary>
     public Link RemoveLink(string directory)
     {
-        var dir = Normalize(directory);
+        var link = FindLink(directory);
         var links = LoadLinks().ToList();
-        var link = links.FirstOrDefault(l => string.Equals(Normalize(l.Directory), dir, StringComparison.Ordinal))
-            ?? throw new ClientException("not_linked", $"{dir} is not linked; `tinysync status` lists the links");
-        links.Remove(link);
+        links.RemoveAll(l => l.LinkId == link.LinkId);
         SaveLinks(links);
         var stateDir = LinkStateDirectory(link);
         if (Directory.Exists(stateDir)) Directory.Delete(stateDir, recursive: true);
         return link;
+    }
+
+    /// <summary>The link of a folder, or a <see cref="ClientException"/> naming the command that lists them.</summary>
+    public Link FindLink(string directory)
+    {
+        var dir = Normalize(directory);
+        return LoadLinks().FirstOrDefault(l => string.Equals(Normalize(l.Directory), dir, StringComparison.Ordinal))
+            ?? throw new ClientException("not_linked", $"{dir} is not linked; `tinysync status` lists the links");
     }
 
     /// <summary>Absolute path without a trailing separator.</summary>

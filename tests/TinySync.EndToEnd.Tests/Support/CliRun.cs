@@ -22,6 +22,15 @@ public sealed class CliRun : IDisposable
     public IReadOnlyList<string> Err { get { lock (_err) return [.. _err.Select(e => e.Line)]; } }
     public IReadOnlyList<string> Out { get { lock (_out) return [.. _out]; } }
     public TimeSpan Elapsed => _clock.Elapsed;
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>SIGKILL, as a crash would: nothing is cleaned up.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
 
     /// <summary>Waits until a stderr line matches (or the process ends, or the timeout passes); the line or null.</summary>
     public async Task<string?> WaitForErrAsync(Func<string, bool> match, TimeSpan timeout)
