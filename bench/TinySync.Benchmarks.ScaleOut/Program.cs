@@ -14,6 +14,9 @@ using TinySync.Core.Chunking;
 using TinySync.Core.Contracts;
 using TinySync.Core.Json;
 using TinySync.Server.Hosting;
+using TinySync.Server.Storage.Postgres;
+using TinySync.Server.Storage.Sql;
+using TinySync.Server.Storage.Sqlite;
 
 // Scale-out macro benchmarks (issue 5), one run each, over real loopback HTTP against servers started in this
 // process. PostgreSQL is a throwaway cluster started here with durability ON (fsync=on, synchronous_commit=on);
@@ -21,7 +24,8 @@ using TinySync.Server.Hosting;
 //   1. vault sync on SQLite beside PostgreSQL: commits (batches of 1, 100, 1000) and log reads
 //   2. committed ops/s with 1 node and with 2 nodes on the same PostgreSQL, 8 concurrent clients
 //   3. commit-to-hint latency across nodes: commit through node 1, hint on a /v1/stream held by node 2
-// Arguments: [scale (1.0)] [parts ("123"; "1" runs part 1 only)].
+//   4. the store alone (IStore.CommitAsync, no HTTP): single-op commits on SQLite and PostgreSQL, two rounds in turn
+// Arguments: [scale (1.0)] [parts ("123"; "1" runs part 1 only, "14" adds the store alone)].
 
 const string AdminToken = "tsadm_bench-admin-token-0123456789abcdef";
 var scale = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.0;
@@ -155,6 +159,33 @@ try
             await app.DisposeAsync();
         }
         apps.Clear();
+    }
+
+    // ---- 4. the store alone (no HTTP): single-op commits, SQLite beside PostgreSQL, twice in turn -----------------------
+    foreach (var round in parts.Contains('4', StringComparison.Ordinal) ? new[] { 1, 2 } : [])
+    {
+        foreach (var (label, database) in new[] { ("sqlite", (string?)null), ("postgres", pg.CreateDatabase($"store{round}")) })
+        {
+            await using var store = new SqlStore(database is null
+                ? new SqliteDialect(Path.Combine(root, $"store{round}.db"))
+                : new PostgresDialect(PostgresSettings.Normalize(database)));
+            await store.MigrateAsync(default);
+            var (device, vault, now) = (Guid.CreateVersion7(), Guid.CreateVersion7(), DateTimeOffset.UtcNow);
+            await store.RegisterDeviceAsync(device, "bench", new byte[32], now, default);
+            await store.UpsertVaultAsync(vault, "bench", now, default);
+            await store.AddDeviceToGroupAsync("bench", device, now, default);
+            await store.AddVaultToGroupAsync("bench", vault, now, default);
+            await store.CommitAsync(vault, device, [Mkdir("d")], now, default);
+            for (var i = 0; i < 20; i++) await store.CommitAsync(vault, device, [Mkdir($"d/warm{i}")], now, default);
+            var total = N(500);
+            var sw = Stopwatch.StartNew();
+            for (var i = 0; i < total; i++)
+            {
+                var outcome = await store.CommitAsync(vault, device, [Mkdir($"d/m{i}")], now, default);
+                if (outcome?.Results[0].Status != OpStatus.Committed) throw new InvalidOperationException($"commit {i} was not committed");
+            }
+            Report($"[{label,-8}] store alone, single-op commits (round {round}): {total} ops in {sw.Elapsed.TotalSeconds,6:F2} s = {total / sw.Elapsed.TotalSeconds,7:F0} ops/s");
+        }
     }
 }
 finally

@@ -17,7 +17,7 @@ using TinySync.Server.Hosting;
 // Peers from the same run and the same Kestrel: a plain static-file download (Results.File) and a plain upload
 // endpoint that writes the body to a file with fsync, without hashing or a database.
 
-// Optional first argument: the phases to run, comma-separated (commit, store, log, chunks); all by default.
+// Optional first argument: the phases to run, comma-separated (commit, store, log, batch, barrier, chunks); all by default.
 var only = args.Length > 0 && !args[0].StartsWith('-') ? args[0].Split(',') : null;
 bool Run(string phase) => only is null || only.Contains(phase);
 
@@ -172,6 +172,78 @@ try
         Report($"log read (pages of 10,000, raw JSON, not parsed):  {rows} rows in {sw.Elapsed.TotalSeconds:F2} s = {rows / sw.Elapsed.TotalSeconds:F0} rows/s (wall) | {rows / (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F0} rows per CPU-second ({bytes / rows} bytes/row)");
     }
 
+    // ---- small chunks in batches (issue 17): POST /chunks/batch beside durable-file peers ---------------------------
+    // The shape of an initial upload of many small files: chunks of 1-8 KiB, 256 per batch, 4 batches in flight (the
+    // client's LinkSync). Peers of the same run, same bytes, same concurrency: every chunk its own file with an fsync
+    // each (what `rsync --fsync` does), and one pack file per batch (write, fsync, rename, directory fsync). Server and
+    // peers alternate round by round (4 batches each).
+    if (Run("batch"))
+    {
+        const int Count = 5_000, PerBatch = 256, InFlight = 4;
+        var rnd = new Random(17);
+        var smallChunks = Enumerable.Range(0, Count).Select(_ =>
+        {
+            var b = new byte[rnd.Next(1024, 8 * 1024)];
+            rnd.NextBytes(b);
+            return (Hash: ChunkHash.Compute(b), Bytes: b);
+        }).ToList();
+        var batches = smallChunks.Chunk(PerBatch).ToList();
+        var peerFiles = Path.Combine(dataDir, "peer-files");
+        var peerPacks = Path.Combine(dataDir, "peer-packs");
+        Directory.CreateDirectory(peerPacks);
+        double server = 0, files = 0, packs = 0;
+        var sw = new Stopwatch();
+        for (var at = 0; at < batches.Count; at += InFlight)
+        {
+            var round = batches.Skip(at).Take(InFlight).ToList();
+            sw.Restart();
+            await Task.WhenAll(round.Select(async batch =>
+            {
+                var body = new byte[batch.Sum(c => ChunkFrames.FrameLength(c.Bytes.Length))];
+                var pos = 0;
+                foreach (var (hash, bytes) in batch) pos += ChunkFrames.Write(body.AsSpan(pos), hash, bytes);
+                using var content = new ByteArrayContent(body);
+                content.Headers.ContentType = new MediaTypeHeaderValue(ChunkFrames.MediaType);
+                (await http.PostAsync($"{v}/chunks/batch", content)).EnsureSuccessStatusCode();
+            }));
+            server += sw.Elapsed.TotalSeconds;
+
+            sw.Restart();
+            await Task.WhenAll(round.Select(batch => Task.Run(() =>
+            {
+                foreach (var (hash, bytes) in batch)
+                {
+                    var dir = Path.Combine(peerFiles, hash[..2]);
+                    Directory.CreateDirectory(dir);
+                    using var f = new FileStream(Path.Combine(dir, hash), FileMode.Create, FileAccess.Write, FileShare.None, 0);
+                    f.Write(bytes);
+                    f.Flush(flushToDisk: true);
+                }
+            })));
+            files += sw.Elapsed.TotalSeconds;
+
+            sw.Restart();
+            await Task.WhenAll(round.Select((batch, i) => Task.Run(() =>
+            {
+                var pack = Path.Combine(peerPacks, $"pack-{at + i}");
+                using (var f = new FileStream(pack + ".tmp", FileMode.CreateNew, FileAccess.Write, FileShare.None, 0))
+                {
+                    foreach (var (_, bytes) in batch) f.Write(bytes);
+                    f.Flush(flushToDisk: true);
+                }
+                File.Move(pack + ".tmp", pack);
+            })));
+            FlushDirectory(peerPacks);
+            packs += sw.Elapsed.TotalSeconds;
+        }
+        var batchMb = smallChunks.Sum(c => (double)c.Bytes.Length) / (1024 * 1024);
+        Report($"small-chunk batches (POST /chunks/batch, {PerBatch} per batch, {InFlight} in flight): {Count / server,7:F0} chunks/s ({batchMb / server:F1} MB/s) | peers: a file each + fsync {Count / files,7:F0} chunks/s; a pack file per batch + fsync {Count / packs,7:F0} chunks/s | ratio to file-each {server / files:F2}x, to packs {server / packs:F2}x");
+    }
+
+    // Store-level barrier comparison (decision 0015); a partial method, so this program also builds against a tree
+    // without the durability seam (bench/scripts/batch-before-after.sh).
+    if (Run("barrier")) RunBarrierPhase(Report, dataDir);
+
     // ---- chunk upload/download MB/s beside plain Kestrel peers -------------------------------------------------
     if (Run("chunks"))
     {
@@ -242,4 +314,34 @@ static async Task Commit(HttpClient http, string v, IReadOnlyList<Op> ops)
     if (body.Results.Any(x => x.Status != OpStatus.Committed))
         throw new InvalidOperationException("an op did not commit: " + body.Results.First(x => x.Status != OpStatus.Committed).Code);
     _ = CultureInfo.InvariantCulture;
+}
+
+partial class Program
+{
+    static partial void RunBarrierPhase(Action<string> report, string dataDir);
+
+    // Flushes a directory's entries (open(O_DIRECTORY) + fsync; the pack peer's renames are durable only then).
+    static void FlushDirectory(string dir)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var fd = Open(System.Text.Encoding.UTF8.GetBytes(dir + "\0"), 0x10000);
+        if (fd < 0) throw new IOException($"cannot open {dir}");
+        try
+        {
+            if (Fsync(fd) != 0) throw new IOException($"cannot flush {dir}");
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open")]
+    static extern int Open(byte[] path, int flags);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fsync")]
+    static extern int Fsync(int fd);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close")]
+    static extern int Close(int fd);
 }

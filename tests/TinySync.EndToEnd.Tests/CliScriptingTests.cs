@@ -71,7 +71,8 @@ public sealed class CliScriptingTests
         HasShape(history, ("path", JsonValueKind.String), ("vault_id", JsonValueKind.String), ("container", JsonValueKind.String), ("versions", JsonValueKind.Array));
         history.GetProperty("versions").GetArrayLength().ShouldBe(2);
         HasShape(history.GetProperty("versions")[0], ("seq", JsonValueKind.Number), ("committed_at", JsonValueKind.String), ("kind", JsonValueKind.String),
-            ("size", JsonValueKind.Number), ("device_id", JsonValueKind.String), ("path", JsonValueKind.String));
+            ("size", JsonValueKind.Number), ("device_id", JsonValueKind.String), ("device_name", JsonValueKind.String), ("path", JsonValueKind.String),
+            ("moved_from", JsonValueKind.Null));
         history.GetProperty("versions")[0].GetProperty("kind").GetString().ShouldBe("put");
 
         (code, output, err) = await CliProcess.RunAsync(home, ["admin", "devices", "list", "--json", .. CliSetup.Admin(server.Url)]);

@@ -71,6 +71,18 @@ public sealed class HistoryCliTests
         lines[2].ShouldMatch(@"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ", "times to the second");
         string.Join('\n', lines).ShouldNotMatch("[0-9a-f]{8}-[0-9a-f]{4}-", "devices show by name, not id");
 
+        // The JSON says what the text says: the move's earlier path and the devices' names.
+        var versions = JsonDocument.Parse(await RunOkAsync(homeA, "history", moved, "--json")).RootElement.GetProperty("versions");
+        versions.GetArrayLength().ShouldBe(3);
+        for (var i = 0; i < 3; i++) lines[i].ShouldContain($"seq={versions[i].GetProperty("seq").GetInt64()} ");
+        versions[0].GetProperty("kind").GetString().ShouldBe("move");
+        versions[0].GetProperty("path").GetString().ShouldBe("archive/plan.txt");
+        versions[0].GetProperty("moved_from").GetString().ShouldBe("docs/plan.txt");
+        versions[0].GetProperty("device_name").GetString().ShouldBe("phone");
+        versions[1].GetProperty("moved_from").ValueKind.ShouldBe(JsonValueKind.Null, "present, null when the version is not a move");
+        versions[1].GetProperty("device_name").GetString().ShouldBe("laptop");
+        versions[2].GetProperty("path").GetString().ShouldBe("docs/plan.txt");
+
         var oldest = Regex.Match(lines[2], @"seq=(\d+)").Groups[1].Value;
         var restored = await RunOkAsync(homeA, "restore", moved, "--seq", oldest);
         restored.ShouldContain($"seq {oldest}");

@@ -209,7 +209,7 @@ internal static class DeviceCommands
             if (p.GetValue(json))
             {
                 CliJson.Write(new HistoryJson(history.Path, link.VaultId, link.Container, [.. history.Versions.Select(v =>
-                    new VersionJson(v.Seq, v.CommittedAt.ToUniversalTime(), v.Kind.ToString().ToLowerInvariant(), v.Size, v.DeviceId, v.Path))]));
+                    new VersionJson(v.Seq, v.CommittedAt.ToUniversalTime(), v.Kind.ToString().ToLowerInvariant(), v.Size, v.DeviceId, v.DeviceName, v.Path, v.MovedFrom))]));
                 return ExitCodes.Ok;
             }
             if (history.Versions.Count == 0) Term.Out("no retained versions");

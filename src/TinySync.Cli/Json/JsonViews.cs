@@ -52,8 +52,11 @@ internal sealed record ConflictsJson(IReadOnlyList<string> Conflicts);
 /// <summary><c>history PATH --json</c>, newest first.</summary>
 internal sealed record HistoryJson(string Path, Guid VaultId, string Container, IReadOnlyList<VersionJson> Versions);
 
-/// <summary>One retained version; <c>kind</c> is put, mkdir, delete or move; <c>size</c> null except for put.</summary>
-internal sealed record VersionJson(long Seq, DateTimeOffset CommittedAt, string Kind, long? Size, Guid DeviceId, string Path);
+/// <summary>
+/// One retained version; <c>kind</c> is put, mkdir, delete or move; <c>size</c> null when the server knows none;
+/// <c>device_name</c> null when the server no longer knows the device; <c>moved_from</c> the path before a move, else null.
+/// </summary>
+internal sealed record VersionJson(long Seq, DateTimeOffset CommittedAt, string Kind, long? Size, Guid DeviceId, string? DeviceName, string Path, string? MovedFrom);
 
 /// <summary>Writes the JSON answers.</summary>
 internal static class CliJson

@@ -1,19 +1,21 @@
-using System.Runtime.InteropServices;
 using TinySync.Core.Chunking;
+using TinySync.Core.Durability;
 
 namespace TinySync.Server.Blobs;
 
 /// <summary>
 /// Chunks as content-addressed files: <c>{root}/ab/cd/&lt;hash&gt;</c>. A write goes to a temporary file in the same
-/// directory, is flushed to disk, renamed into place and the directory flushed, so a crash leaves either no chunk
-/// or the whole chunk. A fan-out directory is flushed into its parent before the first chunk in it is acknowledged,
-/// and a directory that cannot be opened or flushed fails the write (decision 0320). Every read is verified against
-/// the hash.
+/// directory, is made durable, renamed into place and the directory flushed, so a crash leaves either no chunk or the
+/// whole chunk. A batch does each step for all its chunks before the next, behind one barrier per step (decision
+/// 0015). A fan-out directory is flushed into its parent before the first chunk in it is acknowledged, and a
+/// directory that cannot be opened or flushed fails the write (decision 0320). Every read is verified against the
+/// hash. Every flush and rename goes through <see cref="IFileDurability"/>, the seam tests use to record the order or
+/// to inject a failing disk.
 /// </summary>
 public sealed class LocalChunkStore : IChunkStore
 {
     readonly string _root;
-    readonly IDirectorySync _sync;
+    readonly IFileDurability _durability;
 
     // Directories whose flush failed after a chunk was renamed into them: a chunk found there is not taken as stored
     // until the directory flushes (else a retry would find the file and acknowledge what may not survive a crash).
@@ -28,11 +30,11 @@ public sealed class LocalChunkStore : IChunkStore
     // again by the write that finds it missing (TempStream).
     readonly bool[] _fanOutKnown = new bool[65536];
 
-    /// <summary>Stores chunks under <paramref name="root"/> (created if needed); <paramref name="sync"/> flushes directories (tests inject faults).</summary>
-    public LocalChunkStore(string root, IDirectorySync? sync = null)
+    /// <summary>Stores chunks under <paramref name="root"/> (created if needed); <paramref name="durability"/> flushes and renames (tests record or inject faults).</summary>
+    public LocalChunkStore(string root, IFileDurability? durability = null)
     {
         _root = Path.GetFullPath(root);
-        _sync = sync ?? FsyncDirectorySync.Instance;
+        _durability = durability ?? OsFileDurability.Default;
         Directory.CreateDirectory(_root);
     }
 
@@ -55,58 +57,40 @@ public sealed class LocalChunkStore : IChunkStore
         if (!File.Exists(path)) return false;
         if (_unflushed.IsEmpty) return true;
         var dir = Path.GetDirectoryName(path)!;
-        if (_unflushed.ContainsKey(dir)) FlushDirectory(dir); // throws again while the disk keeps failing
+        if (_unflushed.ContainsKey(dir)) FlushDirectoriesNow([dir]); // throws again while the disk keeps failing
         return true;
     }
 
-    // Flushes a directory a chunk was renamed into; on failure the chunk is not acknowledged, and is not trusted later
-    // until the directory flushes.
-    void FlushDirectory(string dir)
+    void FlushDirectoriesNow(IReadOnlyList<string> dirs)
+    {
+        using var batch = _durability.Begin(_root);
+        FlushDirectories(batch, dirs);
+    }
+
+    // Flushes directories chunks were renamed into; on failure no chunk of them is acknowledged, and none is trusted
+    // later until its directory flushes.
+    void FlushDirectories(IDurabilityBatch batch, IReadOnlyList<string> dirs)
     {
         try
         {
-            _sync.Flush(dir);
+            batch.FlushDirectories(dirs, CancellationToken.None); // not cancelled half-way: the renames are done
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _unflushed[dir] = 0;
+            foreach (var dir in dirs) _unflushed[dir] = 0;
             throw new ChunkStoreUnavailableException($"the chunk store could not make a write durable: {e.Message}", e);
         }
-        _unflushed.TryRemove(dir, out _);
+        foreach (var dir in dirs) _unflushed.TryRemove(dir, out _);
     }
 
     /// <inheritdoc />
-    public async Task PutAsync(string hash, ReadOnlyMemory<byte> content, CancellationToken ct)
-    {
-        var path = PathOf(hash);
-        if (Stored(path)) return;
-        var dir = Path.GetDirectoryName(path)!;
-        var tmp = Path.Combine(dir, $".{hash}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            await using (var f = TempStream(hash, tmp, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous, PreallocationSize = content.Length,
-            }))
-            {
-                await f.WriteAsync(content, ct).ConfigureAwait(false);
-                f.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, path, overwrite: true); // same content whoever wins a race
-            FlushDirectory(dir);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
+    public Task PutAsync(string hash, ReadOnlyMemory<byte> content, CancellationToken ct) => PutManyAsync([(hash, content)], ct);
 
     /// <inheritdoc />
     /// <remarks>
-    /// The same steps as <see cref="PutAsync"/>, spread over the receive: each block goes to the temporary file as it
-    /// arrives, and the kernel is asked to start writing it to the device every <see cref="WritebackBytes"/>
-    /// (<c>sync_file_range</c>, a hint: durability still comes from the fsync in
-    /// <see cref="IChunkUpload.CompleteAsync"/>), so that fsync finds little left to write (decision 0312).
+    /// The same steps as <see cref="PutManyAsync"/>, spread over the receive: each block goes to the temporary file as
+    /// it arrives, and the kernel is asked to start writing it to the device every <see cref="WritebackBytes"/>, so
+    /// the flush in <see cref="IChunkUpload.CompleteAsync"/> finds little left to write (decision 0312).
     /// </remarks>
     public IChunkUpload? BeginUpload(string hash)
     {
@@ -115,15 +99,24 @@ public sealed class LocalChunkStore : IChunkStore
         var dir = Path.GetDirectoryName(path)!;
         var tmp = Path.Combine(dir, $".{hash}.{Guid.NewGuid():N}.tmp");
         // No FileStream buffer: blocks are written as they are handed over, straight to the page cache.
-        var file = TempStream(hash, tmp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 });
-        return new Upload(this, file, tmp, path, dir);
+        var batch = _durability.Begin(_root);
+        try
+        {
+            var file = TempStream(hash, tmp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 });
+            return new Upload(this, batch, file, tmp, path, dir);
+        }
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
     }
 
     // Bytes written before the kernel is asked to start writing them out: large enough to be one device write,
     // small enough that most of a 4 MiB chunk is on its way to the device before the body has fully arrived.
     const long WritebackBytes = 512 * 1024;
 
-    sealed class Upload(LocalChunkStore store, FileStream file, string tmp, string path, string dir) : IChunkUpload
+    sealed class Upload(LocalChunkStore store, IDurabilityBatch batch, FileStream file, string tmp, string path, string dir) : IChunkUpload
     {
         long _written;
         long _writebackFrom;
@@ -137,7 +130,7 @@ public sealed class LocalChunkStore : IChunkStore
             _written += block.Length;
             if (_written - _writebackFrom >= WritebackBytes)
             {
-                StartWriteback(file, _writebackFrom, _written - _writebackFrom);
+                batch.StartWriteback(file, _writebackFrom, _written - _writebackFrom);
                 _writebackFrom = _written;
             }
         }
@@ -145,11 +138,12 @@ public sealed class LocalChunkStore : IChunkStore
         public Task CompleteAsync(CancellationToken ct)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            file.Flush(flushToDisk: true);
+            batch.StartWriteback(file, _writebackFrom, _written - _writebackFrom);
             file.Dispose();
             _closed = true;
-            File.Move(tmp, path, overwrite: true); // same content whoever wins a race
-            store.FlushDirectory(dir);
+            FlushFiles(batch, [tmp], ct);
+            batch.Move(tmp, path); // same content whoever wins a race
+            store.FlushDirectories(batch, [dir]);
             _completed = true;
             return Task.CompletedTask;
         }
@@ -158,6 +152,7 @@ public sealed class LocalChunkStore : IChunkStore
         {
             if (!_closed) file.Dispose();
             _closed = true;
+            batch.Dispose();
             if (!_completed)
             {
                 try { File.Delete(tmp); }
@@ -168,21 +163,27 @@ public sealed class LocalChunkStore : IChunkStore
         }
     }
 
-    // Linux: start writeback of a written range without waiting for it. Elsewhere nothing (the fsync does it all).
-    static void StartWriteback(FileStream file, long offset, long count)
+    // The data barrier; a disk that cannot make the bytes durable fails the write as unavailable (503, retry later).
+    static void FlushFiles(IDurabilityBatch batch, IReadOnlyList<string> tmps, CancellationToken ct)
     {
-        if (!OperatingSystem.IsLinux()) return;
-        const uint SyncFileRangeWrite = 2; // SYNC_FILE_RANGE_WRITE
-        _ = Native.SyncFileRange(file.SafeFileHandle.DangerousGetHandle().ToInt32(), offset, count, SyncFileRangeWrite);
+        try
+        {
+            batch.FlushFiles(tmps, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ChunkStoreUnavailableException($"the chunk store could not make a write durable: {e.Message}", e);
+        }
     }
 
     /// <inheritdoc />
     /// <remarks>
-    /// The same steps as <see cref="PutAsync"/>, grouped: every temp file is written, then all are fsynced (several at
-    /// once, so the file system can commit them together), renamed into place, and each directory touched is fsynced
-    /// once. A chunk becomes visible only after its bytes are durable; the call returns only after its rename is.
+    /// Each step for the whole batch before the next (decision 0015, after git's <c>core.fsyncMethod=batch</c>): every
+    /// temporary file is written and its writeback started, then one barrier makes all of them durable, then all are
+    /// renamed into place, then one barrier makes every directory touched durable. A chunk becomes visible only after
+    /// its bytes are durable; the call returns only after its rename is.
     /// </remarks>
-    public async Task PutManyAsync(IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, CancellationToken ct)
+    public Task PutManyAsync(IReadOnlyList<(string Hash, ReadOnlyMemory<byte> Content)> chunks, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(chunks);
         var pending = new List<(string Hash, string Path, string Tmp, ReadOnlyMemory<byte> Content)>(chunks.Count);
@@ -193,36 +194,70 @@ public sealed class LocalChunkStore : IChunkStore
             if (!seen.Add(hash) || Stored(path)) continue;
             pending.Add((hash, path, Path.Combine(Path.GetDirectoryName(path)!, $".{hash}.{Guid.NewGuid():N}.tmp"), content));
         }
-        if (pending.Count == 0) return;
-        try
+        if (pending.Count == 0) return Task.CompletedTask;
+
+        // New fan-out directories are created now and flushed into their parents in the directory barrier below, with
+        // the renames: an initial upload creates a directory for almost every chunk, and a flush for each as it is made
+        // cost one journal commit per chunk.
+        var directories = new HashSet<string>(StringComparer.Ordinal);
+        var newSlots = new List<int>();
+        foreach (var p in pending)
         {
-            await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = FsyncParallelism, CancellationToken = ct }, async (p, token) =>
-            {
-                await using var f = TempStream(p.Hash, p.Tmp, new FileStreamOptions
-                {
-                    Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous, PreallocationSize = p.Content.Length,
-                });
-                await f.WriteAsync(p.Content, token).ConfigureAwait(false);
-                f.Flush(flushToDisk: true);
-            }).ConfigureAwait(false);
-            foreach (var p in pending) File.Move(p.Tmp, p.Path, overwrite: true); // same content whoever wins a race
-            var dirs = pending.Select(p => Path.GetDirectoryName(p.Path)!).Distinct(StringComparer.Ordinal).ToList();
-            Parallel.ForEach(dirs, new ParallelOptions { MaxDegreeOfParallelism = FsyncParallelism, CancellationToken = ct }, FlushDirectory);
+            var dir = Path.GetDirectoryName(p.Path)!;
+            directories.Add(dir);
+            var slot = Slot(p.Hash);
+            if (Volatile.Read(ref _fanOutKnown[slot]) || newSlots.Contains(slot)) continue;
+            Directory.CreateDirectory(dir);
+            newSlots.Add(slot);
+            directories.Add(Path.GetDirectoryName(dir)!);
+            if (!Volatile.Read(ref _topKnown[slot >> 8])) directories.Add(_root);
         }
-        finally
+        var written = new List<string>(pending.Count);
+        using var batch = _durability.Begin(_root);
+        try
         {
             foreach (var p in pending)
             {
-                if (File.Exists(p.Tmp)) File.Delete(p.Tmp);
+                ct.ThrowIfCancellationRequested();
+                using var f = TempStream(p.Hash, p.Tmp, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0, PreallocationSize = p.Content.Length,
+                }, madeHere: true);
+                written.Add(p.Tmp);
+                f.Write(p.Content.Span);
+                batch.StartWriteback(f, 0, p.Content.Length);
+            }
+            FlushFiles(batch, written, ct);
+            foreach (var p in pending) batch.Move(p.Tmp, p.Path); // same content whoever wins a race
+            written.Clear();
+            FlushDirectories(batch, [.. directories.OrderBy(d => d.Length)]); // parents first: the order is only for the reader
+            foreach (var slot in newSlots)
+            {
+                Volatile.Write(ref _topKnown[slot >> 8], true);
+                Volatile.Write(ref _fanOutKnown[slot], true);
             }
         }
+        finally
+        {
+            foreach (var tmp in written)
+            {
+                try { File.Delete(tmp); }
+                catch (IOException) { } // a leftover temporary file is never read as a chunk
+                catch (UnauthorizedAccessException) { }
+            }
+        }
+        return Task.CompletedTask;
     }
 
-    // Creates a chunk's temporary file, and its fan-out directory first unless this process knows it exists.
-    FileStream TempStream(string hash, string tmp, FileStreamOptions options)
+    static int Slot(string hash) =>
+        int.Parse(hash.AsSpan(0, 4), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
+
+    // Creates a chunk's temporary file, and its fan-out directory first unless this process knows it exists or the
+    // caller made it (and flushes it later, before acknowledging).
+    FileStream TempStream(string hash, string tmp, FileStreamOptions options, bool madeHere = false)
     {
-        var slot = int.Parse(hash.AsSpan(0, 4), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
-        if (!Volatile.Read(ref _fanOutKnown[slot]))
+        var slot = Slot(hash);
+        if (!madeHere && !Volatile.Read(ref _fanOutKnown[slot]))
         {
             MakeFanOut(slot, Path.GetDirectoryName(tmp)!);
             Volatile.Write(ref _fanOutKnown[slot], true);
@@ -257,16 +292,14 @@ public sealed class LocalChunkStore : IChunkStore
     {
         try
         {
-            _sync.Flush(parent);
+            using var batch = _durability.Begin(_root);
+            batch.FlushDirectories([parent], CancellationToken.None);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ChunkStoreUnavailableException($"the chunk store could not make a new directory durable: {e.Message}", e);
         }
     }
-
-    // Concurrent fsyncs let the file system's journal commit several files at once (group commit).
-    const int FsyncParallelism = 8;
 
     /// <inheritdoc />
     public async Task<byte[]?> GetAsync(string hash, CancellationToken ct)
@@ -313,8 +346,8 @@ public sealed class LocalChunkStore : IChunkStore
         }
         catch (FileNotFoundException) { }
         catch (DirectoryNotFoundException) { }
-        _sync.Flush(dir);
-        _sync.Flush(Path.GetDirectoryName(path)!);
+        using var batch = _durability.Begin(_root);
+        batch.FlushDirectories([dir, Path.GetDirectoryName(path)!], ct);
         return Task.CompletedTask;
     }
 
@@ -331,12 +364,5 @@ public sealed class LocalChunkStore : IChunkStore
         {
             File.Delete(probe);
         }
-    }
-
-    static class Native
-    {
-        [DllImport("libc", EntryPoint = "sync_file_range")]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        internal static extern int SyncFileRange(int fd, long offset, long count, uint flags);
     }
 }

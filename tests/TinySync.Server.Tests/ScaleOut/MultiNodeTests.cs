@@ -292,4 +292,11 @@ public sealed class MultiNodeTests
         new Npgsql.NpgsqlConnectionStringBuilder(PostgresSettings.Normalize("Host=h;Maximum Pool Size=7")).MaxPoolSize.ShouldBe(7);
         PostgresSettings.Describe(cs.ConnectionString).ShouldNotContain("p:ss");
     }
+
+    [Fact]
+    public void Statements_are_prepared_automatically_unless_the_connection_string_says_otherwise()
+    {
+        new Npgsql.NpgsqlConnectionStringBuilder(PostgresSettings.Normalize("Host=h")).MaxAutoPrepare.ShouldBe(PostgresSettings.DefaultMaxAutoPrepare);
+        new Npgsql.NpgsqlConnectionStringBuilder(PostgresSettings.Normalize("Host=h;Max Auto Prepare=0")).MaxAutoPrepare.ShouldBe(0);
+    }
 }

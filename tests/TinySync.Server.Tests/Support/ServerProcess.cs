@@ -25,6 +25,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public string DataDir { get; }
 
+    /// <summary>Environment variables of the process (set before <see cref="StartAsync"/>).</summary>
+    public IDictionary<string, string> Environment => _env;
+
     /// <summary>Arguments after <c>--urls</c> (e.g. <c>--TinySync:Key=value</c>).</summary>
     public List<string> Arguments { get; } = [];
 
@@ -36,7 +39,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "tinysync-server.dll");
 
-    static int FreePort()
+    public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

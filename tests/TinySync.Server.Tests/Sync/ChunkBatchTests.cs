@@ -19,13 +19,7 @@ public abstract class ChunkBatchTests(ServerFixture fixture)
 {
     TestServer Server => fixture.Server;
 
-    static byte[] Frames(params (string Hash, byte[] Data)[] chunks)
-    {
-        var body = new byte[chunks.Sum(c => ChunkFrames.FrameLength(c.Data.Length))];
-        var at = 0;
-        foreach (var (hash, data) in chunks) at += ChunkFrames.Write(body.AsSpan(at), hash, data);
-        return body;
-    }
+    static byte[] Frames(params (string Hash, byte[] Data)[] chunks) => BatchFrames.Of(chunks);
 
     static (string, byte[]) Chunk(byte[] data) => (ChunkHash.Compute(data), data);
 

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using TinySync.Core.Chunking;
 using TinySync.Core.Contracts;
+using TinySync.Core.Durability;
 using TinySync.Server.Blobs;
 using TinySync.Server.Tests.Support;
 
@@ -14,23 +15,39 @@ public sealed class ChunkStoreFlushTests_Postgres() : ChunkStoreFlushTests(Backe
 
 /// <summary>
 /// The local chunk store acknowledges nothing whose directory entry it could not make durable (decision 0320). The
-/// disk's failure is injected through <see cref="IDirectorySync"/>, the one seam: a real disk cannot fail an fsync on
+/// disk's failure is injected through <see cref="IFileDurability"/>, the one seam: a real disk cannot fail an fsync on
 /// demand. On PostgreSQL the server runs with the local chunk store too, so the database side is checked on both.
 /// </summary>
 public abstract class ChunkStoreFlushTests(Backend backend)
 {
     /// <summary>Flushes for real, records what it flushed, and fails while <see cref="Failing"/> is set (for <see cref="Only"/> if given).</summary>
-    sealed class FlakyDisk : IDirectorySync
+    sealed class FlakyDisk : IFileDurability
     {
         public volatile bool Failing;
         public string? Only;
         public ConcurrentQueue<string> Flushed { get; } = new();
 
-        public void Flush(string directory)
+        public IDurabilityBatch Begin(string directory) => new Batch(this, OsFileDurability.Default.Begin(directory));
+
+        sealed class Batch(FlakyDisk disk, IDurabilityBatch real) : IDurabilityBatch
         {
-            if (Failing && (Only is null || Only == directory)) throw new IOException($"injected: fsync of {directory} failed (EIO)");
-            FsyncDirectorySync.Instance.Flush(directory);
-            Flushed.Enqueue(directory);
+            public void StartWriteback(FileStream file, long offset, long count) => real.StartWriteback(file, offset, count);
+
+            public void FlushFiles(IReadOnlyList<string> files, CancellationToken ct) => real.FlushFiles(files, ct);
+
+            public void Move(string from, string to) => real.Move(from, to);
+
+            public void FlushDirectories(IReadOnlyList<string> directories, CancellationToken ct)
+            {
+                foreach (var directory in directories)
+                {
+                    if (disk.Failing && (disk.Only is null || disk.Only == directory)) throw new IOException($"injected: fsync of {directory} failed (EIO)");
+                }
+                real.FlushDirectories(directories, ct);
+                foreach (var directory in directories) disk.Flushed.Enqueue(directory);
+            }
+
+            public void Dispose() => real.Dispose();
         }
     }
 

@@ -128,6 +128,10 @@ public sealed class PostgresDialect : SqlDialect
     internal override bool WritesRowArrays => true;
 
     /// <inheritdoc />
+    internal override SqlQuery? PlanEachStatement { get; } =
+        new("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)", [], _ => { });
+
+    /// <inheritdoc />
     internal override Task WriteRowArraysAsync(WriteScope w, IReadOnlyList<RowSet> sets, SqlStep? after, CancellationToken ct) =>
         _rowArrays.WriteAsync(w, sets, after, ct);
 

@@ -11,13 +11,13 @@ namespace TinySync.Server.Storage.Postgres;
 /// A commit's rows as PostgreSQL arrays (decision 0505): each table's rows become one
 /// <c>INSERT … SELECT … FROM unnest(@a::type[], …)</c>, whatever the number of rows, and the statements of a commit
 /// (and the head update after them) go to the server as one <see cref="NpgsqlBatch"/>, one round trip. The shared SQL
-/// keeps describing rows as one multi-row template (<see cref="RowsSql"/>); the array types are those of the columns
+/// keeps describing rows as one multi-row template (<see cref="MultiRowInsert"/>); the array types are those of the columns
 /// each row parameter fills, read once per table from the catalog, so a column a migration adds needs nothing here.
 /// </summary>
 internal sealed class PostgresRowArrays
 {
     readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> _columnTypes = new(StringComparer.Ordinal);
-    readonly ConcurrentDictionary<RowsSql, (string Sql, string[] Types)> _statements = new();
+    readonly ConcurrentDictionary<MultiRowInsert, (string Sql, string[] Types)> _statements = new();
 
     public async Task WriteAsync(WriteScope w, IReadOnlyList<RowSet> sets, SqlStep? after, CancellationToken ct)
     {
@@ -47,7 +47,7 @@ internal sealed class PostgresRowArrays
         if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
-    async ValueTask<(string Sql, string[] Types)> StatementAsync(WriteScope w, RowsSql table, CancellationToken ct)
+    async ValueTask<(string Sql, string[] Types)> StatementAsync(WriteScope w, MultiRowInsert table, CancellationToken ct)
     {
         if (_statements.TryGetValue(table, out var known)) return known;
         if (!_columnTypes.TryGetValue(table.Table, out var types))
@@ -67,7 +67,7 @@ internal sealed class PostgresRowArrays
     /// f(r.p_s) FROM unnest(@c::text[], @s::bigint[]) AS r(p_c, p_s)</c> plus the suffix. Each row parameter must
     /// also appear alone as some column's value: that column's type is its array's element type.
     /// </summary>
-    internal static (string Sql, string[] Types) Build(RowsSql table, IReadOnlyDictionary<string, string> columnTypes)
+    internal static (string Sql, string[] Types) Build(MultiRowInsert table, IReadOnlyDictionary<string, string> columnTypes)
     {
         var columns = table.Columns.Split(',', StringSplitOptions.TrimEntries);
         var template = table.RowTemplate.Trim();

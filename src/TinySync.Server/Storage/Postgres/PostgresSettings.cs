@@ -6,12 +6,15 @@ namespace TinySync.Server.Storage.Postgres;
 /// <summary>
 /// Reads <c>TINYSYNC_DATABASE</c>: an Npgsql connection string (<c>Host=…;Port=…;Username=…;Database=…</c>) or a
 /// <c>postgres://user:password@host:port/database?option=value</c> URL, and fills in server defaults the operator
-/// did not set: pool size, command and statement timeouts, keepalive, application name.
+/// did not set: pool size, command and statement timeouts, keepalive, application name, automatic preparation.
 /// </summary>
 public static class PostgresSettings
 {
     /// <summary>Connections per node unless <c>Maximum Pool Size</c> is given (PostgreSQL's default max_connections is 100).</summary>
     public const int DefaultMaxPoolSize = 30;
+
+    /// <summary>Statements npgsql keeps prepared per connection unless <c>Max Auto Prepare</c> is given.</summary>
+    public const int DefaultMaxAutoPrepare = 64;
 
     /// <summary>Seconds a statement may run before the server cancels it (and the client answers 503).</summary>
     public const int DefaultStatementTimeoutSeconds = 30;
@@ -50,6 +53,9 @@ public static class PostgresSettings
         if (!explicitKeys.Overlaps(["Timeout"])) b.Timeout = 5; // connect timeout: fail fast into a 503 while the database is down
         if (!explicitKeys.Overlaps(["KeepAlive"])) b.KeepAlive = 15;
         if (!explicitKeys.Overlaps(["ApplicationName"])) b.ApplicationName = "tinysync-server";
+        // npgsql prepares a statement on a connection once it ran it a few times (decision 0506): PostgreSQL then
+        // skips parsing and planning the commit's and the request path's statements.
+        if (!explicitKeys.Overlaps(["MaxAutoPrepare"])) b.MaxAutoPrepare = DefaultMaxAutoPrepare;
         if (!explicitKeys.Overlaps(["Options"]))
             b.Options = string.Create(CultureInfo.InvariantCulture, $"-c statement_timeout={DefaultStatementTimeoutSeconds * 1000}");
         return b.ConnectionString;

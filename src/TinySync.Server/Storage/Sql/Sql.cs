@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Runtime.CompilerServices;
 
 namespace TinySync.Server.Storage.Sql;
 
@@ -34,27 +33,19 @@ internal static class Sql
     /// <summary>A command for one use: cached on statement-caching connections, fresh otherwise.</summary>
     static Lease Rent(DbConnection c, DbTransaction? tx, string sql, (string, object?)[] ps)
     {
-        if (StatementCache.For(c) is not { } cache) return new Lease(Command(c, tx, sql, ps), null);
-        if (!cache.TryTake(sql, out var cmd))
-        {
-            cmd = c.CreateCommand();
-            cmd.CommandText = sql;
-        }
-        cmd.Transaction = tx;
-        cmd.Parameters.Clear(); // the prepared statement survives; only the bindings change
-        Bind(cmd, ps);
-        return new Lease(cmd, cache);
+        var lease = StatementCache.Rent(c, sql, static (connection, text) => new CommandStatement(connection, text, []));
+        lease.Statement.Bind(tx, ps);
+        return new Lease(lease);
     }
 
-    internal readonly struct Lease(DbCommand command, StatementCache? cache) : IAsyncDisposable
+    internal readonly struct Lease(StatementCache.Lease<CommandStatement> lease) : IAsyncDisposable
     {
-        public DbCommand Command => command;
+        public DbCommand Command => lease.Statement.Command;
 
         public ValueTask DisposeAsync()
         {
-            if (cache is null) return command.DisposeAsync();
-            command.Transaction = null;
-            cache.Return(command);
+            Command.Transaction = null;
+            lease.Dispose();
             return ValueTask.CompletedTask;
         }
     }
@@ -135,43 +126,4 @@ internal static class Sql
     public static string? NullableString(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     public static long? NullableInt64(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
-}
-
-/// <summary>
-/// Prepared commands of one long-lived connection, keyed by SQL text and bounded (SQLite prepared statements hold
-/// memory and should stay few). A connection is used by one request at a time, so no locking is needed.
-/// </summary>
-internal sealed class StatementCache
-{
-    const int Capacity = 64;
-    static readonly ConditionalWeakTable<DbConnection, StatementCache> Caches = new();
-    readonly Dictionary<string, DbCommand> _idle = new(StringComparer.Ordinal);
-
-    /// <summary>Gives <paramref name="connection"/> a statement cache for as long as it lives.</summary>
-    public static void Attach(DbConnection connection) => Caches.AddOrUpdate(connection, new StatementCache());
-
-    /// <summary>The cache of a connection, or null when the connection does not cache statements.</summary>
-    public static StatementCache? For(DbConnection connection) => Caches.TryGetValue(connection, out var cache) ? cache : null;
-
-    public bool TryTake(string sql, out DbCommand command)
-    {
-        if (_idle.Remove(sql, out var cmd)) { command = cmd; return true; }
-        command = null!;
-        return false;
-    }
-
-    public void Return(DbCommand command)
-    {
-        // A nested use of the same SQL (rare) leaves one copy behind; the extra one is simply disposed.
-        if (_idle.Count >= Capacity || !_idle.TryAdd(command.CommandText, command)) command.Dispose();
-    }
-
-    /// <summary>Disposes every cached command (before the connection itself closes).</summary>
-    public static void Release(DbConnection connection)
-    {
-        if (!Caches.TryGetValue(connection, out var cache)) return;
-        foreach (var cmd in cache._idle.Values) cmd.Dispose();
-        cache._idle.Clear();
-        Caches.Remove(connection);
-    }
 }

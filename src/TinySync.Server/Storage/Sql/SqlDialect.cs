@@ -108,7 +108,7 @@ public abstract class SqlDialect : IAsyncDisposable
     /// order of <paramref name="names"/> (the multi-row INSERTs of a commit). The default is a command with named
     /// parameters; SQLite overrides it to bind by position (decision 0313).
     /// </summary>
-    internal virtual RowStatement PrepareRows(WriteScope w, string sql, string[] names) => new CommandRowStatement(w, sql, names);
+    internal virtual PreparedStatement PrepareRows(DbConnection connection, string sql, string[] names) => new CommandStatement(connection, sql, names);
 
     /// <summary>
     /// True when the dialect writes a commit's rows as arrays, any number of rows per table in one statement, with
@@ -123,6 +123,14 @@ public abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     internal virtual Task WriteRowArraysAsync(WriteScope w, IReadOnlyList<RowSet> sets, SqlStep? after, CancellationToken ct) =>
         throw new NotSupportedException($"the {Name} dialect writes rows as multi-row statements");
+
+    /// <summary>
+    /// A statement that makes the rest of a write transaction plan every statement for its actual parameters, sent
+    /// first by commits of many ops; null where statements are not kept prepared. PostgreSQL: npgsql's automatic
+    /// preparation lets the server reuse a generic plan, which saves planning a single op's statements but served
+    /// the array statements of a 1,000-op batch badly (decision 0506).
+    /// </summary>
+    internal virtual SqlQuery? PlanEachStatement => null;
 
     /// <summary>
     /// Runs independent read queries inside a write transaction and hands each one's rows to its callback, in order.
@@ -183,40 +191,3 @@ public sealed class WriteScope : IAsyncDisposable
 
 /// <summary>A read query for <see cref="SqlDialect.QueryAllAsync"/>: its text, parameters and what to do with each row.</summary>
 internal sealed record SqlQuery(string Sql, (string Name, object? Value)[] Parameters, Action<DbDataReader> Row);
-
-/// <summary>A statement prepared by <see cref="SqlDialect.PrepareRows"/>: run with every parameter's value, in order.</summary>
-internal abstract class RowStatement : IAsyncDisposable
-{
-    /// <summary>Runs the statement once; <paramref name="values"/> (null for SQL NULL) in the order of its names.</summary>
-    public abstract Task ExecuteAsync(object?[] values, CancellationToken ct);
-
-    /// <inheritdoc />
-    public abstract ValueTask DisposeAsync();
-}
-
-/// <summary>The portable <see cref="RowStatement"/>: one command with named parameters, reused.</summary>
-internal sealed class CommandRowStatement : RowStatement
-{
-    readonly DbCommand _command;
-
-    public CommandRowStatement(WriteScope w, string sql, string[] names)
-    {
-        _command = w.Connection.CreateCommand();
-        _command.CommandText = sql;
-        _command.Transaction = w.Transaction;
-        foreach (var name in names)
-        {
-            var p = _command.CreateParameter();
-            p.ParameterName = name;
-            _command.Parameters.Add(p);
-        }
-    }
-
-    public override Task ExecuteAsync(object?[] values, CancellationToken ct)
-    {
-        for (var i = 0; i < values.Length; i++) _command.Parameters[i].Value = values[i] ?? DBNull.Value;
-        return _command.ExecuteNonQueryAsync(ct);
-    }
-
-    public override ValueTask DisposeAsync() => _command.DisposeAsync();
-}

@@ -14,14 +14,41 @@ public partial class SqlStore
     /// </summary>
     protected async Task RecheckAccessAsync(WriteScope w, Guid deviceId, Guid vaultId, CancellationToken ct)
     {
-        var d = ("@d", Dialect.Id(deviceId));
-        var live = await Sql.ScalarAsync(w.Connection, w.Transaction,
-            $"SELECT CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END FROM devices WHERE device_id = @d{Dialect.ForShare}", ct, d!).ConfigureAwait(false);
-        if (live is null || Convert.ToInt64(live, System.Globalization.CultureInfo.InvariantCulture) == 0)
-            throw new AccessEndedException(deviceId, vaultId, revoked: true);
-        var reaches = await Sql.ScalarAsync(w.Connection, w.Transaction, CanAccessSql + Dialect.ForShare, ct, d!,
-            ("@v", Dialect.Id(vaultId))).ConfigureAwait(false);
-        if (reaches is null) throw new AccessEndedException(deviceId, vaultId, revoked: false);
+        var check = AccessRecheck(deviceId, vaultId);
+        await Dialect.QueryAllAsync(w, check.Queries, ct).ConfigureAwait(false);
+        check.ThrowIfEnded();
+    }
+
+    /// <summary>
+    /// <see cref="RecheckAccessAsync"/> as two reads a write transaction sends with its other first reads (one round
+    /// trip on PostgreSQL); <see cref="WriteAccessCheck.ThrowIfEnded"/> once they ran.
+    /// </summary>
+    WriteAccessCheck AccessRecheck(Guid deviceId, Guid vaultId) => new(Dialect, CanAccessSql, deviceId, vaultId);
+
+    sealed class WriteAccessCheck
+    {
+        readonly Guid _deviceId, _vaultId;
+        bool _live, _reaches;
+
+        public WriteAccessCheck(SqlDialect dialect, string canAccessSql, Guid deviceId, Guid vaultId)
+        {
+            _deviceId = deviceId;
+            _vaultId = vaultId;
+            Queries =
+            [
+                new($"SELECT CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END FROM devices WHERE device_id = @d{dialect.ForShare}", [("@d", dialect.Id(deviceId))],
+                    r => _live = Convert.ToInt64(r.GetValue(0), System.Globalization.CultureInfo.InvariantCulture) != 0),
+                new(canAccessSql + dialect.ForShare, [("@d", dialect.Id(deviceId)), ("@v", dialect.Id(vaultId))], _ => _reaches = true),
+            ];
+        }
+
+        public SqlQuery[] Queries { get; }
+
+        public void ThrowIfEnded()
+        {
+            if (!_live) throw new AccessEndedException(_deviceId, _vaultId, revoked: true);
+            if (!_reaches) throw new AccessEndedException(_deviceId, _vaultId, revoked: false);
+        }
     }
 
     /// <inheritdoc />

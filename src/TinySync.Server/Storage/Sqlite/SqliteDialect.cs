@@ -11,22 +11,23 @@ namespace TinySync.Server.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteDialect : SqlDialect
 {
-    readonly string _connectionString;
     readonly SemaphoreSlim _writer = new(1, 1);
+    readonly SqliteConnectionPool _pool;
 
     /// <summary>Opens (creating if needed) the database file at <paramref name="path"/>.</summary>
     public SqliteDialect(string path)
     {
-        _connectionString = new SqliteConnectionStringBuilder
+        var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
-            Pooling = true,
+            Pooling = false, // the dialect's own pool (SqliteConnectionPool) keeps connections open
             ForeignKeys = true,
             DefaultTimeout = 30,
         }.ToString();
-        using var c = new SqliteConnection(_connectionString);
+        _pool = new SqliteConnectionPool(connectionString);
+        using var c = new SqliteConnection(connectionString);
         c.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "PRAGMA journal_mode=WAL;";
@@ -42,94 +43,15 @@ public sealed class SqliteDialect : SqlDialect
     public override string MigrationResourcePrefix => "TinySync.Server.Storage.Sqlite.Migrations.";
 
     /// <inheritdoc />
-    public override async ValueTask<DbConnection> OpenAsync(CancellationToken ct)
-    {
-        // Connections stay open in our own pool so their prepared statements (StatementCache) outlive a request:
-        // compiling SQL was most of the cost of an authenticated request.
-        if (_idle.TryTake(out var pooled))
-        {
-            Interlocked.Decrement(ref _idleCount);
-            return pooled;
-        }
-        var c = new PooledSqliteConnection(_connectionString, this);
-        try
-        {
-            await c.OpenAsync(ct).ConfigureAwait(false);
-            using var pragma = c.CreateCommand();
-            // Once per connection, which then lives in the pool: every write through it is durable (FULL).
-            pragma.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
-            await pragma.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-        catch
-        {
-            c.CloseForGood();
-            throw;
-        }
-        StatementCache.Attach(c);
-        return c;
-    }
-
-    const int MaxIdleConnections = 32;
-    readonly System.Collections.Concurrent.ConcurrentBag<PooledSqliteConnection> _idle = [];
-    int _idleCount;
-    bool _disposed;
-
-    /// <summary>Takes a connection back when its user disposes it; closes it when the pool is full or shut.</summary>
-    internal bool TryReturn(PooledSqliteConnection connection)
-    {
-        if (_disposed || connection.State != System.Data.ConnectionState.Open) return false;
-        if (Interlocked.Increment(ref _idleCount) > MaxIdleConnections)
-        {
-            Interlocked.Decrement(ref _idleCount);
-            return false;
-        }
-        _idle.Add(connection);
-        return true;
-    }
-
-    /// <summary>A connection whose Dispose returns it to the dialect's pool instead of closing it.</summary>
-    internal sealed class PooledSqliteConnection(string connectionString, SqliteDialect owner) : SqliteConnection(connectionString)
-    {
-        SqliteStatements? _statements;
-
-        /// <summary>The hot statements of this connection, driven through SQLite's C API (decision 0219).</summary>
-        public SqliteStatements Statements => _statements ??= new SqliteStatements(this);
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing && owner.TryReturn(this)) return;
-            Release();
-            base.Dispose(disposing);
-        }
-
-        void Release()
-        {
-            _statements?.Release();
-            _statements = null;
-            StatementCache.Release(this);
-        }
-
-        public override ValueTask DisposeAsync()
-        {
-            Dispose(true);
-            GC.SuppressFinalize(this);
-            return ValueTask.CompletedTask;
-        }
-
-        /// <summary>Closes for real (pool shutdown).</summary>
-        public void CloseForGood()
-        {
-            Release();
-            base.Dispose(true);
-        }
-    }
+    public override async ValueTask<DbConnection> OpenAsync(CancellationToken ct) => await _pool.OpenAsync(ct).ConfigureAwait(false);
 
     /// <inheritdoc />
     internal override Task EachRowAsync(DbConnection connection, string sql, string parameter, Guid id, Func<SqlRow, bool> row, CancellationToken ct)
     {
-        if (connection is not PooledSqliteConnection pooled) return base.EachRowAsync(connection, sql, parameter, id, row, ct);
+        if (StatementCache.For(connection) is null) return base.EachRowAsync(connection, sql, parameter, id, row, ct);
         ct.ThrowIfCancellationRequested();
-        pooled.Statements.Each(sql, parameter, id, row); // SQLite reads are synchronous whatever the API says
+        using var lease = StatementCache.Rent(connection, sql, (c, text) => SqliteStatement.Prepare(c, text, [parameter]));
+        lease.Statement.Each(id, row); // SQLite reads are synchronous whatever the API says
         return Task.CompletedTask;
     }
 
@@ -139,7 +61,7 @@ public sealed class SqliteDialect : SqlDialect
         await _writer.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var c = await WriterAsync(ct).ConfigureAwait(false);
+            var c = await _pool.WriterAsync(ct).ConfigureAwait(false);
             SqliteTransaction tx;
             try
             {
@@ -148,9 +70,8 @@ public sealed class SqliteDialect : SqlDialect
             catch (InvalidOperationException)
             {
                 // A scope whose rollback failed left the connection in a transaction: start over on a fresh one.
-                c.CloseForGood();
-                _writerConnection = null;
-                c = await WriterAsync(ct).ConfigureAwait(false);
+                _pool.CloseWriter();
+                c = await _pool.WriterAsync(ct).ConfigureAwait(false);
                 tx = c.BeginTransaction(deferred: false);
             }
             return new WriteScope(c, tx, () => _writer.Release());
@@ -159,57 +80,6 @@ public sealed class SqliteDialect : SqlDialect
         {
             _writer.Release();
             throw;
-        }
-    }
-
-    // Writers are serialized, so one connection does all the writing (decision 0308). It keeps a larger page cache
-    // than the readers: a commit updates leaves all over the item, log and idempotency B-trees (op ids are random),
-    // and with SQLite's default 2 MiB cache most of them were read again from the file for every batch.
-    WriterSqliteConnection? _writerConnection;
-    const int WriterCacheKiB = 64 * 1024;
-
-    async ValueTask<WriterSqliteConnection> WriterAsync(CancellationToken ct)
-    {
-        if (_writerConnection is { State: System.Data.ConnectionState.Open } open) return open;
-        _writerConnection?.CloseForGood();
-        _writerConnection = null;
-        var c = new WriterSqliteConnection(_connectionString);
-        try
-        {
-            await c.OpenAsync(ct).ConfigureAwait(false);
-            using var pragma = c.CreateCommand();
-            // Every write through it is durable (FULL), as on the pooled connections.
-            pragma.CommandText = $"PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-{WriterCacheKiB};";
-            await pragma.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-        catch
-        {
-            c.CloseForGood();
-            throw;
-        }
-        StatementCache.Attach(c);
-        return _writerConnection = c;
-    }
-
-    /// <summary>The one write connection: disposing it (at the end of a write scope) keeps it open for the next.</summary>
-    internal sealed class WriterSqliteConnection(string connectionString) : SqliteConnection(connectionString)
-    {
-        protected override void Dispose(bool disposing)
-        {
-            // kept open; CloseForGood closes it
-        }
-
-        public override ValueTask DisposeAsync()
-        {
-            GC.SuppressFinalize(this);
-            return ValueTask.CompletedTask;
-        }
-
-        /// <summary>Closes for real (dialect shutdown, or after the connection broke).</summary>
-        public void CloseForGood()
-        {
-            StatementCache.Release(this);
-            base.Dispose(true);
         }
     }
 
@@ -243,8 +113,8 @@ public sealed class SqliteDialect : SqlDialect
         SqliteLogRows.WriteAsync((SqliteConnection)connection, sql, parameters, after, json, output, ct);
 
     /// <inheritdoc />
-    internal override RowStatement PrepareRows(WriteScope w, string sql, string[] names) =>
-        new SqliteRowStatement((SqliteConnection)w.Connection, sql, names);
+    internal override PreparedStatement PrepareRows(DbConnection connection, string sql, string[] names) =>
+        SqliteStatement.Prepare(connection, sql, names);
 
     /// <inheritdoc />
     public override bool IsTransient(Exception exception) =>
@@ -257,11 +127,7 @@ public sealed class SqliteDialect : SqlDialect
     /// <inheritdoc />
     public override ValueTask DisposeAsync()
     {
-        _disposed = true;
-        while (_idle.TryTake(out var c)) c.CloseForGood();
-        _writerConnection?.CloseForGood();
-        _writerConnection = null;
-        SqliteConnection.ClearAllPools();
+        _pool.Dispose();
         _writer.Dispose();
         return base.DisposeAsync();
     }

@@ -1,15 +1,18 @@
-using System.Globalization;
 using TinySync.Core.Contracts;
 
 namespace TinySync.Server.Storage.Sql;
 
-// Vault sync, part 1: committing batches of ops. The per-op rules live in SyncBatch (SqlStore.SyncBatch.cs).
+// Vault sync, part 1: committing batches of ops. The per-op rules live in SyncBatch.cs, the op's shape in OpShape.cs,
+// seq allocation in SeqAllocator.cs, the writes in OpWriteBuffer.cs.
 public partial class SqlStore
 {
     /// <summary>Most ops in one batch (docs/protocol.md#operations; larger batches are refused with 400 batch_too_large).</summary>
     public const int MaxBatchOps = 1000;
 
     const int CommitAttempts = 3;
+
+    // From this many ops a commit's statements are planned for their actual arrays (SqlDialect.PlanEachStatement).
+    const int PlannedBatchOps = 16;
 
     /// <inheritdoc />
     public async Task<BatchOutcome?> CommitAsync(Guid vaultId, Guid deviceId, IReadOnlyList<Op> ops, DateTimeOffset now, CancellationToken ct)
@@ -35,21 +38,22 @@ public partial class SqlStore
     async Task<BatchOutcome?> CommitOnceAsync(Guid vaultId, Guid deviceId, IReadOnlyList<Op> ops, DateTimeOffset now, CancellationToken ct)
     {
         await using var w = await Dialect.BeginWriteAsync(ct).ConfigureAwait(false);
-        // Row-locks the vault: writers of one vault queue here, so seqs are dense and gap-free; a rollback undoes
-        // nothing visible because head_seq is written only at the end of the same transaction.
-        var head = await Sql.ScalarAsync(w.Connection, w.Transaction,
-            "UPDATE vaults SET head_seq = head_seq WHERE vault_id = @v RETURNING head_seq", ct,
-            ("@v", Dialect.Id(vaultId))).ConfigureAwait(false);
-        if (head is null) return null;
-        await RecheckAccessAsync(w, deviceId, vaultId, ct).ConfigureAwait(false);
-        var start = Convert.ToInt64(head, CultureInfo.InvariantCulture);
-        await using var batch = new SyncBatch(Dialect, w, vaultId, deviceId, now, start);
-        await batch.LoadAsync(ops, ct).ConfigureAwait(false);
+        var seqs = new SeqAllocator(Dialect, vaultId);
+        var access = AccessRecheck(deviceId, vaultId);
+        var batch = new SyncBatch(Dialect, w, vaultId, deviceId, now, seqs);
+        // The vault's lock first (writers of one vault queue there), then the access check under it (decision 0220),
+        // then what the ops read: one round trip on PostgreSQL (decision 0506), in this order on both databases.
+        var first = ops.Count >= PlannedBatchOps && Dialect.PlanEachStatement is { } plan ? [plan] : Array.Empty<SqlQuery>();
+        await Dialect.QueryAllAsync(w, [.. first, seqs.LockQuery, .. access.Queries, .. batch.LoadQueries(ops)], ct).ConfigureAwait(false);
+        if (!seqs.Locked) return null;
+        access.ThrowIfEnded();
         var results = new OpResult[ops.Count];
         for (var i = 0; i < ops.Count; i++) results[i] = await batch.ApplyAsync(ops[i], ct).ConfigureAwait(false);
-        await batch.FinishAsync(start, ct).ConfigureAwait(false); // the rows, then head_seq
+        await batch.FinishAsync(ct).ConfigureAwait(false); // the rows, then head_seq
+        // COMMIT in a round trip of its own, sent only once every write succeeded: a node that dies before this line
+        // leaves nothing behind, even while PostgreSQL still holds its earlier statements (decision 0506).
         await w.CommitAsync(ct).ConfigureAwait(false);
-        return new BatchOutcome(results, batch.Head, batch.Head > start);
+        return new BatchOutcome(results, seqs.Head, seqs.Advanced);
     }
 
     /// <summary>The first op_id that appears twice in <paramref name="ops"/>, or null (docs/protocol.md: such a batch is refused whole).</summary>
