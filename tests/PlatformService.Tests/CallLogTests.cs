@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using PlatformService.Tests.Support;
-using TinySync.Server.Tests.Support;
 
 namespace PlatformService.Tests;
 

@@ -1,6 +1,4 @@
 using PlatformService.Tests.Support;
-using TinySync.EndToEnd.Tests.Support;
-using TinySync.Server.Tests.Support;
 
 namespace PlatformService.Tests;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using PlatformService.Tests.Support;
-using TinySync.Server.Tests.Support;
 
 namespace PlatformService.Tests;
 

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using PlatformService.Tests.Support;
-using TinySync.EndToEnd.Tests.Support;
-using TinySync.Server.Tests.Support;
 
 namespace PlatformService.Tests;
 

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using PlatformService.Tests.Support;
 using TinySync.Management;
-using TinySync.Server.Tests.Support;
 
 namespace PlatformService.Tests;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using TinySync.Core.Chunking;
 
 namespace TinySync.EndToEnd.Tests;
 
@@ -98,14 +99,19 @@ public sealed class CliTests
         File.WriteAllText(c.A.PathOf("big.bin"), "old small version");
         await c.SyncAllAsync();
 
-        // mid-upload: kill A's `tinysync sync` while it sends chunks
+        // mid-upload: kill A's `tinysync sync` once the server holds one of the new chunks, while it sends the others
         await File.WriteAllBytesAsync(c.A.PathOf("big.bin"), data);
+        var chunks = FastCdc.Default.Chunk(data).Select(ch => ch.Hash).Distinct().ToList();
         using (var p = Process.Start(CliProcess.Start(c.A.Home, "sync"))!)
         {
-            await Task.Delay(1200);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline && !p.HasExited && !await AnyStoredAsync(c.Server, chunks)) await Task.Delay(5);
+            p.HasExited.ShouldBeFalse("the upload ended before it could be killed");
             p.Kill(entireProcessTree: true);
             await p.WaitForExitAsync();
         }
+        (await AnyStoredAsync(c.Server, chunks)).ShouldBeTrue("the kill came before the upload started");
+        (await AllStoredAsync(c.Server, chunks)).ShouldBeFalse("the kill came after the upload had finished");
         var (code, _, err) = await CliProcess.RunAsync(c.A.Home, "sync");
         code.ShouldBe(0, err);
 
@@ -124,5 +130,17 @@ public sealed class CliTests
         code.ShouldBe(0, err);
         File.ReadAllBytes(c.B.PathOf("big.bin")).ShouldBe(data);
         Directory.EnumerateFiles(c.B.Folder, ".tinysync-tmp-*").ShouldBeEmpty();
+    }
+
+    static async Task<bool> AnyStoredAsync(TestServer server, IEnumerable<string> chunks)
+    {
+        foreach (var hash in chunks) if (await server.ChunkStoredAsync(hash)) return true;
+        return false;
+    }
+
+    static async Task<bool> AllStoredAsync(TestServer server, IEnumerable<string> chunks)
+    {
+        foreach (var hash in chunks) if (!await server.ChunkStoredAsync(hash)) return false;
+        return true;
     }
 }

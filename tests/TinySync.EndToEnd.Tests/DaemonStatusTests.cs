@@ -33,15 +33,7 @@ public sealed class DaemonStatusTests
         }
     }
 
-    static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (sw.Elapsed > Deadline) throw new TimeoutException($"timed out waiting for {what}");
-            await Task.Delay(100);
-        }
-    }
+    static Task UntilAsync(Func<Task<bool>> condition, string what) => Eventually.TrueAsync(condition, what, Deadline, TimeSpan.FromMilliseconds(100));
 
     static bool Running(JsonElement status) => status.GetProperty("daemon").GetProperty("running").GetBoolean();
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TinySync.Client.Daemon;
 using TinySync.Client.Engine;
 
@@ -6,15 +5,7 @@ namespace TinySync.EndToEnd.Tests;
 
 public sealed class DaemonTests
 {
-    static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (sw.Elapsed > timeout) throw new TimeoutException($"timed out waiting for {what}");
-            await Task.Delay(10);
-        }
-    }
+    static Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string what) => Eventually.TrueAsync(condition, what, timeout);
 
     static bool Has(Device d, string rel, string content)
     {

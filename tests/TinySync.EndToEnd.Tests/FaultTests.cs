@@ -92,9 +92,11 @@ public sealed class FaultTests
         var ex = await Should.ThrowAsync<ServerUnavailableException>(() => c.A.SyncAsync(new RetryPolicy(2, TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(10))));
         ex.Message.ShouldContain("unreachable");
         ex.Message.ShouldContain("connection refused");
-        // restart while the client retries
+        // restart once the client has found the server gone and announced that it retries
+        var retried = c.A.Retries;
         var sync = c.A.SyncAsync(new RetryPolicy(40, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200)));
-        await Task.Delay(300);
+        await c.A.WaitForRetriesAsync(retried + 1, sync, TimeSpan.FromSeconds(30));
+        sync.IsCompleted.ShouldBeFalse("the sync ended before the server came back");
         await c.Server.StartAgainAsync();
         (await sync).Converged.ShouldBeTrue();
         await c.SyncAllAsync();

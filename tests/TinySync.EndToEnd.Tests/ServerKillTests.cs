@@ -21,7 +21,9 @@ public sealed class ServerKillTests
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (a.Stats.ChunksUploaded < 3 && DateTime.UtcNow < deadline && !sync.IsCompleted) await Task.Delay(5);
         server.Kill(); // kill -9 while chunks are in flight
-        await Task.Delay(300);
+        // start again once the client has found the server gone and announced that it retries
+        await a.WaitForRetriesAsync(1, sync, TimeSpan.FromSeconds(60));
+        a.Retries.ShouldBeGreaterThan(0, "the kill landed after the sync had finished: nothing was ridden out");
         await server.StartAsync();
         var result = await sync;
         result.Converged.ShouldBeTrue(string.Join("; ", result.Pending));

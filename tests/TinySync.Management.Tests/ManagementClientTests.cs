@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using TinySync.Core.Contracts;
 using TinySync.Management.Tests.Support;
-using TinySync.Server.Tests.Support;
 
 namespace TinySync.Management.Tests;
 

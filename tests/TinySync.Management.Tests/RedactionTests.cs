@@ -1,7 +1,6 @@
 using System.Net;
 using TinySync.Core.Identity;
 using TinySync.Management.Tests.Support;
-using TinySync.Server.Tests.Support;
 
 namespace TinySync.Management.Tests;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using TinySync.Management.Tests.Support;
-using TinySync.Server.Tests.Support;
 
 namespace TinySync.Management.Tests;
 

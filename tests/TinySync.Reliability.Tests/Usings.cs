@@ -1,5 +1,2 @@
-global using TinySync.EndToEnd.Tests.Support;
-global using TinySync.Server.Tests.Support;
-
 // Scenarios restart the shared server and measure nothing by time: run them one after another.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]

@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 using PlatformService.Hosting;
 using TinySync.Core.Contracts;
 using TinySync.Core.Json;
-using TinySync.Server.Tests.Support;
 
 namespace PlatformService.Tests.Support;
 
@@ -129,15 +128,8 @@ public sealed class Playground : IAsyncDisposable
         return (r.StatusCode, r.IsSuccessStatusCode ? await r.Content.ReadFromJsonAsync<MeView>(TinySyncJson.Options) : null);
     }
 
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting until {what}");
-            await Task.Delay(100);
-        }
-    }
+    public static Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
+        Eventually.TrueAsync(condition, what, timeout, TimeSpan.FromMilliseconds(100));
 
     public async Task StopAsync()
     {

@@ -1,10 +1,30 @@
 using System.Text.Json;
+using TinySync.Client.State;
 
 namespace TinySync.EndToEnd.Tests.Support;
 
-/// <summary>A device set up through the real CLI: registered, in a group with a fresh vault, a folder linked.</summary>
+/// <summary>Devices for the real CLI: set up through the CLI itself (registered, in a group with a fresh vault, a folder
+/// linked), or written as state directories for a server process.</summary>
 public static class CliSetup
 {
+    /// <summary>Devices for the real CLI: a fresh vault on <paramref name="server"/> shared by <paramref name="names"/>,
+    /// each with a state directory (identity, link) and a linked folder under <paramref name="dir"/>.</summary>
+    public static async Task<List<(string Home, string Folder)>> CliDevicesAsync(this ServerProcess server, TempDir dir, params string[] names)
+    {
+        var (vault, devices) = await server.SetUpAsync(names);
+        var result = new List<(string, string)>();
+        foreach (var (reg, name) in devices)
+        {
+            var state = new StateDirectory(dir.Sub("home-" + name));
+            state.SaveIdentity(new ClientIdentity { Server = server.Url, DeviceId = reg.DeviceId, Token = reg.Token, DisplayName = name });
+            var folder = dir.Sub("folder-" + name);
+            Directory.CreateDirectory(folder);
+            state.AddLink(vault, null, "default", folder);
+            result.Add((state.Root, folder));
+        }
+        return result;
+    }
+
     public static string[] Admin(string url) => ["--server", url, "--admin-token", TestServer.AdminTokenValue];
 
     public static async Task<(string Home, string Folder, string Vault)> LinkedDeviceAsync(string url, TempDir dir, string name = "laptop")

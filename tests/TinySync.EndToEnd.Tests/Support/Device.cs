@@ -11,6 +11,9 @@ public sealed class Device : IDisposable
 {
     readonly TempDir _dir = new("tinysync-e2e-device");
     readonly List<string> _messages = [];
+    readonly Lock _retryGate = new();
+    TaskCompletionSource _nextRetry = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    int _retries;
 
     Device(string name) => Name = name;
 
@@ -25,6 +28,41 @@ public sealed class Device : IDisposable
     /// <summary>When set, the engine's HTTP goes through this handler (to count or refuse requests).</summary>
     public HttpMessageHandler? Handler { get; set; }
     public IReadOnlyList<string> Messages { get { lock (_messages) return [.. _messages]; } }
+
+    /// <summary>Retries the engines of this device announced (their API client's <c>Retrying</c> event).</summary>
+    public int Retries { get { lock (_retryGate) return _retries; } }
+
+    /// <summary>
+    /// Waits until this device's engines have announced <paramref name="count"/> retries in all — a request failed and
+    /// the client is waiting to try again — or until <paramref name="until"/> ends (a sync that finished or failed
+    /// without retrying: awaiting it tells the test which). Times out after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task WaitForRetriesAsync(int count, Task until, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            Task next;
+            lock (_retryGate)
+            {
+                if (_retries >= count) return;
+                next = _nextRetry.Task;
+            }
+            if (await Task.WhenAny(next, until).WaitAsync(cts.Token) == until) return;
+        }
+    }
+
+    void OnRetrying(RetryNotice notice)
+    {
+        TaskCompletionSource announced;
+        lock (_retryGate)
+        {
+            _retries++;
+            announced = _nextRetry;
+            _nextRetry = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        announced.TrySetResult();
+    }
 
     public static async Task<Device> CreateAsync(TestServer server, Guid vault, string name)
     {
@@ -52,6 +90,7 @@ public sealed class Device : IDisposable
     public LinkSync Engine(RetryPolicy? retry = null)
     {
         var api = new DeviceApiClient(Identity.Server, Identity.Token, retry ?? new RetryPolicy(3, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200)), Handler);
+        api.Retrying += OnRetrying;
         return new LinkSync(Link, State.LinkStateDirectory(Link), api, Name, FileSystem, new Observer(this), Stats);
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -5,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using TinySync.Client.State;
 using TinySync.Core.Chunking;
 using TinySync.Core.Contracts;
 using TinySync.Core.Json;
@@ -12,9 +14,12 @@ using TinySync.Core.Json;
 namespace TinySync.EndToEnd.Tests.Support;
 
 /// <summary>
-/// A compromised server (Kestrel on a loopback port) that answers the device API's read side — tree, log, chunks —
-/// with whatever paths it is given: <c>../x</c>, absolute paths, <c>\</c>, NUL, non-NFC. The one fake of its kind: a
-/// real server never sends these. Each file is one chunk of its content.
+/// The one fake server of the suite: a compromised or broken server the real one cannot be made into (Kestrel on a
+/// loopback port). Fakes are allowed only for this, a hostile server or a fault the real server cannot produce on
+/// demand; every other test runs the real server. It answers the device API's read side from what the test adds —
+/// tree rows and log rows with any paths at all (<c>../x</c>, absolute, <c>\</c>, NUL, non-NFC), each file one chunk
+/// of its content — or, where <see cref="Tree"/> or <see cref="Log"/> is set, from that script. It checks no token,
+/// counts every request, and answers any other route with <see cref="OtherRoutes"/>.
 /// </summary>
 public sealed class HostileServer : IAsyncDisposable
 {
@@ -27,11 +32,23 @@ public sealed class HostileServer : IAsyncDisposable
     public Guid Vault { get; } = Guid.NewGuid();
     public Guid ServerDevice { get; } = Guid.NewGuid();
 
+    /// <summary>Scripted tree answers, by the number of the call (1, 2, ...); null answers the added rows.</summary>
+    public Func<long, TreePage>? Tree { get; init; }
+
+    /// <summary>Scripted log answers, by the <c>after</c> asked for; null answers the added log rows.</summary>
+    public Func<long, LogPage>? Log { get; init; }
+
+    /// <summary>
+    /// The status of every route not mapped: 404 (the default) is a server without it, e.g. an older one without the
+    /// chunk batch routes, so the client falls back to one GET per chunk; 500 is a broken one.
+    /// </summary>
+    public int OtherRoutes { get; init; } = StatusCodes.Status404NotFound;
+
+    /// <summary>Requests answered, in order ("GET /v1/vaults/.../tree"): what the client asked for.</summary>
+    public ConcurrentQueue<string> Requests { get; } = new();
+
     /// <summary>A device token of the right shape (the fake checks nothing).</summary>
     public static string Token(Guid device) => $"tsdev_{device}_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-
-    /// <summary>Requests answered, by path (to see what the client asked for).</summary>
-    public List<string> Requests { get; } = [];
 
     public void AddFile(string path, string content, long version)
     {
@@ -56,7 +73,8 @@ public sealed class HostileServer : IAsyncDisposable
         return hash;
     }
 
-    public async Task StartAsync(long treeSeq)
+    /// <summary>Starts answering; <paramref name="treeSeq"/> is the seq of the added tree rows.</summary>
+    public async Task StartAsync(long treeSeq = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -64,21 +82,34 @@ public sealed class HostileServer : IAsyncDisposable
         _app = builder.Build();
         _app.Use(async (ctx, next) =>
         {
-            lock (Requests) Requests.Add(ctx.Request.Method + " " + ctx.Request.Path);
+            Requests.Enqueue(ctx.Request.Method + " " + ctx.Request.Path);
             await next(ctx);
         });
-        _app.MapGet("/v1/vaults/{vault}/tree", () => Results.Json(new TreePage(treeSeq, _tree, null), TinySyncJson.Options));
-        _app.MapGet("/v1/vaults/{vault}/log", (long after) =>
+        var treeCalls = 0L;
+        _app.MapGet("/v1/vaults/{vault}/tree", () =>
         {
-            var rows = _log.Where(e => e.Seq > after).ToList();
-            return Results.Json(new LogPage(rows, _log.Count == 0 ? treeSeq : _log.Max(e => e.Seq), false), TinySyncJson.Options);
+            var call = Interlocked.Increment(ref treeCalls);
+            return Results.Json(Tree?.Invoke(call) ?? new TreePage(treeSeq, _tree, null), TinySyncJson.Options);
         });
+        _app.MapGet("/v1/vaults/{vault}/log", (long after) => Results.Json(Log?.Invoke(after) ?? AddedLog(after, treeSeq), TinySyncJson.Options));
         _app.MapGet("/v1/vaults/{vault}/chunks/{hash}", (string hash) =>
             _chunks.TryGetValue(hash, out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound());
         _app.MapPost("/v1/vaults/{vault}/chunks/missing", () => Results.Json(new { missing = Array.Empty<string>() }, TinySyncJson.Options));
-        // no chunks/fetch or chunks/batch route: the client falls back to one GET per chunk, as with an older server
+        _app.MapFallback(() => Results.StatusCode(OtherRoutes));
         await _app.StartAsync();
         Url = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    LogPage AddedLog(long after, long treeSeq) =>
+        new([.. _log.Where(e => e.Seq > after)], _log.Count == 0 ? treeSeq : _log.Max(e => e.Seq), false);
+
+    /// <summary>A state directory for the real CLI: an identity on this server and <paramref name="folder"/> linked to its vault.</summary>
+    public string Home(TempDir dir, string folder, Guid device)
+    {
+        var state = new StateDirectory(dir.Sub("home"));
+        state.SaveIdentity(new ClientIdentity { Server = Url, DeviceId = device, DisplayName = "victim", Token = Token(device) });
+        state.AddLink(Vault, null, "default", folder);
+        return state.Root;
     }
 
     public async ValueTask DisposeAsync()

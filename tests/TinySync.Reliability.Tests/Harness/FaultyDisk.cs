@@ -1,6 +1,5 @@
 using TinySync.Client.FileSystem;
 using TinySync.Client.Scanning;
-using TinySync.EndToEnd.Tests.Support;
 
 namespace TinySync.Reliability.Tests.Harness;
 

@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using TinySync.Core.Contracts;
 using TinySync.Core.Json;
 using TinySync.Server.Tests.Support;
-using static TinySync.Server.Tests.Support.ProblemAssertions;
 
 namespace TinySync.Server.Tests.Identity;
 

@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using TinySync.Server.Tests.Identity;
 using TinySync.Server.Tests.Support;
-using static TinySync.Server.Tests.Support.ProblemAssertions;
 
 namespace TinySync.Server.Tests.Management;
 

@@ -4,7 +4,6 @@ using TinySync.Core.Contracts;
 using TinySync.Core.Json;
 using TinySync.Server.Tests.Identity;
 using TinySync.Server.Tests.Support;
-using static TinySync.Server.Tests.Support.ProblemAssertions;
 
 namespace TinySync.Server.Tests.Operations;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using TinySync.Core.Contracts;
 using TinySync.Server.Tests.Support;
-using static TinySync.Server.Tests.Support.ProblemAssertions;
 
 namespace TinySync.Server.Tests.Sync;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace TinySync.Server.Tests.Support;
+namespace TinySync.Testing;
 
 /// <summary>
 /// A PostgreSQL cluster of one test's own (same recipe as scripts/env/postgres.sh), for faults that would disturb

@@ -2,21 +2,25 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace TinySync.Server.Tests.Support;
+namespace TinySync.Testing;
 
 /// <summary>
 /// The real <c>tinysync-server</c> as a separate OS process on a loopback port: for restarts, <c>kill -9</c> and
-/// start-up errors. The server assembly is the one this test project references (copied beside the tests).
+/// start-up errors. The server assembly is the one this test project references (copied beside the tests). The port
+/// is fixed at construction, so a restarted process answers on the same address.
 /// </summary>
-public sealed class ServerProcess : IAsyncDisposable
+public sealed class ServerProcess : IRunningServer, IAsyncDisposable
 {
     readonly Dictionary<string, string> _env;
+    readonly TempDir? _ownedDir;
     Process? _process;
     readonly System.Text.StringBuilder _output = new();
 
-    public ServerProcess(string dataDir, Dictionary<string, string>? env = null)
+    /// <summary>A server on <paramref name="dataDir"/>, or on a temp data directory of its own (deleted on dispose).</summary>
+    public ServerProcess(string? dataDir = null, Dictionary<string, string>? env = null)
     {
-        DataDir = dataDir;
+        if (dataDir is null) _ownedDir = new TempDir("tinysync-serverproc");
+        DataDir = dataDir ?? _ownedDir!.Sub("data");
         _env = env ?? [];
         _env.TryAdd("TINYSYNC_ADMIN_TOKEN", TestServer.AdminTokenValue);
         foreach (var (k, v) in TestServer.TestLimits) _env.TryAdd(k, v);
@@ -35,6 +39,9 @@ public sealed class ServerProcess : IAsyncDisposable
     public string? WorkingDirectory { get; set; }
     public int Port { get; private set; }
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
+    public string Url => $"http://127.0.0.1:{Port}";
+    /// <summary>The admin token: the one set, or the one the server generated into its data directory.</summary>
+    public string AdminToken => _env["TINYSYNC_ADMIN_TOKEN"] is { Length: > 0 } set ? set : File.ReadAllText(Path.Combine(DataDir, "admin-token")).Trim();
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "tinysync-server.dll");
@@ -46,7 +53,7 @@ public sealed class ServerProcess : IAsyncDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts the process and waits until /healthz answers.</summary>
+    /// <summary>Starts the process and waits until /healthz answers (the deadline only bounds a failure).</summary>
     public async Task StartAsync(TimeSpan? timeout = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -60,7 +67,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited) throw new InvalidOperationException($"server exited with {_process.ExitCode}: {Output}");
@@ -99,14 +106,6 @@ public sealed class ServerProcess : IAsyncDisposable
         foreach (var (k, v) in _env) psi.Environment[k] = v;
     }
 
-    /// <summary>A client of the running process.</summary>
-    public HttpClient Client(string? bearer = null)
-    {
-        var c = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        if (bearer is not null) c.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
-        return c;
-    }
-
     /// <summary>SIGTERM and wait: the graceful stop a service manager does.</summary>
     public async Task StopAsync()
     {
@@ -127,6 +126,7 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         Kill();
         _process?.Dispose();
+        _ownedDir?.Dispose();
         await Task.CompletedTask;
     }
 }

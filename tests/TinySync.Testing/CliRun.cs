@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace TinySync.EndToEnd.Tests.Support;
+namespace TinySync.Testing;
 
 /// <summary>A running <c>tinysync</c> process whose stdout and stderr lines are collected as they come.</summary>
 public sealed class CliRun : IDisposable

@@ -1,4 +1,4 @@
-namespace TinySync.EndToEnd.Tests.Support;
+namespace TinySync.Testing;
 
 /// <summary>
 /// A stream over another that runs a check before every write, for fault injection (disk full, a crash mid-write).

@@ -1,24 +1,19 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using TinySync.Core.Contracts;
-using TinySync.Core.Json;
 using TinySync.Server.Hosting;
 
-namespace TinySync.Server.Tests.Support;
+namespace TinySync.Testing;
 
 /// <summary>
 /// A real TinySync server in this process: Kestrel on an ephemeral 127.0.0.1 port, a temp data dir, and the storage
-/// of a <see cref="Support.Backend"/> (SQLite by default; <c>StartAsync(Backend.Postgres)</c> gives a fresh PostgreSQL
-/// database and S3 bucket). Restartable on the same storage. Clients talk to it over real loopback HTTP.
+/// of a <see cref="Testing.Backend"/> (SQLite by default; <c>StartAsync(Backend.Postgres)</c> gives a fresh PostgreSQL
+/// database and S3 bucket). Stoppable and restartable on the same port and storage, so that clients holding its
+/// address see refused connections and then the same data. Clients talk to it over real loopback HTTP.
 /// </summary>
-public sealed class TestServer : IAsyncDisposable
+public sealed class TestServer : IRunningServer, IAsyncDisposable
 {
     readonly TempDir? _ownedDir;
     readonly Dictionary<string, string?> _settings;
@@ -27,6 +22,8 @@ public sealed class TestServer : IAsyncDisposable
     readonly BackendInstance _storage;
     readonly bool _ownsStorage = true;
     Action<IServiceCollection>? _services;
+    int _port;
+    bool _running;
 
     TestServer(string dataDir, TempDir? owned, Dictionary<string, string?> settings, Backend backend, BackendInstance storage, bool ownsStorage = true)
     {
@@ -60,6 +57,9 @@ public sealed class TestServer : IAsyncDisposable
     public string DataDir { get; }
     public WebApplication App { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The base address without the trailing '/', as the CLI and client identities hold it.</summary>
+    public string Url => BaseAddress.ToString().TrimEnd('/');
     public string AdminToken => _settings.GetValueOrDefault("TINYSYNC_ADMIN_TOKEN") ?? File.ReadAllText(Path.Combine(DataDir, "admin-token")).Trim();
 
     /// <summary>Everything the server logged, for leak checks.</summary>
@@ -158,7 +158,7 @@ public sealed class TestServer : IAsyncDisposable
 
     async Task StartCoreAsync()
     {
-        var args = new List<string> { "--urls=http://127.0.0.1:0", $"--TINYSYNC_DATA_DIR={DataDir}" };
+        var args = new List<string> { $"--urls=http://127.0.0.1:{_port}", $"--TINYSYNC_DATA_DIR={DataDir}" };
         foreach (var (k, v) in _settings) if (v is not null) args.Add($"--{k}={v}");
         App = await TinySyncServer.BuildAsync([.. args], b =>
         {
@@ -166,91 +166,35 @@ public sealed class TestServer : IAsyncDisposable
             _services?.Invoke(b.Services);
         });
         await App.StartAsync();
+        _running = true;
         var address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address + "/");
+        _port = BaseAddress.Port;
     }
 
-    /// <summary>Stops and starts the server on the same data directory (a new port).</summary>
-    public async Task RestartAsync()
+    /// <summary>Stops the server (clients now see "connection refused").</summary>
+    public async Task StopAsync()
     {
+        if (!_running) return;
+        _running = false;
         await App.StopAsync();
         await App.DisposeAsync();
+    }
+
+    /// <summary>Starts it again on the same port, data directory and storage.</summary>
+    public Task StartAgainAsync() => StartCoreAsync();
+
+    /// <summary>Stops and starts the server on the same port, data directory and storage.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
         await StartCoreAsync();
-    }
-
-    public HttpClient Client(string? bearer = null)
-    {
-        var c = new HttpClient { BaseAddress = BaseAddress };
-        if (bearer is not null) c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        return c;
-    }
-
-    public HttpClient Admin() => Client(AdminToken);
-
-    // ---- Wire helpers used across tests (raw HTTP on purpose: these tests pin the wire) ----
-
-    public async Task<DeviceRegistered> RegisterAsync(string name = "test device")
-    {
-        using var c = Client();
-        var r = await c.PostAsJsonAsync("v1/devices", new RegisterDeviceRequest(name), TinySyncJson.Options);
-        r.EnsureSuccessStatusCode();
-        return (await r.Content.ReadFromJsonAsync<DeviceRegistered>(TinySyncJson.Options))!;
-    }
-
-    public async Task<VaultView> CreateVaultAsync(string name = "vault")
-    {
-        using var c = Admin();
-        var r = await c.PostAsJsonAsync("v1/vaults", new VaultRequest(name), TinySyncJson.Options);
-        r.EnsureSuccessStatusCode();
-        return (await r.Content.ReadFromJsonAsync<VaultView>(TinySyncJson.Options))!;
-    }
-
-    public async Task AddDeviceToGroupAsync(string group, Guid device)
-    {
-        using var c = Admin();
-        (await c.PutAsync($"v1/groups/{group}/devices/{device}", null)).EnsureSuccessStatusCode();
-    }
-
-    public async Task AddVaultToGroupAsync(string group, Guid vault)
-    {
-        using var c = Admin();
-        (await c.PutAsync($"v1/groups/{group}/vaults/{vault}", null)).EnsureSuccessStatusCode();
-    }
-
-    /// <summary>A registered device that reaches a fresh vault through a fresh group.</summary>
-    public async Task<(DeviceRegistered Device, VaultView Vault)> DeviceWithVaultAsync(string name = "device")
-    {
-        var device = await RegisterAsync(name);
-        var vault = await CreateVaultAsync(name + "-vault");
-        var group = "g-" + Guid.NewGuid().ToString("N");
-        await AddDeviceToGroupAsync(group, device.DeviceId);
-        await AddVaultToGroupAsync(group, vault.VaultId);
-        return (device, vault);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await StopAsync();
         if (_ownsStorage) await _storage.DisposeAsync();
         _ownedDir?.Dispose();
     }
-}
-
-/// <summary>Helpers for reading problem details.</summary>
-public static class ProblemAssertions
-{
-    public static async Task<Problem> ShouldBeProblemAsync(this HttpResponseMessage response, int status, string code)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        ((int)response.StatusCode).ShouldBe(status, text);
-        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json", text);
-        var problem = JsonSerializer.Deserialize<Problem>(text, new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
-        problem.Code.ShouldBe(code, text);
-        problem.Detail.ShouldNotBeNullOrWhiteSpace();
-        text.ShouldNotContain("   at ", Case.Sensitive, "a stack trace leaked");
-        return problem;
-    }
-
-    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace TinySync.EndToEnd.Tests.Support;
+namespace TinySync.Testing;
 
 /// <summary>Runs the real <c>tinysync</c> (the CLI assembly copied beside the tests) as an OS process.</summary>
 public static class CliProcess

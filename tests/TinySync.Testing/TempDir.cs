@@ -1,4 +1,4 @@
-namespace TinySync.Server.Tests.Support;
+namespace TinySync.Testing;
 
 /// <summary>A directory under the system temp folder, deleted on dispose.</summary>
 public sealed class TempDir : IDisposable

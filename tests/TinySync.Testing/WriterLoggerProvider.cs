@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace TinySync.Server.Tests.Support;
+namespace TinySync.Testing;
 
 /// <summary>Captures every log line (message and exception) so tests can search the logs for secrets.</summary>
 public sealed class WriterLoggerProvider(TextWriter writer) : ILoggerProvider

@@ -5,7 +5,7 @@ using Amazon.S3.Model;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
-namespace TinySync.Server.Tests.Support;
+namespace TinySync.Testing;
 
 /// <summary>
 /// A storage backend the conformance suite runs against: SQLite + local chunks (the embedded default) or
