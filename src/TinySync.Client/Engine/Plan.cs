@@ -3,7 +3,7 @@ using TinySync.Core.Contracts;
 
 namespace TinySync.Client.Engine;
 
-/// <summary>What to do about one path. Produced by <see cref="Planner"/>, carried out by <see cref="LinkSync"/>.</summary>
+/// <summary>What to do about one path. Produced by <see cref="Planner"/>, carried out by <see cref="PlanExecutor"/>.</summary>
 public abstract record SyncAction(string Path);
 
 /// <summary>Upload: create or replace a file on the server.</summary>
@@ -30,14 +30,35 @@ public sealed record LocalDelete(string Path, LocalState Expected) : SyncAction(
 /// <summary>Both sides changed: rename the local copy to <paramref name="NewPath"/> (it then syncs as a new file).</summary>
 public sealed record ConflictRename(string Path, string NewPath, LocalState Expected, string Reason) : SyncAction(Path);
 
+/// <summary>
+/// The server renamed a file and the old name here still holds the same content: move <paramref name="Path"/> (if still
+/// <paramref name="Expected"/>) to <paramref name="NewPath"/> instead of deleting it and downloading the new name.
+/// When the disk no longer allows the move, the executor carries out <see cref="AsDownload"/> and
+/// <see cref="AsDelete"/> instead.
+/// </summary>
+public sealed record LocalMove(string Path, string NewPath, LocalState Expected, ItemState Remote) : SyncAction(Path)
+{
+    /// <summary>The download of the new name this move stands for.</summary>
+    public Download AsDownload() => new(NewPath, Remote, null);
+
+    /// <summary>The delete of the old name this move stands for.</summary>
+    public LocalDelete AsDelete() => new(Path, Expected);
+}
+
 /// <summary>Both sides agree: record <paramref name="Remote"/> as the synced base (or forget the base when null).</summary>
 public sealed record AdoptBase(string Path, ItemState? Remote) : SyncAction(Path);
 
-/// <summary>The actions of one planning round.</summary>
-public sealed class Plan
+/// <summary>The actions of one planning round, as the <see cref="Planner"/> decided them (read-only from then on).</summary>
+public sealed class Plan(IReadOnlyList<SyncAction> actions)
 {
+    /// <summary>An empty plan.</summary>
+    public Plan() : this([]) { }
+
     /// <summary>All actions.</summary>
-    public List<SyncAction> Actions { get; } = [];
+    public IReadOnlyList<SyncAction> Actions { get; } = actions;
+
+    /// <summary>The plan without the actions <paramref name="drop"/> selects.</summary>
+    public Plan Without(Func<SyncAction, bool> drop) => new([.. Actions.Where(a => !drop(a))]);
 
     /// <summary>True when nothing is to be done.</summary>
     public bool IsEmpty => Actions.Count == 0;

@@ -10,7 +10,8 @@ namespace TinySync.Client.Engine;
 /// content differs from the base. Only-local changes upload, only-remote changes download, both-changed paths with
 /// equal content just record the base, and the rest are conflicts resolved without losing either side:
 /// an edit beats a concurrent delete, two edits keep both (the remote keeps the path, the local copy is renamed).
-/// Local renames are found by inode (or, for files, by content) and sent as moves.
+/// Local renames are found by inode (or, for files, by content) and sent as moves; a remote rename of a file the
+/// folder holds unchanged is carried out as a local move. Every action of a round is decided here.
 /// </summary>
 public static class Planner
 {
@@ -30,7 +31,7 @@ public static class Planner
     /// <summary>Plans one round.</summary>
     public static Plan Make(Input input)
     {
-        var plan = new Plan();
+        var plan = new List<SyncAction>();
         var local = input.Scan.Local;
         // Live remote path by key, for case clashes: built on first use, as only new local items and conflict names
         // need it (a round with nothing new never does; decision 0414).
@@ -60,7 +61,6 @@ public static class Planner
 
         foreach (var path in paths)
         {
-            BatchGarbage.Row();
             if (handled.Contains(path) || input.Scan.IsUnknown(path)) continue;
             input.Remote.TryGetValue(path, out var r);
             input.Base.TryGetValue(path, out var b);
@@ -71,7 +71,7 @@ public static class Planner
 
             if (!localChanged && !remoteChanged)
             {
-                if (r is not null && b is not null && r.Version != b.Version) plan.Actions.Add(new AdoptBase(path, r));
+                if (r is not null && b is not null && r.Version != b.Version) plan.Add(new AdoptBase(path, r));
                 continue;
             }
             if (localChanged && !remoteChanged)
@@ -79,11 +79,11 @@ public static class Planner
                 if (l is not null && input.Rejected.TryGetValue(path, out var rej) && rej.Signature == Signature(l)) continue;
                 if (l is null)
                 {
-                    plan.Actions.Add(new UploadDelete(path, (r ?? b)!.Version, b!.Kind));
+                    plan.Add(new UploadDelete(path, (r ?? b)!.Version, b!.Kind));
                 }
                 else if (r is not null && r.Kind != l.Kind)
                 {
-                    plan.Actions.Add(new UploadDelete(path, r.Version, r.Kind)); // kind change: delete, then create next round
+                    plan.Add(new UploadDelete(path, r.Version, r.Kind)); // kind change: delete, then create next round
                 }
                 else if (r is null && RemoteKeys().TryGetValue(path, out var twin) && !string.Equals(twin, path, StringComparison.Ordinal))
                 {
@@ -93,11 +93,11 @@ public static class Planner
                     // case clash with a different live remote item: keep both, the local one under a conflict name
                     var name = ConflictNames.For(path, input.DeviceName, input.Now, Taken);
                     takenNames.Add(name);
-                    plan.Actions.Add(new ConflictRename(path, name, l, $"'{path}' clashes with '{twin}' on the server (names differ only in case)"));
+                    plan.Add(new ConflictRename(path, name, l, $"'{path}' clashes with '{twin}' on the server (names differ only in case)"));
                 }
                 else
                 {
-                    plan.Actions.Add(l.Kind == ItemKind.Dir ? new UploadMkdir(path, r?.Version ?? 0) : new UploadPut(path, r?.Version ?? 0, l));
+                    plan.Add(l.Kind == ItemKind.Dir ? new UploadMkdir(path, r?.Version ?? 0) : new UploadPut(path, r?.Version ?? 0, l));
                 }
                 continue;
             }
@@ -105,58 +105,89 @@ public static class Planner
             {
                 if (r is null)
                 {
-                    if (l is not null) plan.Actions.Add(new LocalDelete(path, l));
-                    else plan.Actions.Add(new AdoptBase(path, null));
+                    if (l is not null) plan.Add(new LocalDelete(path, l));
+                    else plan.Add(new AdoptBase(path, null));
                 }
                 else if (l is not null && l.Kind != r.Kind)
                 {
-                    plan.Actions.Add(new LocalDelete(path, l)); // kind change: remove, then create next round
+                    plan.Add(new LocalDelete(path, l)); // kind change: remove, then create next round
                 }
                 else if (r.Kind == ItemKind.Dir)
                 {
-                    plan.Actions.Add(new LocalMkdir(path, r));
+                    plan.Add(new LocalMkdir(path, r));
                 }
                 else
                 {
-                    plan.Actions.Add(new Download(path, r, l));
+                    plan.Add(new Download(path, r, l));
                 }
                 continue;
             }
             // both changed
             if (l is null && r is null)
             {
-                plan.Actions.Add(new AdoptBase(path, null));
+                plan.Add(new AdoptBase(path, null));
             }
             else if (l is not null && r is not null && l.SameContent(r))
             {
-                plan.Actions.Add(new AdoptBase(path, r));
+                plan.Add(new AdoptBase(path, r));
             }
             else if (r is null)
             {
                 // edited here, deleted there: the edit wins, upload it as new
-                if (l!.Kind == ItemKind.Dir) plan.Actions.Add(new UploadMkdir(path, 0));
-                else plan.Actions.Add(new UploadPut(path, 0, l));
+                if (l!.Kind == ItemKind.Dir) plan.Add(new UploadMkdir(path, 0));
+                else plan.Add(new UploadPut(path, 0, l));
             }
             else if (l is null)
             {
                 // deleted here, edited there: the edit wins, restore it
-                plan.Actions.Add(r.Kind == ItemKind.Dir ? new LocalMkdir(path, r) : new Download(path, r, null));
+                plan.Add(r.Kind == ItemKind.Dir ? new LocalMkdir(path, r) : new Download(path, r, null));
             }
             else if (l.Kind == ItemKind.Dir && r.Kind == ItemKind.Dir)
             {
-                plan.Actions.Add(new AdoptBase(path, r));
+                plan.Add(new AdoptBase(path, r));
             }
             else
             {
                 var name = ConflictNames.For(path, input.DeviceName, input.Now, Taken);
                 takenNames.Add(name);
-                plan.Actions.Add(new ConflictRename(path, name, l, $"'{path}' changed both here and on the server"));
+                plan.Add(new ConflictRename(path, name, l, $"'{path}' changed both here and on the server"));
             }
         }
         KeepDirectoriesWithSurvivors(input, plan, Taken);
         KeepRemoteDirectoriesWithSurvivors(input, plan, Taken);
         MoveCaseClashesAside(input, plan, RemoteKeys, Taken);
-        return plan;
+        PlanLocalMoves(plan);
+        return new Plan(plan);
+    }
+
+    /// <summary>
+    /// A file the server renamed shows up as a delete of the old name plus a download of the same content under the new
+    /// one: it becomes one <see cref="LocalMove"/> (no bytes travel, the file keeps its inode). Each old file serves one
+    /// new name; a download that replaces an existing file, or of an empty file, is never a move (decision 0440).
+    /// </summary>
+    static void PlanLocalMoves(List<SyncAction> plan)
+    {
+        Dictionary<string, Queue<LocalDelete>>? deletes = null;
+        foreach (var a in plan)
+        {
+            if (a is not LocalDelete { Expected.Kind: ItemKind.File } d) continue;
+            deletes ??= new Dictionary<string, Queue<LocalDelete>>(StringComparer.Ordinal);
+            var sig = d.Expected.Size + ":" + string.Join(',', d.Expected.Hashes);
+            if (!deletes.TryGetValue(sig, out var q)) deletes[sig] = q = new Queue<LocalDelete>();
+            q.Enqueue(d);
+        }
+        if (deletes is null) return;
+        var movedAway = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < plan.Count; i++)
+        {
+            if (plan[i] is not Download { Expected: null } d || d.Remote.Chunks.Count == 0) continue;
+            var sig = d.Remote.Size + ":" + string.Join(',', d.Remote.Chunks);
+            if (!deletes.TryGetValue(sig, out var q) || q.Count == 0) continue;
+            var src = q.Dequeue();
+            plan[i] = new LocalMove(src.Path, d.Path, src.Expected, d.Remote);
+            movedAway.Add(src.Path);
+        }
+        if (movedAway.Count > 0) plan.RemoveAll(a => a is LocalDelete ld && movedAway.Contains(ld.Path));
     }
 
     /// <summary>
@@ -164,11 +195,11 @@ public static class Planner
     /// edit beats delete); it is re-created on the server instead. When the server has a file at that path now, the
     /// folder cannot be re-created there: it keeps its contents under a conflict name and the file takes the path.
     /// </summary>
-    static void KeepDirectoriesWithSurvivors(Input input, Plan plan, Func<string, bool> taken)
+    static void KeepDirectoriesWithSurvivors(Input input, List<SyncAction> plan, Func<string, bool> taken)
     {
-        var dirDeletes = plan.Actions.OfType<LocalDelete>().Where(d => d.Expected.Kind == ItemKind.Dir).ToList();
+        var dirDeletes = plan.OfType<LocalDelete>().Where(d => d.Expected.Kind == ItemKind.Dir).ToList();
         if (dirDeletes.Count == 0) return;
-        var deleting = new HashSet<string>(plan.Actions.OfType<LocalDelete>().Select(d => d.Path), StringComparer.Ordinal);
+        var deleting = new HashSet<string>(plan.OfType<LocalDelete>().Select(d => d.Path), StringComparer.Ordinal);
         var keep = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in input.Scan.Local.Keys)
         {
@@ -182,15 +213,15 @@ public static class Planner
         foreach (var d in dirDeletes)
         {
             if (!keep.Contains(d.Path)) continue;
-            var i = plan.Actions.IndexOf(d);
+            var i = plan.IndexOf(d);
             if (input.Remote.TryGetValue(d.Path, out var r) && r.Kind != ItemKind.Dir)
             {
                 var name = ConflictNames.For(d.Path, input.DeviceName, input.Now, taken);
-                plan.Actions[i] = new ConflictRename(d.Path, name, d.Expected, $"'{d.Path}' became a file on the server while this folder holds changes");
+                plan[i] = new ConflictRename(d.Path, name, d.Expected, $"'{d.Path}' became a file on the server while this folder holds changes");
             }
             else
             {
-                plan.Actions[i] = new UploadMkdir(d.Path, 0);
+                plan[i] = new UploadMkdir(d.Path, 0);
             }
         }
     }
@@ -200,18 +231,18 @@ public static class Planner
     /// beats delete). Otherwise the server's folder keeps the path and the local file moves aside under a conflict
     /// name; deleting the folder could never commit while something lives in it.
     /// </summary>
-    static void KeepRemoteDirectoriesWithSurvivors(Input input, Plan plan, Func<string, bool> taken)
+    static void KeepRemoteDirectoriesWithSurvivors(Input input, List<SyncAction> plan, Func<string, bool> taken)
     {
-        var flips = plan.Actions.OfType<UploadDelete>()
+        var flips = plan.OfType<UploadDelete>()
             .Where(d => d.Kind == ItemKind.Dir && input.Scan.Local.TryGetValue(d.Path, out var l) && l.Kind == ItemKind.File).ToList();
         if (flips.Count == 0) return;
-        var deleting = new HashSet<string>(plan.Actions.OfType<UploadDelete>().Select(d => d.Path), StringComparer.Ordinal);
+        var deleting = new HashSet<string>(plan.OfType<UploadDelete>().Select(d => d.Path), StringComparer.Ordinal);
         foreach (var d in flips)
         {
             var survivor = input.Remote.Keys.Any(p => !deleting.Contains(p) && VaultPath.IsSameOrUnder(p, d.Path) && !string.Equals(p, d.Path, StringComparison.Ordinal));
             if (!survivor) continue;
             var local = input.Scan.Local[d.Path];
-            plan.Actions[plan.Actions.IndexOf(d)] = new ConflictRename(d.Path, ConflictNames.For(d.Path, input.DeviceName, input.Now, taken), local,
+            plan[plan.IndexOf(d)] = new ConflictRename(d.Path, ConflictNames.For(d.Path, input.DeviceName, input.Now, taken), local,
                 $"'{d.Path}' became a file here while its folder on the server got new contents");
         }
     }
@@ -221,19 +252,19 @@ public static class Planner
     /// case from a live remote item would be refused every time: it moves aside under a conflict name, like a new local
     /// item does. Twins that this plan deletes or moves away are no clash.
     /// </summary>
-    static void MoveCaseClashesAside(Input input, Plan plan, Func<Dictionary<string, string>> remoteKeysOf, Func<string, bool> taken)
+    static void MoveCaseClashesAside(Input input, List<SyncAction> plan, Func<Dictionary<string, string>> remoteKeysOf, Func<string, bool> taken)
     {
-        var candidates = plan.Actions.Where(a => a is UploadMkdir { Base: 0 } or UploadPut { Base: 0 }).OrderBy(a => a.Path.Length).ToList();
+        var candidates = plan.Where(a => a is UploadMkdir { Base: 0 } or UploadPut { Base: 0 }).OrderBy(a => a.Path.Length).ToList();
         if (candidates.Count == 0) return;
         var remoteKeys = remoteKeysOf();
-        var leaving = plan.Actions.Where(a => a is UploadDelete or UploadMove).Select(a => a.Path).ToList();
-        var renamed = plan.Actions.OfType<ConflictRename>().Select(c => c.Path).ToList();
+        var leaving = plan.Where(a => a is UploadDelete or UploadMove).Select(a => a.Path).ToList();
+        var renamed = plan.OfType<ConflictRename>().Select(c => c.Path).ToList();
         foreach (var a in candidates)
         {
             if (input.Remote.ContainsKey(a.Path) || !input.Scan.Local.TryGetValue(a.Path, out var local)) continue;
             if (!remoteKeys.TryGetValue(a.Path, out var twin) || string.Equals(twin, a.Path, StringComparison.Ordinal)) continue;
             if (leaving.Any(p => VaultPath.IsSameOrUnder(twin, p)) || renamed.Any(p => VaultPath.IsSameOrUnder(a.Path, p))) continue;
-            plan.Actions[plan.Actions.IndexOf(a)] = new ConflictRename(a.Path, ConflictNames.For(a.Path, input.DeviceName, input.Now, taken), local,
+            plan[plan.IndexOf(a)] = new ConflictRename(a.Path, ConflictNames.For(a.Path, input.DeviceName, input.Now, taken), local,
                 $"'{a.Path}' clashes with '{twin}' on the server (names differ only in case)");
             renamed.Add(a.Path);
         }
@@ -252,7 +283,7 @@ public static class Planner
     /// for a file, the same non-empty content — become one move. A moved directory takes its subtree along; differences
     /// inside it are planned in the next round, once the trees reflect the move.
     /// </summary>
-    static void DetectMoves(Input input, Plan plan, HashSet<string> handled)
+    static void DetectMoves(Input input, List<SyncAction> plan, HashSet<string> handled)
     {
         var local = input.Scan.Local;
         var vanished = new List<(string Path, ItemState Remote, LocalState Prev)>();
@@ -291,7 +322,7 @@ public static class Planner
             if (movedRoots.Any(m => VaultPath.IsSameOrUnder(target.Path, m.To))) continue;
             // moving into itself is not a rename; the same name in another case is (the key compares equal)
             if (VaultPath.IsSameOrUnder(target.Path, v.Path) && VaultPath.Key(target.Path).Length != VaultPath.Key(v.Path).Length) continue;
-            plan.Actions.Add(new UploadMove(v.Path, target.Path, v.Remote.Version));
+            plan.Add(new UploadMove(v.Path, target.Path, v.Remote.Version));
             movedRoots.Add((v.Path, target.Path));
             handled.Add(v.Path);
             handled.Add(target.Path);

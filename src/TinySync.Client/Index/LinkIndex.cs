@@ -172,7 +172,6 @@ public sealed class LinkIndex : IDisposable
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
-            BatchGarbage.Row();
             var path = r.GetString(0);
             var kind = (ItemKind)r.GetInt32(1);
             var version = r.GetInt64(2);
@@ -220,7 +219,6 @@ public sealed class LinkIndex : IDisposable
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
-            BatchGarbage.Row();
             yield return (r.GetString(0), r.GetInt64(1));
         }
     }
@@ -254,7 +252,6 @@ public sealed class LinkIndex : IDisposable
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
-            BatchGarbage.Row();
             var path = r.GetString(0);
             IReadOnlyList<string>? hashes = null;
             if (shareWith is not null && shareWith.TryGetValue(path, out var twin))
@@ -359,7 +356,6 @@ public sealed class LinkIndex : IDisposable
             Set(cmd, "$e", item.Executable ? 1 : 0);
             Set(cmd, "$m", item.Mtime is { } m ? m.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value);
             cmd.ExecuteNonQuery();
-            BatchGarbage.Row();
         }
 
         /// <summary>Upserts into the local tree.</summary>
@@ -374,7 +370,6 @@ public sealed class LinkIndex : IDisposable
             Set(cmd, "$e", item.Executable ? 1 : 0);
             Set(cmd, "$c", string.Join(',', item.Chunks.Select(c => c.Hash + ":" + c.Length.ToString(CultureInfo.InvariantCulture))));
             cmd.ExecuteNonQuery();
-            BatchGarbage.Row();
         }
 
         /// <summary>Records a path the server rejected (not retried until its content changes).</summary>
@@ -395,7 +390,6 @@ public sealed class LinkIndex : IDisposable
             var cmd = Command($"DELETE FROM {table} WHERE path = $p");
             Set(cmd, "$p", path);
             cmd.ExecuteNonQuery();
-            BatchGarbage.Row();
         }
 
         /// <summary>Sets the log cursor.</summary>

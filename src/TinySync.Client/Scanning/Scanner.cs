@@ -56,7 +56,6 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
 {
     readonly UnsyncableNames _reported = reported ?? new UnsyncableNames();
 
-    int _ticks; // entries seen, for BatchGarbage
     ContainedFolder _folder = null!;
     long _previousScanStartNs = long.MinValue;
 
@@ -90,7 +89,6 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             {
                 var f = toHash[i];
                 hashed[i] = HashStable(f.Rel, f.Stat, result);
-                BatchGarbage.Tick(ref _ticks);
                 observer.Progress("scan", Interlocked.Add(ref done, f.Stat.Size), total);
             });
             foreach (var s in hashed)
@@ -133,7 +131,6 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             var name = rawName.IsNormalized(NormalizationForm.FormC) ? rawName : rawName.Normalize(NormalizationForm.FormC);
             var rel = VaultPath.Combine(dirRel, name);
             var shown = Path.Combine(_folder.Display(dirRel), ContainedFolder.Printable(rawName));
-            BatchGarbage.Tick(ref _ticks);
             FileStat st;
             try
             {

@@ -217,4 +217,41 @@ public sealed class PlannerTests
             scan, new Dictionary<string, LocalState>(), new Dictionary<string, (string, string)>(), "laptop", Now));
         plan.IsEmpty.ShouldBeTrue();
     }
+
+    [Fact]
+    public void A_remote_rename_of_an_unchanged_file_is_planned_as_one_local_move()
+    {
+        // the server renamed a.txt to docs/b.txt; the folder still holds a.txt as synced
+        var plan = Make([File("docs/b.txt", 7, "h1", "h2")], [File("a.txt", 3, "h1", "h2")], [Local("a.txt", 42, "h1", "h2")]);
+        var m = plan.Actions.ShouldHaveSingleItem().ShouldBeOfType<LocalMove>();
+        (m.Path, m.NewPath).ShouldBe(("a.txt", "docs/b.txt"));
+        m.Expected.Inode.ShouldBe(42UL);
+        m.Remote.Version.ShouldBe(7);
+        m.AsDownload().ShouldBe(new Download("docs/b.txt", m.Remote, null));
+        m.AsDelete().ShouldBe(new LocalDelete("a.txt", m.Expected));
+    }
+
+    [Fact]
+    public void Each_deleted_file_serves_one_renamed_copy_and_the_others_download()
+    {
+        var plan = Make([File("b", 7, "h1"), File("c", 8, "h1")], [File("a", 3, "h1")], [Local("a", 42, "h1")]);
+        plan.Actions.OfType<LocalMove>().ShouldHaveSingleItem().Path.ShouldBe("a");
+        plan.Actions.OfType<Download>().ShouldHaveSingleItem().Expected.ShouldBeNull();
+        plan.Actions.OfType<LocalDelete>().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void A_remote_rename_onto_different_content_or_over_an_existing_file_is_no_local_move()
+    {
+        // other content under the new name: a download and a delete
+        var other = Make([File("b", 7, "h2")], [File("a", 3, "h1")], [Local("a", 42, "h1")]);
+        other.Actions.ShouldNotContain(a => a is LocalMove);
+        other.Actions.OfType<Download>().ShouldHaveSingleItem().Path.ShouldBe("b");
+        other.Actions.OfType<LocalDelete>().ShouldHaveSingleItem().Path.ShouldBe("a");
+
+        // the new name replaces a file the folder holds: the download must check it, so it stays a download
+        var over = Make([File("b", 7, "h1")], [File("a", 3, "h1"), File("b", 2, "h9")], [Local("a", 42, "h1"), Local("b", 43, "h9")]);
+        over.Actions.ShouldNotContain(a => a is LocalMove);
+        over.Actions.OfType<Download>().ShouldHaveSingleItem().Expected.ShouldNotBeNull();
+    }
 }

@@ -33,9 +33,16 @@ public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
         return s;
     }
 
+    /// <summary>Called after a new file (a download's temp file) was created (to edit its target "during the download").</summary>
+    public Action<string>? AfterCreateNew { get; set; }
+
+    /// <summary>Paths whose delete fails with "permission denied" (a folder made read-only, say).</summary>
+    public Func<string, bool>? DeleteFails { get; set; }
+
     public Stream CreateNew(string path)
     {
         var s = inner.CreateNew(path);
+        AfterCreateNew?.Invoke(path);
         return DiskFullAfterBytes is { } limit
             ? new WriteHookStream(s, (inner, count) =>
             {
@@ -70,7 +77,11 @@ public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
         inner.FlushDirectory(directory);
         lock (_events) _events.Add("flushdir " + directory);
     }
-    public void DeleteFile(string path) => inner.DeleteFile(path);
+    public void DeleteFile(string path)
+    {
+        if (DeleteFails?.Invoke(path) == true) throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.");
+        inner.DeleteFile(path);
+    }
     public void CreateDirectory(string path)
     {
         inner.CreateDirectory(path);

@@ -1,0 +1,52 @@
+using System.Globalization;
+using TinySync.Client.Engine.Tuning;
+using TinySync.Client.Scanning;
+
+namespace TinySync.Client.Engine;
+
+/// <summary>
+/// The planning half of a round: scans the folder against the previous scan, records the local tree in the index,
+/// and asks the <see cref="Planner"/> what to do against the remote tree and the synced base.
+/// </summary>
+internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string deviceName, TimeProvider clock)
+{
+    const string ScanStartedKey = "scan_started_ns";
+
+    readonly UnsyncableNames _unsyncable = new(); // reported once per name, not every round
+
+    /// <summary>Scans and plans one round.</summary>
+    public (Plan Plan, ScanResult Scan) Run()
+    {
+        var index = cx.Index;
+        // The remote tree first: the base and the local tree share its objects and strings where they are equal.
+        var remote = index.LoadRemote();
+        var previous = index.LoadLocal(remote);
+        var placing = index.LoadPlacing(); // downloads renamed into place by a cycle that died before recording them
+        // Records whose mtime is within a timestamp tick of the previous scan's start are hashed again (Scanner.IsRacy):
+        // the file may have changed since without its size or mtime changing. The file system's clock is the wall
+        // clock, so this is not the engine's clock (which tests may fake for conflict names).
+        var started = DateTimeOffset.UtcNow;
+        var last = long.TryParse(index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
+        var scan = new Scanner(cx.Fs.Disk, cx.Observer, cx.Stats, _unsyncable).Scan(cx.Fs, previous, CancellationToken.None, last);
+        local.DeleteLeftoverTemps(scan.LeftoverTemps);
+        index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
+        MemoryTuning.AfterBatch();
+        using (var batch = index.Begin())
+        {
+            foreach (var (path, l) in scan.Local)
+            {
+                if (!previous.TryGetValue(path, out var p) || !ReferenceEquals(p, l)) batch.PutLocal(l);
+            }
+            foreach (var path in previous.Keys)
+            {
+                if (!scan.Local.ContainsKey(path) && !scan.IsUnknown(path)) batch.DeleteLocal(path);
+            }
+            PlacedDownloads.Settle(placing, scan, batch);
+            batch.Commit();
+        }
+        MemoryTuning.AfterBatch(); // the local tree's write batch
+        var plan = Planner.Make(new Planner.Input(remote, index.LoadBase(remote), scan, previous, index.LoadRejected(),
+            deviceName, clock.GetUtcNow()));
+        return (plan, scan);
+    }
+}
