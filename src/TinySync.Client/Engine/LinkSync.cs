@@ -99,6 +99,7 @@ public sealed class LinkSync : IDisposable
             throw new ClientException("folder_missing", $"the linked folder {Root} does not exist; re-create it or run `tinysync unlink {Root}`");
         }
         _puller.StartSync();
+        using var budget = MemoryTuning.DuringSync();
         for (var round = 1; round <= maxRounds; round++)
         {
             if (await RoundAsync(round, ct).ConfigureAwait(false) is { } done) return done;
