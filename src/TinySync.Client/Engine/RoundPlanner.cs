@@ -1,4 +1,5 @@
 using System.Globalization;
+using TinySync.Client.Engine.Downloads;
 using TinySync.Client.Engine.Tuning;
 using TinySync.Client.Scanning;
 

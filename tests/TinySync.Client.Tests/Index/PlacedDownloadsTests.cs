@@ -1,4 +1,5 @@
 using TinySync.Client.Engine;
+using TinySync.Client.Engine.Downloads;
 using TinySync.Client.Index;
 using TinySync.Client.Scanning;
 using TinySync.Core.Contracts;

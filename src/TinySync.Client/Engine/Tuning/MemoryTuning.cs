@@ -62,12 +62,15 @@ internal static class MemoryTuning
 
         public BudgetWatch() => _timer = new Timer(_ => Check(), null, dueTime: 10, period: 10);
 
+        int _busy; // a collection that outlasts the period must not be joined by the next tick's
+
         void Check()
         {
-            var now = GC.GetTotalAllocatedBytes(precise: false);
-            if (now - Interlocked.Read(ref _last) < AllocationBudget) return;
+            if (GC.GetTotalAllocatedBytes(precise: false) - _last < AllocationBudget) return;
+            if (Interlocked.Exchange(ref _busy, 1) == 1) return;
             AfterBatch();
-            Interlocked.Exchange(ref _last, GC.GetTotalAllocatedBytes(precise: false));
+            _last = GC.GetTotalAllocatedBytes(precise: false);
+            Volatile.Write(ref _busy, 0);
         }
 
         public void Dispose() => _timer.Dispose();

@@ -2,7 +2,7 @@ using TinySync.Client.Index;
 using TinySync.Client.Scanning;
 using TinySync.Core.Contracts;
 
-namespace TinySync.Client.Engine;
+namespace TinySync.Client.Engine.Downloads;
 
 /// <summary>
 /// A downloaded file is renamed into place first and recorded in the index after (the rename must be durable before
