@@ -75,10 +75,10 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
 
     /// <summary>
     /// Scans a link's folder through its contained seam (nothing is followed through a symbolic link). A link at a
-    /// path the previous scan recorded, or the synced base (<paramref name="synced"/>) holds, in any case, makes that
-    /// path unknown (decision 0420).
+    /// path the previous scan recorded, or the synced base holds, in any case, makes that path unknown (decisions 0420,
+    /// 0724); <paramref name="synced"/> loads the base, called only when the scan meets a link.
     /// </summary>
-    public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, IReadOnlyDictionary<string, ItemState>? synced,
+    public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, Func<IReadOnlyDictionary<string, ItemState>>? synced,
         CancellationToken ct, long previousScanStartNs = long.MinValue)
     {
         _previousScanStartNs = previousScanStartNs;

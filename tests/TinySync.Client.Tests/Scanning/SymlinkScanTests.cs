@@ -85,7 +85,7 @@ public sealed class SymlinkScanTests : IDisposable
     }
 
     ScanResult ScanWithBase(IReadOnlyDictionary<string, LocalState> previous, IReadOnlyDictionary<string, ItemState> synced, Collect observer) =>
-        new Scanner(RealFileSystem.Instance, observer, new SyncStats()).Scan(new ContainedFolder(Root, RealFileSystem.Instance), previous, synced, default);
+        new Scanner(RealFileSystem.Instance, observer, new SyncStats()).Scan(new ContainedFolder(Root, RealFileSystem.Instance), previous, () => synced, default);
 
     [Fact]
     public void A_new_symlink_to_a_file_or_folder_is_skipped_with_one_warning_each()
