@@ -2,6 +2,7 @@ using System.Globalization;
 using TinySync.Client.Engine.Downloads;
 using TinySync.Client.Engine.Tuning;
 using TinySync.Client.Scanning;
+using TinySync.Core.Paths;
 
 namespace TinySync.Client.Engine;
 
@@ -9,11 +10,12 @@ namespace TinySync.Client.Engine;
 /// The planning half of a round: scans the folder against the previous scan, records the local tree in the index,
 /// and asks the <see cref="Planner"/> what to do against the remote tree and the synced base.
 /// </summary>
-internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string deviceName, TimeProvider clock)
+internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string deviceName, TimeProvider clock, string stateDirectory)
 {
     const string ScanStartedKey = "scan_started_ns";
 
     readonly UnsyncableNames _unsyncable = new(); // reported once per name, not every round
+    readonly UnsyncableNames _keptOutside = new(); // local items outside the selection, likewise
 
     /// <summary>Scans and plans one round.</summary>
     public (Plan Plan, ScanResult Scan) Run()
@@ -28,7 +30,8 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
         // clock, so this is not the engine's clock (which tests may fake for conflict names).
         var started = DateTimeOffset.UtcNow;
         var last = long.TryParse(index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
-        var scan = new Scanner(cx.Fs.Disk, cx.Observer, cx.Stats, _unsyncable).Scan(cx.Fs, previous, CancellationToken.None, last);
+        var selection = Selection.Load(stateDirectory); // each round: `tinysync select` takes effect at the next one
+        var scan = new Scanner(cx.Fs.Disk, cx.Observer, cx.Stats, _unsyncable).Scan(cx.Fs, previous, CancellationToken.None, last, selection);
         local.DeleteLeftoverTemps(scan.LeftoverTemps);
         index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
         MemoryTuning.AfterBatch();
@@ -46,8 +49,34 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
             batch.Commit();
         }
         MemoryTuning.AfterBatch(); // the local tree's write batch
-        var plan = Planner.Make(new Planner.Input(remote, index.LoadBase(remote), scan, previous, index.LoadRejected(),
-            deviceName, clock.GetUtcNow()));
+        var @base = index.LoadBase(remote);
+        var plan = Planner.Make(new Planner.Input(remote, @base, scan, previous, index.LoadRejected(),
+            deviceName, clock.GetUtcNow(), selection));
+        if (!selection.IsAll) TellKeptOutside(selection, scan, @base, plan);
         return (plan, scan);
+    }
+
+    /// <summary>
+    /// Says once (per name, until it goes away) which local items outside the selection are kept and not synced: a
+    /// file or folder made there, or edited since it was synced (decision 0453). Only the topmost of each such subtree.
+    /// </summary>
+    void TellKeptOutside(Selection selection, ScanResult scan, IReadOnlyDictionary<string, Index.ItemState> @base, Plan plan)
+    {
+        var deleting = new HashSet<string>(plan.Of<LocalDelete>().Select(d => d.Path), StringComparer.Ordinal);
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (path, l) in scan.Local)
+        {
+            if (selection.Includes(path) || deleting.Contains(path)) continue;
+            if (!@base.TryGetValue(path, out var b) || !l.SameContent(b)) kept.Add(path);
+        }
+        foreach (var path in kept.Order(StringComparer.Ordinal))
+        {
+            if (VaultPath.Parent(path) is { } parent && kept.Contains(parent)) continue;
+            if (_keptOutside.FirstTime(path))
+            {
+                cx.Observer.Message(MessageLevel.Warning, $"{cx.Abs(path)} is outside this folder's selection ({selection}) and not synced; kept here, not uploaded. Move it into the selection to sync it, or `tinysync select {cx.Root} …` to include it");
+            }
+        }
+        _keptOutside.EndScan();
     }
 }

@@ -58,6 +58,8 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
 
     ContainedFolder _folder = null!;
     long _previousScanStartNs = long.MinValue;
+    Selection _selection = Selection.All;
+    HashSet<string>? _holdingOutside; // folders outside the selection that still held something at the previous scan
 
     /// <summary>
     /// Scans <paramref name="root"/> against the previous local tree. A previous record is trusted on size, mtime and
@@ -69,10 +71,13 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
         Scan(new ContainedFolder(root, fs), previous, ct, previousScanStartNs);
 
     /// <summary>Scans a link's folder through its contained seam (nothing is followed through a symbolic link).</summary>
-    public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue)
+    public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue,
+        Selection? selection = null)
     {
         _previousScanStartNs = previousScanStartNs;
         _folder = folder;
+        _selection = selection ?? Selection.All;
+        _holdingOutside = _selection.IsAll ? null : HoldingOutside(previous, _selection);
         var result = new ScanResult(previous.Count);
         var ignore = IgnoreRules.Load(folder);
         var toHash = new List<(string Rel, FileStat Stat)>();
@@ -182,7 +187,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             if (st.Kind == EntryKind.Directory)
             {
                 result.Local[rel] = new LocalState { Path = rel, Kind = ItemKind.Dir, Inode = st.Inode, MtimeNs = st.MtimeNs };
-                Walk(rel, ignore, previous, result, toHash, ct);
+                if (_holdingOutside is null || _selection.Includes(rel) || _holdingOutside.Contains(rel)) Walk(rel, ignore, previous, result, toHash, ct);
                 continue;
             }
             if (previous.TryGetValue(rel, out var prev) && prev.Kind == ItemKind.File && prev.Size == st.Size
@@ -193,6 +198,21 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             }
             toHash.Add((rel, st));
         }
+    }
+
+    /// <summary>
+    /// A folder outside the selection is not walked (decision 0453), unless the previous scan saw something inside it:
+    /// that is what a narrowed selection removes, or what was kept there because it is not synced.
+    /// </summary>
+    static HashSet<string> HoldingOutside(IReadOnlyDictionary<string, LocalState> previous, Selection selection)
+    {
+        var holding = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in previous.Keys)
+        {
+            if (selection.Includes(p)) continue;
+            for (var a = VaultPath.Parent(p); a is not null && holding.Add(a); a = VaultPath.Parent(a)) { }
+        }
+        return holding;
     }
 
     void Unsyncable(ScanResult result, string rel, string shown, string reason)
