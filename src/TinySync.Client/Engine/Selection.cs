@@ -74,10 +74,9 @@ public sealed class Selection
             clean.Add(p);
         }
         if (clean.Count == 0) throw new ClientException("invalid_selection", "no path given; name at least one folder or file relative to the linked folder");
-        // shortest first: a path under (or equal by key to) one already kept is redundant
-        clean.Sort((a, b) => a.Length != b.Length ? a.Length.CompareTo(b.Length) : string.CompareOrdinal(a, b));
+        // shortest first, else as given: a path under (or equal by key to) one already kept is redundant
         var kept = new List<string>();
-        foreach (var p in clean) if (!kept.Any(o => VaultPath.IsSameOrUnder(p, o))) kept.Add(p);
+        foreach (var p in clean.OrderBy(p => p.Length)) if (!kept.Any(o => VaultPath.IsSameOrUnder(p, o))) kept.Add(p);
         kept.Sort(StringComparer.Ordinal);
         return new Selection(mode, [.. kept]);
     }

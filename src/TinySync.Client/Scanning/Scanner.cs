@@ -67,8 +67,9 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
     /// have recorded it began): a file written in the same timestamp tick as that scan can change again without its
     /// size or mtime changing ("racily clean", as git calls it), so such files are hashed again.
     /// </summary>
-    public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue) =>
-        Scan(new ContainedFolder(root, fs), previous, ct, previousScanStartNs);
+    public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue,
+        Selection? selection = null) =>
+        Scan(new ContainedFolder(root, fs), previous, ct, previousScanStartNs, selection);
 
     /// <summary>Scans a link's folder through its contained seam (nothing is followed through a symbolic link).</summary>
     public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue,
