@@ -30,7 +30,7 @@ internal static class SelectCommand
             var client = new TinySyncClient(state);
             string[]? onlyPaths = p.GetValue(only), excludePaths = p.GetValue(exclude);
             var given = (onlyPaths is { Length: > 0 } ? 1 : 0) + (excludePaths is { Length: > 0 } ? 1 : 0) + (p.GetValue(all) ? 1 : 0);
-            if (given == 0 && (onlyPaths is not null || excludePaths is not null))
+            if (given == 0 && (p.GetResult(only) is not null || p.GetResult(exclude) is not null))
             {
                 Term.Err("tinysync: --only and --exclude need at least one path, e.g. `tinysync select DIR --only docs`");
                 return ExitCodes.Usage;
