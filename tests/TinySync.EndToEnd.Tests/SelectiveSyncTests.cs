@@ -120,4 +120,26 @@ public sealed class SelectiveSyncTests
         Files(a).ShouldBe(["archive/edited.txt", "archive/out.txt", "docs/edited.txt", "docs/in.txt"]);
         File.ReadAllText(Path.Combine(a, "docs/edited.txt")).ShouldBe("B's edit, not synced");
     }
+
+    [Fact]
+    public async Task A_running_daemon_applies_a_new_selection_when_select_wakes_it()
+    {
+        await using var server = new ServerProcess();
+        await server.StartAsync();
+        using var dir = new TempDir();
+        var devices = await server.CliDevicesAsync(dir, "anna", "bert");
+        var (homeA, a) = devices[0];
+        var (homeB, b) = devices[1];
+        Write(a, "docs/plan.txt", "plan");
+        Write(a, "photos/beach.jpg", "beach");
+        await CliAsync(homeA, "sync");
+        using var daemon = new CliRun(homeB, "daemon");
+        await Eventually.TrueAsync(() => Task.FromResult(Files(b).Length == 2), "B's daemon to download both files", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+
+        (await CliAsync(homeB, "select", b, "--exclude", "photos")).ShouldContain($"the daemon (pid {daemon.Pid}) applies it now");
+        await Eventually.TrueAsync(() => Task.FromResult(!Directory.Exists(Path.Combine(b, "photos"))), "B's daemon to remove photos", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+        Files(b).ShouldBe(["docs/plan.txt"]);
+        await CliAsync(homeA, "sync");
+        Files(a).ShouldBe(["docs/plan.txt", "photos/beach.jpg"]);
+    }
 }
