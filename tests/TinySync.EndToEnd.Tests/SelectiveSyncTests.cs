@@ -25,15 +25,20 @@ public sealed class SelectiveSyncTests
     static string[] Files(string folder) =>
         [.. Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).Order(StringComparer.Ordinal)];
 
+    // a server and two devices on one vault, each with a linked folder: (home, folder) of anna, then of bert
+    static async Task<(string HomeA, string A, string HomeB, string B)> TwoDevicesAsync(ServerProcess server, TempDir dir)
+    {
+        await server.StartAsync();
+        var devices = await server.CliDevicesAsync(dir, "anna", "bert");
+        return (devices[0].Home, devices[0].Folder, devices[1].Home, devices[1].Folder);
+    }
+
     [Fact]
     public async Task A_device_holding_a_subset_gets_only_it_never_deletes_the_rest_on_the_server_and_refuses_to_narrow_over_an_unsynced_edit()
     {
         await using var server = new ServerProcess();
-        await server.StartAsync();
         using var dir = new TempDir();
-        var devices = await server.CliDevicesAsync(dir, "anna", "bert");
-        var (homeA, a) = devices[0];
-        var (homeB, b) = devices[1];
+        var (homeA, a, homeB, b) = await TwoDevicesAsync(server, dir);
         Write(a, "docs/plan.txt", "plan v1");
         Write(a, "photos/beach.jpg", "beach");
         Write(a, "top.txt", "top");
@@ -93,11 +98,8 @@ public sealed class SelectiveSyncTests
     public async Task Moves_across_the_selection_boundary_remove_a_synced_file_that_left_and_download_one_that_came_in()
     {
         await using var server = new ServerProcess();
-        await server.StartAsync();
         using var dir = new TempDir();
-        var devices = await server.CliDevicesAsync(dir, "anna", "bert");
-        var (homeA, a) = devices[0];
-        var (homeB, b) = devices[1];
+        var (homeA, a, homeB, b) = await TwoDevicesAsync(server, dir);
         Write(a, "docs/out.txt", "leaving");
         Write(a, "docs/edited.txt", "edited on B");
         Write(a, "archive/in.txt", "arriving");
@@ -125,11 +127,8 @@ public sealed class SelectiveSyncTests
     public async Task A_running_daemon_applies_a_new_selection_when_select_wakes_it()
     {
         await using var server = new ServerProcess();
-        await server.StartAsync();
         using var dir = new TempDir();
-        var devices = await server.CliDevicesAsync(dir, "anna", "bert");
-        var (homeA, a) = devices[0];
-        var (homeB, b) = devices[1];
+        var (homeA, a, homeB, b) = await TwoDevicesAsync(server, dir);
         Write(a, "docs/plan.txt", "plan");
         Write(a, "photos/beach.jpg", "beach");
         await CliAsync(homeA, "sync");

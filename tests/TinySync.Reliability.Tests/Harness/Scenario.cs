@@ -55,11 +55,15 @@ public sealed record ScenarioResult(int Seed, FaultProfile Profile, IReadOnlyLis
 
     public ScenarioOptions Options { get; init; } = ScenarioOptions.Default;
 
+    /// <summary>The selective device and what it holds ("C: only d2"), or null when every device holds everything.</summary>
+    public string? Selection { get; init; }
+
     /// <summary>Everything needed to reproduce a failure: seed, profile, violations, the steps, the replay command.</summary>
     public string Report()
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"scenario seed={Seed} profile={Profile}{Options} ({Cycles} sync cycles, {Elapsed.TotalSeconds:0.0} s)");
+        sb.AppendLine($"scenario seed={Seed} profile={Profile}{Options} ({Cycles} sync cycles, {Elapsed.TotalSeconds:0.0} s)"
+            + (Selection is null ? "" : $"; selective device {Selection}"));
         sb.AppendLine($"replay: {Options.EnvPrefix}TINYSYNC_SEED={Seed} dotnet test tests/TinySync.Reliability.Tests -c Release --filter Seeded_scenarios_keep");
         foreach (var v in Violations) sb.AppendLine("VIOLATION: " + v);
         sb.AppendLine("faults: " + (Faults.Total == 0 ? "none" : Faults.ToString()));
@@ -127,7 +131,11 @@ public sealed class Scenario
         {
             foreach (var d in s._devices) d.Dispose();
         }
-        return new ScenarioResult(seed, s._profile, s._steps, s._violations, s._faults, s._cycles, sw.Elapsed) { Options = s._options };
+        return new ScenarioResult(seed, s._profile, s._steps, s._violations, s._faults, s._cycles, sw.Elapsed)
+        {
+            Options = s._options,
+            Selection = s._selective is { } w ? $"{w.Device.Name}: {w.Selection}" : null,
+        };
     }
 
     void Step(string text)
