@@ -141,4 +141,28 @@ public sealed class SelectiveSyncTests
         await CliAsync(homeA, "sync");
         Files(a).ShouldBe(["docs/plan.txt", "photos/beach.jpg"]);
     }
+
+    [Fact]
+    public async Task Select_says_in_one_line_what_is_wrong_with_a_path_or_the_options_and_changes_nothing()
+    {
+        using var dir = new TempDir();
+        var home = dir.Sub("home");
+        var folder = dir.Sub("folder");
+        Directory.CreateDirectory(folder);
+        new TinySync.Client.State.StateDirectory(home).AddLink(Guid.NewGuid(), "team", "default", folder);
+
+        var (code, output, err) = await CliProcess.RunAsync(home, "select", folder, "--only", "../elsewhere");
+        code.ShouldBe(1, output);
+        err.Trim().ShouldBe("tinysync: '../elsewhere' is not a vault path (the path has a '.' or '..' segment); give folders or files relative to the linked folder, e.g. docs/reports");
+
+        (code, output, err) = await CliProcess.RunAsync(home, "select", folder, "--only", "docs", "--exclude", "video");
+        code.ShouldBe(2, output);
+        err.Trim().ShouldBe("tinysync: give one of --only, --exclude or --all");
+
+        (code, output, err) = await CliProcess.RunAsync(home, "select", folder, "--exclude", "/somewhere/else");
+        code.ShouldBe(1, output);
+        err.Trim().ShouldBe($"tinysync: /somewhere/else is not inside {folder}; give paths in the vault (e.g. docs/reports) or inside the linked folder");
+
+        (await CliAsync(home, "select", folder)).Trim().ShouldBe($"{folder}: everything");
+    }
 }
