@@ -382,12 +382,13 @@ public sealed class Scenario
                 var rel = Path.GetRelativePath(d.Folder, e).Replace('\\', '/');
                 local[rel] = isDir ? "dir" : Ledger.Hash(File.ReadAllBytes(e));
             }
-            var diffs = server.Keys.Union(local.Keys).Where(p => _selective?.Outside(d, p) != true && server.GetValueOrDefault(p) != local.GetValueOrDefault(p))
-                .Select(p => $"{p}: server {Short(server.GetValueOrDefault(p))}, {d.Name} {Short(local.GetValueOrDefault(p))}").ToList();
-            if (diffs.Count > 0)
+            var differing = server.Keys.Union(local.Keys)
+                .Where(p => _selective?.Outside(d, p) != true && server.GetValueOrDefault(p) != local.GetValueOrDefault(p)).ToList();
+            if (differing.Count > 0)
             {
+                var diffs = differing.Select(p => $"{p}: server {Short(server.GetValueOrDefault(p))}, {d.Name} {Short(local.GetValueOrDefault(p))}");
                 _violations.Add($"convergence: {d.Name}'s folder differs from the server: {string.Join("; ", diffs.Take(8))}"
-                    + $" (its last warnings: {string.Join(" / ", d.RecentMessages.TakeLast(5))}; its index: {IndexView(d, server.Keys.Union(local.Keys).Where(p => server.GetValueOrDefault(p) != local.GetValueOrDefault(p)).Take(8))})");
+                    + $" (its last warnings: {string.Join(" / ", d.RecentMessages.TakeLast(5))}; its index: {IndexView(d, differing.Take(8))})");
             }
         }
 
