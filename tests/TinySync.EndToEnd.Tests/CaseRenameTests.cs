@@ -9,9 +9,7 @@ public sealed class CaseRenameTests
         await using var server = new ServerProcess();
         await server.StartAsync();
         using var dir = new TempDir();
-        var devices = await server.CliDevicesAsync(dir, "devA", "devB");
-        var (homeA, a) = devices[0];
-        var (homeB, b) = devices[1];
+        var (homeA, a, homeB, b) = await TwoDevicesAsync(server, dir);
         File.WriteAllText(Path.Combine(a, "Readme.md"), "read me");
         Directory.CreateDirectory(Path.Combine(a, "Docs"));
         File.WriteAllText(Path.Combine(a, "Docs", "x.txt"), "inside");
@@ -42,9 +40,7 @@ public sealed class CaseRenameTests
         await using var server = new ServerProcess();
         await server.StartAsync();
         using var dir = new TempDir();
-        var devices = await server.CliDevicesAsync(dir, "devA", "devB");
-        var (homeA, a) = devices[0];
-        var (homeB, b) = devices[1];
+        var (homeA, a, homeB, b) = await TwoDevicesAsync(server, dir);
         File.WriteAllText(Path.Combine(a, "notes.txt"), "v1");
         File.WriteAllText(Path.Combine(a, "b.txt"), "bee");
         await SyncAsync(homeA, homeB);
@@ -65,6 +61,12 @@ public sealed class CaseRenameTests
             Checkout.Snapshot(folder).Keys.Where(k => !k.Contains("conflict", StringComparison.Ordinal)).ToArray().ShouldBe(["B.txt", "notes.txt"], folder);
             Checkout.ConflictCopies(folder).Count().ShouldBe(1, folder);
         }
+    }
+
+    static async Task<(string HomeA, string A, string HomeB, string B)> TwoDevicesAsync(ServerProcess server, TempDir dir)
+    {
+        var devices = await server.CliDevicesAsync(dir, "devA", "devB");
+        return (devices[0].Home, devices[0].Folder, devices[1].Home, devices[1].Folder);
     }
 
     static async Task SyncAsync(params string[] homes)
