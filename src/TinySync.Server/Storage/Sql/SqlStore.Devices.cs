@@ -21,6 +21,21 @@ public partial class SqlStore
     }
 
     /// <inheritdoc />
+    public async Task<DeviceCredential?> FindCredentialAsync(Guid deviceId, Guid vaultId, CancellationToken ct)
+    {
+        await using var c = await ReadAsync(ct).ConfigureAwait(false);
+        await using var lease = await Sql.ReaderAsync(c, null, CredentialAndReachSql, ct, ("@d", Dialect.Id(deviceId)), ("@v", Dialect.Id(vaultId)))
+            .ConfigureAwait(false);
+        var r = lease.Reader;
+        if (!await r.ReadAsync(ct).ConfigureAwait(false)) return null;
+        return new DeviceCredential(deviceId, (byte[])r.GetValue(0), r.IsDBNull(1) ? null : Dialect.ReadTime(r, 1),
+            Convert.ToBoolean(r.GetValue(2), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    // The credential lookup and CanAccessSql as one statement (decision 0507): one round trip in front of a vault route.
+    const string CredentialAndReachSql = "SELECT credential_hash, revoked_at, EXISTS (" + CanAccessSql + ") FROM devices WHERE device_id = @d";
+
+    /// <inheritdoc />
     public async Task<DeviceView> RegisterDeviceAsync(Guid deviceId, string displayName, byte[] credentialHash, DateTimeOffset now, CancellationToken ct)
     {
         await using var w = await Dialect.BeginWriteAsync(ct).ConfigureAwait(false);
