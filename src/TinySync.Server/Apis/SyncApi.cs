@@ -29,7 +29,7 @@ public static class SyncApi
     public static IEndpointRouteBuilder MapSyncApi(this IEndpointRouteBuilder app)
     {
         var vault = app.MapGroup("/v1/vaults/{vid}").RequireDevice().RequireVaultAccess().WithTags("Sync");
-        vault.MapPost("/ops", Commit).WithMetadata(AccessCheckedAtWrite.Instance).WithName("commitOps").WithSummary("Commit a batch of ops (idempotent by op id)").Accepts<OpsRequest>("application/json").Produces<OpsResponse>();
+        vault.MapPost("/ops", Commit).WithName("commitOps").WithSummary("Commit a batch of ops (idempotent by op id)").Accepts<OpsRequest>("application/json").Produces<OpsResponse>();
         vault.MapGet("/log", ReadLog).WithName("readLog").WithSummary("Read the change log after a cursor").Produces<LogPage>();
         vault.MapGet("/tree", ReadTree).WithName("readTree").WithSummary("Read the live tree of a container, page by page").Produces<TreePage>();
         vault.MapGet("/history", ReadHistory).WithName("readHistory").Produces<HistoryPage>()

@@ -16,12 +16,11 @@ public sealed record AuthenticatedDevice(Guid DeviceId);
 /// <summary>
 /// Authenticates bearer tokens: device tokens against the stored hash (constant time), the admin token against its
 /// hash. On a vault route the credential and the vault's reach are read in one statement (decision 0507). Nothing is
-/// cached for deciding: a revocation takes effect on the very next request — on routes marked
-/// <see cref="AccessCheckedAtWrite"/> a recent positive answer (<see cref="VerifiedAccess"/>) only lets the body be
-/// read, and the write transaction refuses. <c>last_seen_at</c> is written at most once a minute per device.
+/// cached: a revocation takes effect on the very next request. <c>last_seen_at</c> is written at most once a minute
+/// per device, not once per request.
 /// </summary>
 public sealed class Authenticator(IStore store, AdminToken admin, TimeProvider clock, ServerMetrics metrics, AuthFailureThrottle throttle,
-    VerifiedAccess verified, ILogger<Authenticator> log)
+    ILogger<Authenticator> log)
 {
     static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
     readonly ConcurrentDictionary<Guid, long> _lastTouched = new();
@@ -62,17 +61,11 @@ public sealed class Authenticator(IStore store, AdminToken admin, TimeProvider c
                     "this route acts as a device; the admin token cannot be used here"), null);
             return (null, Unauthorized(ProblemCodes.MalformedToken, $"the bearer token is not a device token: {error}"), null);
         }
+        // On a vault route the vault's reach comes in the same statement, looked up only once the stored hash equals
+        // the presented one (so an unknown device and a wrong secret still cost the same); decided below as before.
         var vault = VaultOfRoute(http);
-        if (vault is { } v && verified.Confirms(deviceId, v, presentedHash)
-            && http.GetEndpoint()?.Metadata.GetMetadata<AccessCheckedAtWrite>() is not null)
-        {
-            http.Items[typeof(VaultReach)] = new VaultReach(v, true);
-            await TouchAsync(deviceId, ct).ConfigureAwait(false);
-            return (new AuthenticatedDevice(deviceId), null, null);
-        }
-        var generation = verified.Generation;
         var credential = vault is { } asked
-            ? await store.FindCredentialAsync(deviceId, asked, ct).ConfigureAwait(false)
+            ? await store.FindCredentialAsync(deviceId, asked, presentedHash, ct).ConfigureAwait(false)
             : await store.FindCredentialAsync(deviceId, ct).ConfigureAwait(false);
         // Unknown device and wrong secret answer alike, so device ids cannot be probed.
         if (credential is null || !DeviceToken.HashMatches(presentedHash, credential.Hash))
@@ -80,11 +73,7 @@ public sealed class Authenticator(IStore store, AdminToken admin, TimeProvider c
                 credential is null ? null : deviceId);
         if (credential.RevokedAt is not null)
             return (null, Unauthorized(ProblemCodes.DeviceRevoked, "this device was revoked; register it again to get a new device identity"), deviceId);
-        if (vault is { } checkedVault)
-        {
-            http.Items[typeof(VaultReach)] = new VaultReach(checkedVault, credential.ReachesVault);
-            if (credential.ReachesVault) verified.Remember(deviceId, checkedVault, credential.Hash, generation);
-        }
+        if (vault is { } checkedVault) http.Items[typeof(VaultReach)] = new VaultReach(checkedVault, credential.ReachesVault);
         await TouchAsync(deviceId, ct).ConfigureAwait(false);
         return (new AuthenticatedDevice(deviceId), null, null);
     }

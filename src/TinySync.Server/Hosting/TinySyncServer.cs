@@ -54,7 +54,6 @@ public static class TinySyncServer
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddTinySyncTelemetry(builder.Configuration, Version);
         builder.Services.AddSingleton<Authenticator>();
-        builder.Services.AddSingleton<VerifiedAccess>();
         builder.Services.AddTinySyncThrottling(options);
         builder.Services.AddStreamServices(options.Stream);
 

@@ -22,10 +22,12 @@ public interface IStore
     Task<DeviceCredential?> FindCredentialAsync(Guid deviceId, CancellationToken ct);
 
     /// <summary>
-    /// The credential of a device and whether it reaches <paramref name="vaultId"/>
-    /// (<see cref="DeviceCredential.ReachesVault"/>), in one statement: the two checks in front of a vault route.
+    /// The credential of a device and, in the same statement, whether it reaches <paramref name="vaultId"/>
+    /// (<see cref="DeviceCredential.ReachesVault"/>): the two checks in front of a vault route (decision 0507). The
+    /// edges are looked at only when the stored hash equals <paramref name="presentedHash"/>; otherwise
+    /// <see cref="DeviceCredential.ReachesVault"/> is false. The caller still compares the hashes in constant time.
     /// </summary>
-    Task<DeviceCredential?> FindCredentialAsync(Guid deviceId, Guid vaultId, CancellationToken ct);
+    Task<DeviceCredential?> FindCredentialAsync(Guid deviceId, Guid vaultId, byte[] presentedHash, CancellationToken ct);
 
     /// <summary>Registers a device with the hash of its token's secret.</summary>
     Task<DeviceView> RegisterDeviceAsync(Guid deviceId, string displayName, byte[] credentialHash, DateTimeOffset now, CancellationToken ct);
