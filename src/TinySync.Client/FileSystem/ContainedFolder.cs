@@ -131,7 +131,7 @@ public sealed class ContainedFolder(string root, IFileSystem disk)
     public void FlushDirectory(string dirRel) => Disk.FlushDirectory(dirRel.Length == 0 ? Root : ResolveKind(dirRel, EntryKind.Directory, "flush"));
 
     /// <summary>Starts a batch of durable writes in this folder's file system (<see cref="IFileSystem.BeginDurability"/>).</summary>
-    public IDurabilityBatch BeginDurability() => Disk.BeginDurability(Root);
+    public IDurabilityBatch BeginDurability(DurabilityBarrier barrier) => Disk.BeginDurability(Root, barrier);
 
     /// <summary>The data barrier of <paramref name="batch"/> over these files (written and closed since it began).</summary>
     public void FlushFiles(IDurabilityBatch batch, IEnumerable<string> rels, CancellationToken ct)

@@ -68,11 +68,11 @@ public interface IFileSystem
 
     /// <summary>
     /// Starts a batch of durable writes on the file system that holds <paramref name="directory"/> (decisions 0015,
-    /// 0443): its barriers make every file written after this call durable at once. The default is the real disk's
-    /// (<see cref="OsFileDurability"/>: one <c>syncfs</c> per barrier on Linux 5.8 and later, else one <c>fsync</c>
-    /// per file issued together); a decorator that injects faults or records the order wraps it.
+    /// 0443): its barriers make every file written after this call durable at once, raised the way
+    /// <paramref name="barrier"/> says. The default is the real disk's (<see cref="OsFileDurability"/>); a decorator
+    /// that injects faults or records the order wraps it.
     /// </summary>
-    IDurabilityBatch BeginDurability(string directory) => OsFileDurability.Default.Begin(directory);
+    IDurabilityBatch BeginDurability(string directory, DurabilityBarrier barrier) => OsFileDurability.For(barrier).Begin(directory);
 
     /// <summary>Deletes a file; no error when it is already gone.</summary>
     void DeleteFile(string path);

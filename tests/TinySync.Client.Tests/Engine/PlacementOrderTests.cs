@@ -34,7 +34,7 @@ public sealed class PlacementOrderTests : IDisposable
         public List<string> Steps { get; } = [];
         public bool FailFiles { get; set; }
 
-        public IDurabilityBatch BeginDurability(string directory) => new Batch(this, _durability.Begin(directory));
+        public IDurabilityBatch BeginDurability(string directory, DurabilityBarrier asked) => new Batch(this, _durability.Begin(directory)); // the theory's barrier
 
         sealed class Batch(RecordingDisk disk, IDurabilityBatch real) : IDurabilityBatch
         {

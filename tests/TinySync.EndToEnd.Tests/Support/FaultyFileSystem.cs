@@ -81,7 +81,7 @@ public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
     }
 
     // Batched barriers (downloads, decision 0443): the same faults and events as the one-at-a-time flushes above.
-    public IDurabilityBatch BeginDurability(string directory) => new HookedDurabilityBatch(inner.BeginDurability(directory),
+    public IDurabilityBatch BeginDurability(string directory, DurabilityBarrier barrier) => new HookedDurabilityBatch(inner.BeginDurability(directory, barrier),
         before: (step, paths) =>
         {
             if (step == "flushfiles")

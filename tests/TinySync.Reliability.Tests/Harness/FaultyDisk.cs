@@ -79,10 +79,10 @@ public sealed class FaultyDisk(IFileSystem inner, string root, FaultProfile prof
     }
 
     // Batched barriers (downloads, decision 0443): the process can die at each, as at an fsync.
-    public IDurabilityBatch BeginDurability(string directory)
+    public IDurabilityBatch BeginDurability(string directory, DurabilityBarrier barrier)
     {
         crash.ThrowIfDead();
-        return new HookedDurabilityBatch(inner.BeginDurability(directory), before: (_, _) => crash.ThrowIfDead());
+        return new HookedDurabilityBatch(inner.BeginDurability(directory, barrier), before: (_, _) => crash.ThrowIfDead());
     }
 
     public void Rename(string from, string to, bool overwrite)

@@ -68,11 +68,11 @@ internal sealed class FilePlacer(LinkContext cx)
     /// Starts a placement batch for <paramref name="items"/>, before their first temp file is created; null (each item
     /// reported, nothing written) when the folder's file system cannot be opened for its barriers.
     /// </summary>
-    public PlacementBatch? TryBegin(IEnumerable<Download> items)
+    public PlacementBatch? TryBegin(IReadOnlyCollection<Download> items)
     {
         try
         {
-            return new PlacementBatch(cx.Fs.BeginDurability());
+            return new PlacementBatch(cx.Fs.BeginDurability(PlacementBatch.BarrierFor(items.Count)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -16,6 +16,15 @@ internal sealed class PlacementBatch(IDurabilityBatch durability) : IDisposable
     /// <summary>The barriers of this batch.</summary>
     public IDurabilityBatch Durability { get; } = durability;
 
+    /// <summary>
+    /// How a batch of <paramref name="files"/> files raises its barriers: one <c>syncfs</c> for a batch of at least
+    /// <see cref="PlacementTuning.SyncFsFromFiles"/> small files (where the platform reports its errors), else one
+    /// <c>fsync</c> per file and folder issued together: a <c>syncfs</c> also waits for every other program's pending
+    /// writes on the file system, which a single file (a daemon's quick edit, a large file) should not.
+    /// </summary>
+    public static DurabilityBarrier BarrierFor(int files) =>
+        PlacementTuning.BarrierOverride ?? (files >= PlacementTuning.SyncFsFromFiles ? DurabilityBarrier.Auto : DurabilityBarrier.FsyncTogether);
+
     /// <summary>Cuts downloads into batches of small files (in order) and the large files, placed one per batch.</summary>
     public static (List<List<Download>> Small, List<Download> Large) Cut(IReadOnlyList<Download> downloads)
     {

@@ -1,3 +1,5 @@
+using TinySync.Core.Durability;
+
 namespace TinySync.Client.Engine.Tuning;
 
 /// <summary>
@@ -15,6 +17,20 @@ internal static class PlacementTuning
 
     /// <summary>Bytes per placement batch (its fetched chunks are held until its files are written).</summary>
     public const long BatchBytes = 8 * 1024 * 1024;
+
+    /// <summary>A placement batch of at least this many files raises one <c>syncfs</c> per barrier (Linux 5.8 and later).</summary>
+    public const int SyncFsFromFiles = 16;
+
+    /// <summary>
+    /// For measuring only (<c>bench/scripts/client-before-after.sh</c>): <c>TINYSYNC_PLACEMENT_BARRIER=fsync</c> or
+    /// <c>syncfs</c> makes every placement batch raise its barriers that way; unset, <see cref="SyncFsFromFiles"/> decides.
+    /// </summary>
+    public static readonly DurabilityBarrier? BarrierOverride = Environment.GetEnvironmentVariable("TINYSYNC_PLACEMENT_BARRIER") switch
+    {
+        "fsync" => DurabilityBarrier.FsyncTogether,
+        "syncfs" => DurabilityBarrier.SyncFs,
+        _ => null,
+    };
 
     /// <summary>Placement batches of small files in flight.</summary>
     public const int BatchesInFlight = 4;
