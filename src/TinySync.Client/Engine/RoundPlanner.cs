@@ -1,6 +1,7 @@
 using System.Globalization;
 using TinySync.Client.Engine.Downloads;
 using TinySync.Client.Engine.Tuning;
+using TinySync.Client.Index;
 using TinySync.Client.Scanning;
 
 namespace TinySync.Client.Engine;
@@ -22,16 +23,18 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
         // The remote tree first: the base and the local tree share its objects and strings where they are equal.
         var remote = index.LoadRemote();
         var previous = index.LoadLocal(remote);
+        Dictionary<string, ItemState>? synced = null; // loaded by the scan only if it meets a link (was something synced there?)
         var placing = index.LoadPlacing(); // downloads renamed into place by a cycle that died before recording them
         // Records whose mtime is within a timestamp tick of the previous scan's start are hashed again (Scanner.IsRacy):
         // the file may have changed since without its size or mtime changing. The file system's clock is the wall
         // clock, so this is not the engine's clock (which tests may fake for conflict names).
         var started = DateTimeOffset.UtcNow;
         var last = long.TryParse(index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
-        var scan = new Scanner(cx.Fs.Disk, cx.Observer, cx.Stats, _unsyncable).Scan(cx.Fs, previous, CancellationToken.None, last);
+        var scan = new Scanner(cx.Fs.Disk, cx.Observer, cx.Stats, _unsyncable).Scan(cx.Fs, previous, () => synced ??= index.LoadBase(remote), CancellationToken.None, last);
         local.DeleteLeftoverTemps(scan.LeftoverTemps);
         index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
         MemoryTuning.AfterBatch();
+        int adopted;
         using (var batch = index.Begin())
         {
             foreach (var (path, l) in scan.Local)
@@ -42,11 +45,12 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
             {
                 if (!scan.Local.ContainsKey(path) && !scan.IsUnknown(path)) batch.DeleteLocal(path);
             }
-            PlacedDownloads.Settle(placing, scan, batch);
+            adopted = PlacedDownloads.Settle(placing, scan, batch);
             batch.Commit();
         }
+        if (synced is null || adopted > 0) synced = index.LoadBase(remote); // with versions adopted from interrupted placements
         MemoryTuning.AfterBatch(); // the local tree's write batch
-        var plan = Planner.Make(new Planner.Input(remote, index.LoadBase(remote), scan, previous, index.LoadRejected(),
+        var plan = Planner.Make(new Planner.Input(remote, synced, scan, previous, index.LoadRejected(),
             deviceName, clock.GetUtcNow()));
         return (plan, scan);
     }

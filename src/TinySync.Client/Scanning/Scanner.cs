@@ -57,6 +57,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
     readonly UnsyncableNames _reported = reported ?? new UnsyncableNames();
 
     ContainedFolder _folder = null!;
+    SyncedPaths _synced = null!;
     long _previousScanStartNs = long.MinValue;
 
     /// <summary>
@@ -66,13 +67,24 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
     /// size or mtime changing ("racily clean", as git calls it), so such files are hashed again.
     /// </summary>
     public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue) =>
-        Scan(new ContainedFolder(root, fs), previous, ct, previousScanStartNs);
+        Scan(new ContainedFolder(root, fs), previous, null, ct, previousScanStartNs);
 
     /// <summary>Scans a link's folder through its contained seam (nothing is followed through a symbolic link).</summary>
-    public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue)
+    public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue) =>
+        Scan(folder, previous, null, ct, previousScanStartNs);
+
+    /// <summary>
+    /// Scans a link's folder through its contained seam (nothing is followed through a symbolic link). A link at a
+    /// path the previous scan recorded, or the synced base holds, in any case, makes that path unknown (decisions 0420,
+    /// 0724); <paramref name="synced"/> loads the base, called only when the scan meets a link.
+    /// </summary>
+    public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, Func<IReadOnlyDictionary<string, ItemState>>? synced,
+        CancellationToken ct, long previousScanStartNs = long.MinValue)
     {
         _previousScanStartNs = previousScanStartNs;
         _folder = folder;
+        _synced = new SyncedPaths(previous, synced);
+
         var result = new ScanResult(previous.Count);
         var ignore = IgnoreRules.Load(folder);
         var toHash = new List<(string Rel, FileStat Stat)>();
@@ -152,12 +164,14 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             if (ignore.IsIgnored(rel, st.Kind == EntryKind.Directory)) continue;
             if (st.Kind == EntryKind.Symlink)
             {
-                if (previous.ContainsKey(rel))
+                if (_synced.At(rel) is { Count: > 0 } was)
                 {
                     // What was synced here was replaced by a link: its subtree is unknown (never read as deleted, never
-                    // followed), exactly like an unreadable folder. Decision 0420.
+                    // followed), exactly like an unreadable folder, under its name and under the synced name that
+                    // differs only in case (a folder above renamed in case here, or the file on another device). 0420.
                     observer.Message(MessageLevel.Warning, $"{shown} is now a symbolic link; it is not followed and what was synced there is left alone on every device; replace the link by the real folder or file to sync it again");
                     result.Unknown.Add(rel);
+                    result.Unknown.UnionWith(was);
                 }
                 else
                 {

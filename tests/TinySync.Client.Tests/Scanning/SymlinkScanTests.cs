@@ -2,6 +2,7 @@ using TinySync.Client.Engine;
 using TinySync.Client.FileSystem;
 using TinySync.Client.Index;
 using TinySync.Client.Scanning;
+using TinySync.Core.Contracts;
 
 namespace TinySync.Client.Tests.Scanning;
 
@@ -39,6 +40,52 @@ public sealed class SymlinkScanTests : IDisposable
         second.Local.ShouldBeEmpty(); // nothing read through the link
         observer.Lines.ShouldHaveSingleItem().ShouldContain("is now a symbolic link");
     }
+
+    [Fact]
+    public void A_symlink_where_the_synced_base_holds_a_file_the_previous_scan_never_recorded_is_unknown()
+    {
+        // a folder renamed here: its move is committed, so the base holds D/b.txt, while the previous scan recorded
+        // the file under the folder's old name only (seed 732334)
+        File.CreateSymbolicLink(Path.Combine(Root, "D", "b.txt"), Path.Combine(Outside, "other.txt"));
+        var synced = new Dictionary<string, ItemState>
+        {
+            ["D"] = new() { Path = "D", Kind = ItemKind.Dir, Version = 6 },
+            ["D/b.txt"] = new() { Path = "D/b.txt", Kind = ItemKind.File, Version = 4, Size = 3, Chunks = ["h"] },
+        };
+        var observer = new Collect();
+        var scan = ScanWithBase(new Dictionary<string, LocalState>(), synced, observer);
+        scan.IsUnknown("D/b.txt").ShouldBeTrue();
+        scan.Local.Keys.Order().ShouldBe(["D", "D/a.txt"]);
+        observer.Lines.ShouldHaveSingleItem().ShouldContain("is now a symbolic link");
+    }
+
+    [Fact]
+    public void A_symlink_under_a_folder_renamed_only_in_case_is_unknown_under_both_spellings()
+    {
+        // synced as d/b.txt; here the folder became D (a case-only rename) and its file a link
+        File.CreateSymbolicLink(Path.Combine(Root, "D", "b.txt"), Path.Combine(Outside, "other.txt"));
+        var previous = new Dictionary<string, LocalState>
+        {
+            ["d"] = new() { Path = "d", Kind = ItemKind.Dir, Inode = 1 },
+            ["d/b.txt"] = new() { Path = "d/b.txt", Kind = ItemKind.File, Size = 1, Inode = 2 },
+        };
+        var scan = ScanWithBase(previous, new Dictionary<string, ItemState>(), new Collect());
+        scan.Unknown.Order(StringComparer.Ordinal).ShouldBe(["D/b.txt", "d/b.txt"]);
+    }
+
+    [Fact]
+    public void A_symlink_at_a_name_nothing_was_synced_under_in_any_case_stays_a_skipped_new_link()
+    {
+        File.CreateSymbolicLink(Path.Combine(Root, "D", "c.txt"), Path.Combine(Outside, "other.txt"));
+        var synced = new Dictionary<string, ItemState> { ["D/b.txt"] = new() { Path = "D/b.txt", Kind = ItemKind.File, Version = 4 } };
+        var observer = new Collect();
+        var scan = ScanWithBase(new Dictionary<string, LocalState>(), synced, observer);
+        scan.Unknown.ShouldBeEmpty();
+        observer.Lines.ShouldHaveSingleItem().ShouldContain("symlinks are not synced");
+    }
+
+    ScanResult ScanWithBase(IReadOnlyDictionary<string, LocalState> previous, IReadOnlyDictionary<string, ItemState> synced, Collect observer) =>
+        new Scanner(RealFileSystem.Instance, observer, new SyncStats()).Scan(new ContainedFolder(Root, RealFileSystem.Instance), previous, () => synced, default);
 
     [Fact]
     public void A_new_symlink_to_a_file_or_folder_is_skipped_with_one_warning_each()

@@ -129,6 +129,7 @@ public sealed class Scenario
     void Step(string text)
     {
         lock (_steps) _steps.Add($"{_steps.Count + 1,3}. {text}");
+        TraceFile.Write($"{_steps.Count,3}. {text}");
     }
 
     async Task RunCoreAsync(string root)
@@ -183,7 +184,11 @@ public sealed class Scenario
         foreach (var d in _devices)
         {
             foreach (var v in d.Links.Check(d.Name)) _violations.Add(v);
-            foreach (var l in d.Links.All.ToList()) Step($"{d.Name}: {d.Links.Undo(l)}");
+            foreach (var l in d.Links.All.ToList())
+            {
+                _witness.Changed(d.Index, [l.Path]); // the link's path changes here (see UserOps.Undo)
+                Step($"{d.Name}: {d.Links.Undo(l)}");
+            }
         }
 
         // Quiet: everyone online, no faults, sync until a whole pass converges and the log head stays put.
@@ -203,6 +208,24 @@ public sealed class Scenario
         }
         await CheckFinalInvariantsAsync();
         foreach (var d in _devices) _faults.AddAll(d.Links.Made);
+        if (TraceFile.On) await TraceLogAsync();
+    }
+
+    /// <summary>The server's whole log, into the trace file.</summary>
+    async Task TraceLogAsync()
+    {
+        using var api = CleanApi();
+        for (long after = 0; ;)
+        {
+            var page = await api.GetLogAsync(_vault, after, 1000, CancellationToken.None);
+            foreach (var e in page.Entries)
+            {
+                var who = _devices.FirstOrDefault(d => d.Identity.DeviceId == e.DeviceId)?.Name ?? "?";
+                TraceFile.Write($"log {e.Seq}: {who} {e.Kind} {e.Path}{(e.NewPath is null ? "" : " -> " + e.NewPath)}{(e.Size is { } n ? $" ({n} B)" : "")}");
+            }
+            if (!page.HasMore || page.Entries.Count == 0) break;
+            after = page.Entries[^1].Seq;
+        }
     }
 
     DeviceApiClient CleanApi() => new(_server.Url, _devices[0].Identity.Token, CleanRetry);

@@ -51,6 +51,7 @@ public sealed class SimDevice : IDisposable
     {
         public void Message(MessageLevel level, string text)
         {
+            TraceFile.Write($"      {d.Name} {level}: {text}");
             if (level == MessageLevel.Info) return;
             if (text.StartsWith("conflict: ", StringComparison.Ordinal)) d.Conflict?.Invoke(text);
             lock (d._messages)
@@ -61,5 +62,7 @@ public sealed class SimDevice : IDisposable
         }
 
         public void Progress(string phase, long done, long total) { }
+
+        public void Done(SyncEvent e) => TraceFile.Write($"      {d.Name} done: {e.Kind} {e.Path}{(e.NewPath is null ? "" : " -> " + e.NewPath)}");
     }
 }

@@ -18,9 +18,20 @@ public sealed partial class UserOps
         "file2link" => files.Count == 0 ? null : ReplaceByLink(d, Pick(files), "file"),
         "newlink" => NewOutsideLink(d, dirs),
         "looplinks" => LoopLinks(d, dirs),
-        "unlink" => d.Links.All.Count == 0 ? null : d.Links.Undo(Pick(d.Links.All)),
+        "unlink" => d.Links.All.Count == 0 ? null : Undo(d, Pick(d.Links.All)),
         _ => null,
     };
+
+    // Every link made or removed is a change at its path for the ConflictWitness: the engine never reads through a link
+    // (decision 0420), so a file replaced by one is not published by the cycles that follow, and the file moved back is
+    // a change the device publishes only then (seeds 731228, 731559).
+
+    /// <summary>The user removes a link (and moves back what it replaced).</summary>
+    string Undo(SimDevice d, LinkRecord link)
+    {
+        Touch(link.Path);
+        return d.Links.Undo(link);
+    }
 
     /// <summary>What was synced at <paramref name="rel"/> moves outside the folder and a link to it takes its place.</summary>
     string ReplaceByLink(SimDevice d, string rel, string what)
@@ -30,6 +41,7 @@ public sealed partial class UserOps
         if (what == "dir") Directory.Move(abs, target);
         else File.Move(abs, target);
         File.CreateSymbolicLink(abs, target);
+        Touch(rel);
         d.Links.Add(new LinkRecord(rel, target, what + "-moved-out", moveBack: true));
         return $"mv {rel} {d.Links.Shown(target)}; ln -s {d.Links.Shown(target)} {rel} (a {what} replaced by a symbolic link to outside)";
     }
@@ -56,6 +68,7 @@ public sealed partial class UserOps
             File.WriteAllBytes(target, Encoding.UTF8.GetBytes($"outside file {target}\n"));
         }
         File.CreateSymbolicLink(Abs(d, rel), target);
+        Touch(rel);
         d.Links.Add(new LinkRecord(rel, target, toDir ? "new-dir" : "new-file", moveBack: false));
         return $"ln -s {d.Links.Shown(target)} {rel} (a new symbolic link to an outside {(toDir ? "folder" : "file")})";
     }
@@ -71,6 +84,7 @@ public sealed partial class UserOps
             var rel = Join(dir, name);
             if (TinySync.Client.FileSystem.RealFileSystem.Instance.Stat(Abs(d, rel)).Kind != TinySync.Client.FileSystem.EntryKind.Missing) continue;
             File.CreateSymbolicLink(Abs(d, rel), target);
+            Touch(rel);
             d.Links.Add(new LinkRecord(rel, target, "loop", moveBack: false));
             made.Add(rel);
         }
