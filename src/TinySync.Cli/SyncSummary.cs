@@ -37,6 +37,7 @@ internal sealed class SyncSummary
         SyncEventKind.Moved => $"moved {e.Path} to {e.NewPath} (moved on the server)",
         SyncEventKind.MovedOnServer => $"moved {e.Path} to {e.NewPath} on the server",
         SyncEventKind.Conflict => $"conflict {e.Path}: both sides changed it; your version is kept as {e.NewPath}",
+        SyncEventKind.Unselected => $"removed {e.Path} from this folder (outside the selection; the server keeps it)",
         _ => $"{e.Kind} {e.Path}",
     };
 }

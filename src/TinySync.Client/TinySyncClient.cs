@@ -27,7 +27,7 @@ public sealed record DeletedFile(Link Link, string LocalPath, DeletedEntry Entry
 /// <summary>
 /// The composition root of the client library: one state directory and its identity, the operations the CLI exposes.
 /// </summary>
-public sealed class TinySyncClient(StateDirectory state, IFileSystem? fs = null, RetryPolicy? retry = null)
+public sealed partial class TinySyncClient(StateDirectory state, IFileSystem? fs = null, RetryPolicy? retry = null)
 {
     /// <summary>The state directory.</summary>
     public StateDirectory State { get; } = state;
@@ -46,20 +46,7 @@ public sealed class TinySyncClient(StateDirectory state, IFileSystem? fs = null,
         foreach (var link in links)
         {
             if (State.IsPaused(link)) continue; // `tinysync resume` lifts it (decision 0452)
-            var activity = new LinkActivity(observer);
-            using var engine = new LinkSync(link, State.LinkStateDirectory(link), api, identity.DisplayName, fs, activity, stats);
-            activity.Begin();
-            LinkResult result;
-            try
-            {
-                result = await engine.SyncAsync(ct: ct).ConfigureAwait(false);
-            }
-            catch (ClientException e) when (e is ServerUnavailableException or ServerInconsistentException or IndexUnavailableException)
-            {
-                State.SaveLastSync(link, activity.Failed(e.Message));
-                throw;
-            }
-            State.RecordCycle(link, engine, activity.Complete(result));
+            var result = await RunLinkAsync(link, api, identity.DisplayName, observer, stats, ct).ConfigureAwait(false);
             results.Add((link, result));
         }
         return results;

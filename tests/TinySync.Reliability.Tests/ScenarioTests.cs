@@ -80,6 +80,7 @@ public sealed class ScenarioTests(ServerFixture fixture, ITestOutputHelper outpu
         sb.AppendLine($"{results.Count} scenario(s) in {elapsed.TotalMinutes:0.0} min, {results.Count(r => r.Ok)} clean, {results.Sum(r => r.Cycles)} sync cycles; load average {LoadAverage()}");
         sb.AppendLine("by profile: " + string.Join(", ", results.GroupBy(r => r.Profile.Name).Select(g => $"{g.Key}={g.Count()}")));
         sb.AppendLine($"faults injected ({faults.Total}): {faults}");
+        sb.AppendLine($"with a selective device: {results.Count(r => r.Selection is not null)}");
         var failed = results.Where(r => !r.Ok).Select(r => r.Seed).ToList();
         sb.AppendLine("failing seeds: " + (failed.Count == 0 ? "none" : string.Join(", ", failed)));
         return sb.ToString();

@@ -25,6 +25,7 @@ internal static class DeviceCommands
         root.Subcommands.Add(DaemonCommand());
         root.Subcommands.Add(StatusCommand.Create());
         PauseCommands.AddTo(root);
+        root.Subcommands.Add(SelectCommand.Create());
         root.Subcommands.Add(Conflicts());
         root.Subcommands.Add(History());
         root.Subcommands.Add(Restore());

@@ -46,7 +46,7 @@ internal static class PauseCommands
 
     // The marker is the truth; the wake only spares the daemon its periodic re-read. A daemon that does not answer
     // still notices within its re-read interval.
-    static async Task<int?> TellDaemonAsync(StateDirectory state, Link link, CancellationToken ct)
+    internal static async Task<int?> TellDaemonAsync(StateDirectory state, Link link, CancellationToken ct)
     {
         try
         {

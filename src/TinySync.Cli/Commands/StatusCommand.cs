@@ -3,6 +3,7 @@ using System.Globalization;
 using TinySync.Cli.Json;
 using TinySync.Client;
 using TinySync.Client.Daemon;
+using TinySync.Client.Engine;
 using TinySync.Client.State;
 using TinySync.Client.Status;
 
@@ -56,13 +57,35 @@ internal static class StatusCommand
             c.Moved.FilesUp, c.Moved.BytesUp, c.Moved.FilesDown, c.Moved.BytesDown, c.Moved.Deleted, c.Moved.Moved, c.Moved.Conflicts) : null;
         return new LinkStatusJson(s.Link.LinkId, s.Link.Directory, s.Link.VaultId, s.Link.VaultName, s.Link.Container, s.Cursor,
             s.SyncedItems, s.RemoteItems, s.LastSync?.ToUniversalTime(), state.IsPaused(s.Link), live?.State, cycle, change, live?.InFlight,
-            last?.Pending ?? []);
+            last?.Pending ?? [], SelectionOf(state, s.Link));
+    }
+
+    static SelectionStatusJson SelectionOf(StateDirectory state, Link link)
+    {
+        try
+        {
+            var sel = Selection.Load(state.LinkStateDirectory(link));
+            return new SelectionStatusJson(sel.Mode.ToString().ToLowerInvariant(), sel.Paths);
+        }
+        catch (ClientException)
+        {
+            return new SelectionStatusJson("unreadable", []); // `sync` says what to do about it
+        }
     }
 
     static void Print(LinkStatusJson v, bool daemonRuns)
     {
         Term.Out($"{v.Directory}  vault={v.VaultName ?? v.VaultId.ToString()} container={v.Container} cursor={v.Cursor} items={v.Items}/{v.RemoteItems} last-sync={(v.LastSync is { } t ? t.ToString("u", Inv) : "never")}");
         if (v.Paused) Term.Out($"  paused — `tinysync resume {v.Directory}` to continue");
+        if (v.Selection.Mode != "all")
+        {
+            Term.Out(v.Selection.Mode switch
+            {
+                "only" => $"  select:  only {string.Join(", ", v.Selection.Paths)} — `tinysync select {v.Directory} --all` for everything",
+                "exclude" => $"  select:  everything except {string.Join(", ", v.Selection.Paths)} — `tinysync select {v.Directory} --all` for everything",
+                _ => $"  select:  unreadable — `tinysync select {v.Directory} --all` resets it",
+            });
+        }
         if (daemonRuns && v.State is null) Term.Out("  not watched by the running daemon (linked after it started); restart the daemon");
         if (v.InFlight is { } f)
         {

@@ -38,7 +38,10 @@ internal sealed record DaemonJson(bool Running, int? Pid);
 /// </summary>
 internal sealed record LinkStatusJson(Guid LinkId, string Directory, Guid VaultId, string? VaultName, string Container, long Cursor, int Items, int RemoteItems,
     DateTimeOffset? LastSync, bool Paused, string? State, LastCycleJson? LastCycle, LastChangeJson? LastChange, TinySync.Client.Status.InFlight? InFlight,
-    IReadOnlyList<string> Pending);
+    IReadOnlyList<string> Pending, SelectionStatusJson Selection);
+
+/// <summary>Which part of the vault a link holds (decision 0453): mode "all", "only" or "exclude" and its paths.</summary>
+internal sealed record SelectionStatusJson(string Mode, IReadOnlyList<string> Paths);
 
 /// <summary>The last completed sync cycle of a link: when, whether it converged, what it moved.</summary>
 internal sealed record LastCycleJson(DateTimeOffset CompletedAt, bool Converged, string Summary, int FilesUp, long BytesUp, int FilesDown, long BytesDown, int Deleted, int Moved, int Conflicts);

@@ -58,7 +58,7 @@ public sealed class LinkSync : IDisposable
         var cx = new LinkContext(link, api, new ContainedFolder(link.Directory, fs ?? RealFileSystem.Instance), _index, _observer, _stats, _pending);
         var local = new LocalChanges(cx);
         _puller = new RemotePuller(cx);
-        _planner = new RoundPlanner(cx, local, deviceName, clock ?? TimeProvider.System);
+        _planner = new RoundPlanner(cx, local, deviceName, clock ?? TimeProvider.System, stateDirectory);
         _committer = new Committer(cx);
         _executor = new PlanExecutor(cx, new Uploader(cx, _committer), new Downloader(cx), local);
     }

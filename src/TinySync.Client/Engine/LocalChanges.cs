@@ -132,13 +132,14 @@ internal sealed class LocalChanges(LinkContext cx)
                 if (st.Kind == EntryKind.Missing) { batch.DeleteLocal(d.Path); batch.DeleteBase(d.Path); continue; }
                 if (!st.SameAs(LinkContext.StatOf(d.Expected)))
                 {
-                    cx.Pending($"{d.Path} changed locally; it will be kept (edit beats delete)");
+                    cx.Pending(d.Unselected ? $"{d.Path} changed locally; kept (it is outside the selection and will not be uploaded)"
+                        : $"{d.Path} changed locally; it will be kept (edit beats delete)");
                     continue;
                 }
                 cx.Fs.DeleteFile(d.Path);
                 batch.DeleteLocal(d.Path);
                 batch.DeleteBase(d.Path);
-                cx.Observer.Done(new SyncEvent(SyncEventKind.Deleted, d.Path, 0));
+                cx.Observer.Done(new SyncEvent(d.Unselected ? SyncEventKind.Unselected : SyncEventKind.Deleted, d.Path, 0));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

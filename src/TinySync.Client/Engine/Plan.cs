@@ -24,8 +24,11 @@ public sealed record Download(string Path, ItemState Remote, LocalState? Expecte
 /// <summary>Create a local directory the server has.</summary>
 public sealed record LocalMkdir(string Path, ItemState Remote) : SyncAction(Path);
 
-/// <summary>Delete a local item the server deleted, only if it still is <paramref name="Expected"/>.</summary>
-public sealed record LocalDelete(string Path, LocalState Expected) : SyncAction(Path);
+/// <summary>
+/// Delete a local item the server deleted, only if it still is <paramref name="Expected"/>; or, when
+/// <paramref name="Unselected"/>, one the selection leaves out (the server keeps it; decision 0453).
+/// </summary>
+public sealed record LocalDelete(string Path, LocalState Expected, bool Unselected = false) : SyncAction(Path);
 
 /// <summary>Both sides changed: rename the local copy to <paramref name="NewPath"/> (it then syncs as a new file).</summary>
 public sealed record ConflictRename(string Path, string NewPath, LocalState Expected, string Reason) : SyncAction(Path);

@@ -23,7 +23,8 @@ public static class Planner
         IReadOnlyDictionary<string, LocalState> PreviousLocal,
         IReadOnlyDictionary<string, (string Signature, string Reason)> Rejected,
         string DeviceName,
-        DateTimeOffset Now);
+        DateTimeOffset Now,
+        Selection? Selection = null);
 
     /// <summary>The signature under which a local item is remembered as rejected.</summary>
     public static string Signature(LocalState l) => l.Kind == ItemKind.Dir ? "dir" : l.Size + ":" + string.Join(',', l.Hashes);
@@ -33,6 +34,7 @@ public static class Planner
     {
         var plan = new List<SyncAction>();
         var local = input.Scan.Local;
+        var selection = input.Selection ?? Selection.All;
         // Live remote path by key, for case clashes: built on first use, as only new local items and conflict names
         // need it (a round with nothing new never does; decision 0414).
         Dictionary<string, string>? remoteKeys = null;
@@ -65,6 +67,11 @@ public static class Planner
             input.Remote.TryGetValue(path, out var r);
             input.Base.TryGetValue(path, out var b);
             local.TryGetValue(path, out var l);
+            if (!selection.IsAll && !selection.Includes(path))
+            {
+                PlanOutsideSelection(path, b, l, plan);
+                continue;
+            }
 
             var localChanged = b is null ? l is not null : l is null || !l.SameContent(b);
             var remoteChanged = b is null ? r is not null : r is null || !r.SameContent(b);
@@ -155,10 +162,44 @@ public static class Planner
         }
         KeepDirectoriesWithSurvivors(input, plan, Taken);
         KeepRemoteDirectoriesWithSurvivors(input, plan, Taken);
+        KeepFoldersHoldingTheUnselected(input, plan);
         MoveCaseClashesAside(input, plan, RemoteKeys, Taken);
         PlanLocalMoves(plan);
         return new Plan(plan);
     }
+
+    /// <summary>
+    /// An item outside the device's selection (decision 0453) is never uploaded, downloaded or deleted on the server.
+    /// What was synced here and still is as synced is removed from the disk (the server keeps it); what is gone here is
+    /// forgotten; what changed here since (or was never synced) is kept where it is and left alone.
+    /// </summary>
+    static void PlanOutsideSelection(string path, ItemState? b, LocalState? l, List<SyncAction> plan)
+    {
+        if (b is null) return;
+        if (l is null) plan.Add(new AdoptBase(path, null));
+        else if (l.SameContent(b)) plan.Add(new LocalDelete(path, l, Unselected: true));
+        // else: changed here since it was synced; the base stays, so selecting it again merges it like any edit
+    }
+
+    /// <summary>
+    /// A folder deleted here is not deleted on the server while the server holds something under it that lies outside
+    /// the selection (this device never had it): the folder is made here again instead. Decision 0453.
+    /// </summary>
+    static void KeepFoldersHoldingTheUnselected(Input input, List<SyncAction> plan)
+    {
+        var selection = input.Selection ?? Selection.All;
+        if (selection.IsAll) return;
+        for (var i = 0; i < plan.Count; i++)
+        {
+            if (plan[i] is not UploadDelete { Kind: ItemKind.Dir } d || input.Scan.Local.ContainsKey(d.Path)) continue;
+            if (!input.Remote.TryGetValue(d.Path, out var r) || !HoldsUnselected(input, selection, d.Path)) continue;
+            plan[i] = new LocalMkdir(d.Path, r);
+        }
+    }
+
+    /// <summary>True when the remote tree holds an item under <paramref name="dir"/> that the selection leaves out.</summary>
+    static bool HoldsUnselected(Input input, Selection selection, string dir) =>
+        input.Remote.Keys.Any(p => !selection.Includes(p) && VaultPath.IsSameOrUnder(p, dir));
 
     /// <summary>
     /// A file the server renamed shows up as a delete of the old name plus a download of the same content under the new
@@ -210,9 +251,10 @@ public static class Planner
         {
             for (var a = VaultPath.Parent(u); a is not null && keep.Add(a); a = VaultPath.Parent(a)) { }
         }
+        var selection = input.Selection ?? Selection.All;
         foreach (var d in dirDeletes)
         {
-            if (!keep.Contains(d.Path)) continue;
+            if (!keep.Contains(d.Path) || !selection.Includes(d.Path)) continue;
             var i = plan.IndexOf(d);
             if (input.Remote.TryGetValue(d.Path, out var r) && r.Kind != ItemKind.Dir)
             {
@@ -286,10 +328,14 @@ public static class Planner
     static void DetectMoves(Input input, List<SyncAction> plan, HashSet<string> handled)
     {
         var local = input.Scan.Local;
+        var selection = input.Selection ?? Selection.All;
         var vanished = new List<(string Path, ItemState Remote, LocalState Prev)>();
         foreach (var (path, b) in input.Base)
         {
             if (local.ContainsKey(path) || input.Scan.IsUnknown(path)) continue;
+            // nothing moves out of or into what the selection leaves out, and a folder holding such items on the server
+            // does not move as a whole (decision 0453)
+            if (!selection.IsAll && (!selection.Includes(path) || (b.Kind == ItemKind.Dir && HoldsUnselected(input, selection, path)))) continue;
             if (!input.Remote.TryGetValue(path, out var r) || !r.SameContent(b)) continue;
             // the item last seen on disk must be the one the server has: a folder replaced here by a file (not
             // uploaded yet) must not "move" along with a new file that happens to reuse the file's inode
@@ -297,7 +343,7 @@ public static class Planner
             vanished.Add((path, r, prev));
         }
         if (vanished.Count == 0) return;
-        var appeared = local.Values.Where(l => !input.Base.ContainsKey(l.Path) && !input.Remote.ContainsKey(l.Path)).ToList();
+        var appeared = local.Values.Where(l => !input.Base.ContainsKey(l.Path) && !input.Remote.ContainsKey(l.Path) && selection.Includes(l.Path)).ToList();
         if (appeared.Count == 0) return;
 
         var byInode = new Dictionary<(ItemKind, ulong), LocalState>();

@@ -3,6 +3,7 @@ using TinySync.Client.Engine.Downloads;
 using TinySync.Client.Engine.Tuning;
 using TinySync.Client.Index;
 using TinySync.Client.Scanning;
+using TinySync.Core.Paths;
 
 namespace TinySync.Client.Engine;
 
@@ -10,11 +11,12 @@ namespace TinySync.Client.Engine;
 /// The planning half of a round: scans the folder against the previous scan, records the local tree in the index,
 /// and asks the <see cref="Planner"/> what to do against the remote tree and the synced base.
 /// </summary>
-internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string deviceName, TimeProvider clock)
+internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string deviceName, TimeProvider clock, string stateDirectory)
 {
     const string ScanStartedKey = "scan_started_ns";
 
     readonly UnsyncableNames _unsyncable = new(); // reported once per name, not every round
+    readonly UnsyncableNames _keptOutside = new(); // local items outside the selection, likewise
 
     /// <summary>Scans and plans one round.</summary>
     public (Plan Plan, ScanResult Scan) Run()
@@ -30,7 +32,9 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
         // clock, so this is not the engine's clock (which tests may fake for conflict names).
         var started = DateTimeOffset.UtcNow;
         var last = long.TryParse(index.GetMeta(ScanStartedKey), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : long.MinValue;
-        var scan = new Scanner(cx.Fs.Disk, cx.Observer, cx.Stats, _unsyncable).Scan(cx.Fs, previous, () => synced ??= index.LoadBase(remote), CancellationToken.None, last);
+        var selection = Selection.Load(stateDirectory); // each round: `tinysync select` takes effect at the next one
+        var scan = new Scanner(cx.Fs.Disk, cx.Observer, cx.Stats, _unsyncable)
+            .Scan(cx.Fs, previous, () => synced ??= index.LoadBase(remote), CancellationToken.None, last, selection);
         local.DeleteLeftoverTemps(scan.LeftoverTemps);
         index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
         MemoryTuning.AfterBatch();
@@ -51,7 +55,32 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
         if (synced is null || adopted > 0) synced = index.LoadBase(remote); // with versions adopted from interrupted placements
         MemoryTuning.AfterBatch(); // the local tree's write batch
         var plan = Planner.Make(new Planner.Input(remote, synced, scan, previous, index.LoadRejected(),
-            deviceName, clock.GetUtcNow()));
+            deviceName, clock.GetUtcNow(), selection));
+        if (!selection.IsAll) TellKeptOutside(selection, scan, synced, plan);
         return (plan, scan);
+    }
+
+    /// <summary>
+    /// Says once (per name, until it goes away) which local items outside the selection are kept and not synced: a
+    /// file or folder made there, or edited since it was synced (decision 0453). Only the topmost of each such subtree.
+    /// </summary>
+    void TellKeptOutside(Selection selection, ScanResult scan, IReadOnlyDictionary<string, Index.ItemState> @base, Plan plan)
+    {
+        var deleting = new HashSet<string>(plan.Of<LocalDelete>().Select(d => d.Path), StringComparer.Ordinal);
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (path, l) in scan.Local)
+        {
+            if (selection.Includes(path) || deleting.Contains(path)) continue;
+            if (!@base.TryGetValue(path, out var b) || !l.SameContent(b)) kept.Add(path);
+        }
+        foreach (var path in kept.Order(StringComparer.Ordinal))
+        {
+            if (VaultPath.Parent(path) is { } parent && kept.Contains(parent)) continue;
+            if (_keptOutside.FirstTime(path))
+            {
+                cx.Observer.Message(MessageLevel.Warning, $"{cx.Abs(path)} is outside this folder's selection ({selection}) and not synced; kept here, not uploaded. Move it into the selection to sync it, or `tinysync select {cx.Root} …` to include it");
+            }
+        }
+        _keptOutside.EndScan();
     }
 }

@@ -55,6 +55,8 @@ public enum SyncEventKind
     MovedOnServer,
     /// <summary>Both sides changed it: this device's version was kept as a conflict copy (<see cref="SyncEvent.NewPath"/>).</summary>
     Conflict,
+    /// <summary>Removed from the folder because it is outside the selection; the server keeps it (decision 0453).</summary>
+    Unselected,
 }
 
 /// <summary>One item done.</summary>

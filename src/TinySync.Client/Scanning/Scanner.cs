@@ -59,6 +59,8 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
     ContainedFolder _folder = null!;
     SyncedPaths _synced = null!;
     long _previousScanStartNs = long.MinValue;
+    Selection _selection = Selection.All;
+    HashSet<string>? _holdingOutside; // folders outside the selection that still held something at the previous scan
 
     /// <summary>
     /// Scans <paramref name="root"/> against the previous local tree. A previous record is trusted on size, mtime and
@@ -66,25 +68,29 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
     /// have recorded it began): a file written in the same timestamp tick as that scan can change again without its
     /// size or mtime changing ("racily clean", as git calls it), so such files are hashed again.
     /// </summary>
-    public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue) =>
-        Scan(new ContainedFolder(root, fs), previous, null, ct, previousScanStartNs);
+    public ScanResult Scan(string root, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue,
+        Selection? selection = null) =>
+        Scan(new ContainedFolder(root, fs), previous, null, ct, previousScanStartNs, selection);
 
     /// <summary>Scans a link's folder through its contained seam (nothing is followed through a symbolic link).</summary>
-    public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue) =>
-        Scan(folder, previous, null, ct, previousScanStartNs);
+    public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, CancellationToken ct, long previousScanStartNs = long.MinValue,
+        Selection? selection = null) =>
+        Scan(folder, previous, null, ct, previousScanStartNs, selection);
 
     /// <summary>
     /// Scans a link's folder through its contained seam (nothing is followed through a symbolic link). A link at a
     /// path the previous scan recorded, or the synced base holds, in any case, makes that path unknown (decisions 0420,
-    /// 0724); <paramref name="synced"/> loads the base, called only when the scan meets a link.
+    /// 0724); <paramref name="synced"/> loads the base, called only when the scan meets a link. Folders outside
+    /// <paramref name="selection"/> are not walked unless they still hold something (decision 0453).
     /// </summary>
     public ScanResult Scan(ContainedFolder folder, IReadOnlyDictionary<string, LocalState> previous, Func<IReadOnlyDictionary<string, ItemState>>? synced,
-        CancellationToken ct, long previousScanStartNs = long.MinValue)
+        CancellationToken ct, long previousScanStartNs = long.MinValue, Selection? selection = null)
     {
         _previousScanStartNs = previousScanStartNs;
         _folder = folder;
         _synced = new SyncedPaths(previous, synced);
-
+        _selection = selection ?? Selection.All;
+        _holdingOutside = _selection.IsAll ? null : HoldingOutside(previous, _selection);
         var result = new ScanResult(previous.Count);
         var ignore = IgnoreRules.Load(folder);
         var toHash = new List<(string Rel, FileStat Stat)>();
@@ -196,7 +202,7 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             if (st.Kind == EntryKind.Directory)
             {
                 result.Local[rel] = new LocalState { Path = rel, Kind = ItemKind.Dir, Inode = st.Inode, MtimeNs = st.MtimeNs };
-                Walk(rel, ignore, previous, result, toHash, ct);
+                if (_holdingOutside is null || _selection.Includes(rel) || _holdingOutside.Contains(rel)) Walk(rel, ignore, previous, result, toHash, ct);
                 continue;
             }
             if (previous.TryGetValue(rel, out var prev) && prev.Kind == ItemKind.File && prev.Size == st.Size
@@ -207,6 +213,21 @@ public sealed class Scanner(IFileSystem fs, ISyncObserver observer, SyncStats st
             }
             toHash.Add((rel, st));
         }
+    }
+
+    /// <summary>
+    /// A folder outside the selection is not walked (decision 0453), unless the previous scan saw something inside it:
+    /// that is what a narrowed selection removes, or what was kept there because it is not synced.
+    /// </summary>
+    static HashSet<string> HoldingOutside(IReadOnlyDictionary<string, LocalState> previous, Selection selection)
+    {
+        var holding = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in previous.Keys)
+        {
+            if (selection.Includes(p)) continue;
+            for (var a = VaultPath.Parent(p); a is not null && holding.Add(a); a = VaultPath.Parent(a)) { }
+        }
+        return holding;
     }
 
     void Unsyncable(ScanResult result, string rel, string shown, string reason)

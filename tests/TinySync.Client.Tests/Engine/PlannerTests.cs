@@ -9,23 +9,24 @@ public sealed class PlannerTests
 {
     static readonly DateTimeOffset Now = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
 
-    static ItemState File(string path, long version, params string[] chunks) =>
+    internal static ItemState File(string path, long version, params string[] chunks) =>
         new() { Path = path, Kind = ItemKind.File, Version = version, Size = chunks.Length * 10, Chunks = chunks };
 
-    static ItemState Dir(string path, long version) => new() { Path = path, Kind = ItemKind.Dir, Version = version };
+    internal static ItemState Dir(string path, long version) => new() { Path = path, Kind = ItemKind.Dir, Version = version };
 
-    static LocalState Local(string path, ulong inode, params string[] chunks) =>
+    internal static LocalState Local(string path, ulong inode, params string[] chunks) =>
         new() { Path = path, Kind = ItemKind.File, Size = chunks.Length * 10, Inode = inode, MtimeNs = 1, Chunks = chunks.Select(c => new ChunkRef(c, 10)).ToArray() };
 
-    static LocalState LocalDir(string path, ulong inode) => new() { Path = path, Kind = ItemKind.Dir, Inode = inode };
+    internal static LocalState LocalDir(string path, ulong inode) => new() { Path = path, Kind = ItemKind.Dir, Inode = inode };
 
-    static Plan Make(IEnumerable<ItemState> remote, IEnumerable<ItemState> @base, IEnumerable<LocalState> local, IEnumerable<LocalState>? previous = null)
+    internal static Plan Make(IEnumerable<ItemState> remote, IEnumerable<ItemState> @base, IEnumerable<LocalState> local, IEnumerable<LocalState>? previous = null,
+        Selection? selection = null)
     {
         var scan = new ScanResult();
         foreach (var l in local) scan.Local[l.Path] = l;
         return Planner.Make(new Planner.Input(
             remote.ToDictionary(r => r.Path), @base.ToDictionary(b => b.Path), scan,
-            (previous ?? local).ToDictionary(p => p.Path), new Dictionary<string, (string, string)>(), "laptop", Now));
+            (previous ?? local).ToDictionary(p => p.Path), new Dictionary<string, (string, string)>(), "laptop", Now, selection));
     }
 
     [Fact]

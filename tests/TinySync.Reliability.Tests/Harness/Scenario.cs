@@ -14,7 +14,8 @@ namespace TinySync.Reliability.Tests.Harness;
 /// (rounded down to <c>CoarseMtimeMs</c>, like FAT's 2 s or HFS+'s 1 s). From <c>TINYSYNC_SAME_SIZE_REWRITES=1</c>
 /// and <c>TINYSYNC_COARSE_MTIME_MS=N</c>.
 /// </summary>
-public sealed record ScenarioOptions(bool SameSizeRewrites = false, long CoarseMtimeMs = 0, bool RealTools = false, bool Symlinks = false)
+public sealed record ScenarioOptions(bool SameSizeRewrites = false, long CoarseMtimeMs = 0, bool RealTools = false, bool Symlinks = false,
+    bool Selections = false)
 {
     /// <summary>The world before issue 13 (how the older regression seeds were found; they replay it exactly).</summary>
     public static readonly ScenarioOptions Default = new();
@@ -30,18 +31,20 @@ public sealed record ScenarioOptions(bool SameSizeRewrites = false, long CoarseM
     public static readonly ScenarioOptions CoarseClock = new(SameSizeRewrites: true, CoarseMtimeMs: 1000);
 
     /// <summary>From the environment; real tools' operations are on unless <c>TINYSYNC_REAL_TOOLS=0</c>, symbolic links
-    /// unless <c>TINYSYNC_SYMLINKS=0</c>.</summary>
+    /// unless <c>TINYSYNC_SYMLINKS=0</c>, a selective device in a third of the seeds unless <c>TINYSYNC_SELECTION=0</c>
+    /// (<see cref="SelectionWatch"/>).</summary>
     public static ScenarioOptions FromEnvironment() => new(
         Environment.GetEnvironmentVariable("TINYSYNC_SAME_SIZE_REWRITES") == "1",
         long.TryParse(Environment.GetEnvironmentVariable("TINYSYNC_COARSE_MTIME_MS"), out var ms) ? ms : 0,
         Environment.GetEnvironmentVariable("TINYSYNC_REAL_TOOLS") != "0",
-        Environment.GetEnvironmentVariable("TINYSYNC_SYMLINKS") != "0");
+        Environment.GetEnvironmentVariable("TINYSYNC_SYMLINKS") != "0",
+        Environment.GetEnvironmentVariable("TINYSYNC_SELECTION") != "0");
 
     public string EnvPrefix => (SameSizeRewrites ? "TINYSYNC_SAME_SIZE_REWRITES=1 " : "") + (CoarseMtimeMs > 0 ? $"TINYSYNC_COARSE_MTIME_MS={CoarseMtimeMs} " : "")
-        + (RealTools ? "" : "TINYSYNC_REAL_TOOLS=0 ") + (Symlinks ? "" : "TINYSYNC_SYMLINKS=0 ");
+        + (RealTools ? "" : "TINYSYNC_REAL_TOOLS=0 ") + (Symlinks ? "" : "TINYSYNC_SYMLINKS=0 ") + (Selections ? "" : "TINYSYNC_SELECTION=0 ");
 
     public override string ToString() => (SameSizeRewrites ? " +same-size-rewrites" : "") + (CoarseMtimeMs > 0 ? $" +mtime-{CoarseMtimeMs}ms" : "")
-        + (RealTools ? " +real-tools" : "") + (Symlinks ? " +symlinks" : "");
+        + (RealTools ? " +real-tools" : "") + (Symlinks ? " +symlinks" : "") + (Selections ? " +selection" : "");
 }
 
 /// <summary>The outcome of one scenario: its seed and profile, the numbered steps, the violations, the faults injected.</summary>
@@ -52,11 +55,15 @@ public sealed record ScenarioResult(int Seed, FaultProfile Profile, IReadOnlyLis
 
     public ScenarioOptions Options { get; init; } = ScenarioOptions.Default;
 
+    /// <summary>The selective device and what it holds ("C: only d2"), or null when every device holds everything.</summary>
+    public string? Selection { get; init; }
+
     /// <summary>Everything needed to reproduce a failure: seed, profile, violations, the steps, the replay command.</summary>
     public string Report()
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"scenario seed={Seed} profile={Profile}{Options} ({Cycles} sync cycles, {Elapsed.TotalSeconds:0.0} s)");
+        sb.AppendLine($"scenario seed={Seed} profile={Profile}{Options} ({Cycles} sync cycles, {Elapsed.TotalSeconds:0.0} s)"
+            + (Selection is null ? "" : $"; selective device {Selection}"));
         sb.AppendLine($"replay: {Options.EnvPrefix}TINYSYNC_SEED={Seed} dotnet test tests/TinySync.Reliability.Tests -c Release --filter Seeded_scenarios_keep");
         foreach (var v in Violations) sb.AppendLine("VIOLATION: " + v);
         sb.AppendLine("faults: " + (Faults.Total == 0 ? "none" : Faults.ToString()));
@@ -94,6 +101,7 @@ public sealed class Scenario
     readonly ConflictWitness _witness = new();
     int _cycles;
     Guid _vault;
+    SelectionWatch? _selective;
 
     Scenario(int seed, ServerHost server, FaultProfile? profile, ScenarioOptions? options)
     {
@@ -123,7 +131,11 @@ public sealed class Scenario
         {
             foreach (var d in s._devices) d.Dispose();
         }
-        return new ScenarioResult(seed, s._profile, s._steps, s._violations, s._faults, s._cycles, sw.Elapsed) { Options = s._options };
+        return new ScenarioResult(seed, s._profile, s._steps, s._violations, s._faults, s._cycles, sw.Elapsed)
+        {
+            Options = s._options,
+            Selection = s._selective is { } w ? $"{w.Device.Name}: {w.Selection}" : null,
+        };
     }
 
     void Step(string text)
@@ -146,6 +158,8 @@ public sealed class Scenario
             d.Conflict = text => OnConflict(d, text);
             _devices.Add(d);
         }
+        _selective = SelectionWatch.For(_seed, _options, _devices);
+        if (_selective is not null) Step($"{_selective.Device.Name}: selects {_selective.Selection}");
         var ops = new UserOps(_rng, _ledger, _options.SameSizeRewrites, _options.RealTools, _options.Symlinks);
         var steps = _rng.Next(20, 41);
         for (var i = 0; i < steps; i++)
@@ -163,6 +177,7 @@ public sealed class Scenario
                 var what = ops.Apply(d);
                 if (what is not null) Step($"{d.Name}: {what}");
                 lock (_midCycleLock) _witness.Changed(d.Index, ops.Touched);
+                _selective?.UserTouched(d, ops.Touched);
             }
             else if (r < 0.92)
             {
@@ -248,6 +263,7 @@ public sealed class Scenario
             {
                 var what = _midCycleOps.Apply(d);
                 _witness.Changed(d.Index, _midCycleOps.Touched);
+                _selective?.UserTouched(d, _midCycleOps.Touched);
                 if (what is null) return;
                 _faults.Add("user_edit_mid_cycle");
                 Step($"{d.Name}: {what} (while {d.Name}'s sync runs)");
@@ -379,7 +395,8 @@ public sealed class Scenario
         }
         while (cursor is not null);
 
-        // convergence: every folder equals the server's tree (temp files included: none may be left)
+        // convergence: every folder equals the server's tree (temp files included: none may be left); a selective
+        // device's folder, within its selection
         foreach (var d in _devices)
         {
             var local = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -388,17 +405,25 @@ public sealed class Scenario
                 var rel = Path.GetRelativePath(d.Folder, e).Replace('\\', '/');
                 local[rel] = isDir ? "dir" : Ledger.Hash(File.ReadAllBytes(e));
             }
-            var diffs = server.Keys.Union(local.Keys).Where(p => server.GetValueOrDefault(p) != local.GetValueOrDefault(p))
-                .Select(p => $"{p}: server {Short(server.GetValueOrDefault(p))}, {d.Name} {Short(local.GetValueOrDefault(p))}").ToList();
-            if (diffs.Count > 0)
+            var differing = server.Keys.Union(local.Keys)
+                .Where(p => _selective?.Outside(d, p) != true && server.GetValueOrDefault(p) != local.GetValueOrDefault(p)).ToList();
+            if (differing.Count > 0)
             {
+                var diffs = differing.Select(p => $"{p}: server {Short(server.GetValueOrDefault(p))}, {d.Name} {Short(local.GetValueOrDefault(p))}");
                 _violations.Add($"convergence: {d.Name}'s folder differs from the server: {string.Join("; ", diffs.Take(8))}"
-                    + $" (its last warnings: {string.Join(" / ", d.RecentMessages.TakeLast(5))}; its index: {IndexView(d, server.Keys.Union(local.Keys).Where(p => server.GetValueOrDefault(p) != local.GetValueOrDefault(p)).Take(8))})");
+                    + $" (its last warnings: {string.Join(" / ", d.RecentMessages.TakeLast(5))}; its index: {IndexView(d, differing.Take(8))})");
             }
         }
 
-        // no data loss: every content that no device destroyed after seeing it exists somewhere
+        // no data loss: every content that no device destroyed after seeing it exists somewhere (on the server, or kept
+        // outside its selection by a selective device)
         var present = server.Values.ToHashSet(StringComparer.Ordinal);
+        if (_selective is not null)
+        {
+            var (outside, kept) = _selective.CheckFolder();
+            _violations.AddRange(outside);
+            present.UnionWith(kept);
+        }
         foreach (var (hash, by) in _ledger.MustSurvive())
         {
             if (!present.Contains(hash)) _violations.Add($"data loss: content {hash[..8]} ({by}) exists nowhere on the server, and no device that had it destroyed it");
@@ -413,6 +438,7 @@ public sealed class Scenario
             foreach (var e in page.Entries)
             {
                 if (!seen.Add((e.DeviceId, e.OpId))) _violations.Add($"exactly-once: op {e.OpId} of device {e.DeviceId} applied twice (seq {e.Seq})");
+                if (_selective?.RowViolation(e) is { } outsideRow) _violations.Add(outsideRow);
                 after = e.Seq;
             }
             if (!page.HasMore || page.Entries.Count == 0) break;
