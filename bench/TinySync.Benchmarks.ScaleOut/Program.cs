@@ -25,7 +25,8 @@ using TinySync.Server.Storage.Sqlite;
 //   2. committed ops/s with 1 node and with 2 nodes on the same PostgreSQL, 8 concurrent clients
 //   3. commit-to-hint latency across nodes: commit through node 1, hint on a /v1/stream held by node 2
 //   4. the store alone (IStore.CommitAsync, no HTTP): single-op commits on SQLite and PostgreSQL, two rounds in turn
-// Arguments: [scale (1.0)] [parts ("123"; "1" runs part 1 only, "14" adds the store alone)].
+//   5. where a single-op commit's time goes through HTTP: each request's statements traced (RequestTrace.cs)
+// Arguments: [scale (1.0)] [parts ("123"; "1" runs part 1 only, "14" adds the store alone, "5" the traced requests)].
 
 const string AdminToken = "tsadm_bench-admin-token-0123456789abcdef";
 var scale = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.0;
@@ -185,6 +186,34 @@ try
                 if (outcome?.Results[0].Status != OpStatus.Committed) throw new InvalidOperationException($"commit {i} was not committed");
             }
             Report($"[{label,-8}] store alone, single-op commits (round {round}): {total} ops in {sw.Elapsed.TotalSeconds,6:F2} s = {total / sw.Elapsed.TotalSeconds,7:F0} ops/s");
+        }
+    }
+
+    // ---- 5. where a single-op commit's time goes through HTTP: traced requests, SQLite beside PostgreSQL ------------
+    if (parts.Contains('5', StringComparison.Ordinal))
+    {
+        using var trace = new RequestTrace();
+        foreach (var (label, database) in new[] { ("sqlite", (string?)null), ("postgres", pg.CreateDatabase("traced")) })
+        {
+            var (app, baseAddress) = await StartNodeAsync(Path.Combine(root, $"traced-{label}"), database);
+            apps.Add(app);
+            var (http, v) = await DeviceAsync(baseAddress, label);
+            (await http.PutAsync($"{v}/chunks/{smallHash}", new ByteArrayContent(small))).EnsureSuccessStatusCode();
+            var fileNo = 0;
+            await CommitAsync(http, v, [Mkdir("t")]);
+            for (var i = 0; i < 30; i++) await CommitAsync(http, v, Puts("t", 1, ref fileNo, smallHash, small.Length));
+            trace.Clear();
+            for (var i = 0; i < N(300); i++)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                await CommitAsync(http, v, Puts("t", 1, ref fileNo, smallHash, small.Length));
+                trace.Client(Stopwatch.GetElapsedTime(t0));
+            }
+            foreach (var line in trace.Report(label)) Report(line);
+            http.Dispose();
+            await app.StopAsync();
+            await app.DisposeAsync();
+            apps.Remove(app);
         }
     }
 }

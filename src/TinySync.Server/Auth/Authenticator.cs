@@ -15,8 +15,9 @@ public sealed record AuthenticatedDevice(Guid DeviceId);
 
 /// <summary>
 /// Authenticates bearer tokens: device tokens against the stored hash (constant time), the admin token against its
-/// hash. Nothing is cached: a revocation takes effect on the very next request. <c>last_seen_at</c> is written at
-/// most once a minute per device, not once per request.
+/// hash. On a vault route the credential and the vault's reach are read in one statement (decision 0507). Nothing is
+/// cached: a revocation takes effect on the very next request. <c>last_seen_at</c> is written at most once a minute
+/// per device, not once per request.
 /// </summary>
 public sealed class Authenticator(IStore store, AdminToken admin, TimeProvider clock, ServerMetrics metrics, AuthFailureThrottle throttle,
     ILogger<Authenticator> log)
@@ -60,16 +61,26 @@ public sealed class Authenticator(IStore store, AdminToken admin, TimeProvider c
                     "this route acts as a device; the admin token cannot be used here"), null);
             return (null, Unauthorized(ProblemCodes.MalformedToken, $"the bearer token is not a device token: {error}"), null);
         }
-        var credential = await store.FindCredentialAsync(deviceId, ct).ConfigureAwait(false);
+        // On a vault route the vault's reach comes in the same statement, looked up only once the stored hash equals
+        // the presented one (so an unknown device and a wrong secret still cost the same); decided below as before.
+        var vault = VaultOfRoute(http);
+        var credential = vault is { } asked
+            ? await store.FindCredentialAsync(deviceId, asked, presentedHash, ct).ConfigureAwait(false)
+            : await store.FindCredentialAsync(deviceId, ct).ConfigureAwait(false);
         // Unknown device and wrong secret answer alike, so device ids cannot be probed.
         if (credential is null || !DeviceToken.HashMatches(presentedHash, credential.Hash))
             return (null, Unauthorized(ProblemCodes.InvalidToken, "the device token is not valid; run `tinysync register` or `tinysync login` again"),
                 credential is null ? null : deviceId);
         if (credential.RevokedAt is not null)
             return (null, Unauthorized(ProblemCodes.DeviceRevoked, "this device was revoked; register it again to get a new device identity"), deviceId);
+        if (vault is { } checkedVault) http.Items[typeof(VaultReach)] = new VaultReach(checkedVault, credential.ReachesVault);
         await TouchAsync(deviceId, ct).ConfigureAwait(false);
         return (new AuthenticatedDevice(deviceId), null, null);
     }
+
+    // The {vid} of a vault route, when it is a well-formed id (the vault filter answers a malformed one).
+    static Guid? VaultOfRoute(HttpContext http) =>
+        http.Request.RouteValues.TryGetValue("vid", out var raw) && raw is string s && Guid.TryParse(s, out var id) ? id : null;
 
     async Task TouchAsync(Guid deviceId, CancellationToken ct)
     {

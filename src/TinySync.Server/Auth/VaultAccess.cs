@@ -7,6 +7,9 @@ namespace TinySync.Server.Auth;
 /// <summary>The vault a device route acts on, after the access check.</summary>
 public sealed record AccessibleVault(Guid VaultId);
 
+/// <summary>Whether the device reaches the route's vault, as the authentication filter read it with the credential.</summary>
+public sealed record VaultReach(Guid VaultId, bool Reaches);
+
 /// <summary>
 /// The access check of every <c>/v1/vaults/{vid}/...</c> device route, resolved from the edges at every request.
 /// An unknown vault and a vault the device cannot reach answer the same 404, so vault ids are not confirmed.
@@ -20,9 +23,11 @@ public static class VaultAccess
             var http = ctx.HttpContext;
             var raw = http.Request.RouteValues["vid"] as string ?? "";
             if (!Input.TryId(raw, "vault id", out var vaultId, out var problem)) return problem;
-            var store = http.RequestServices.GetRequiredService<IStore>();
-            if (!await store.CanAccessAsync(http.Device().DeviceId, vaultId, http.RequestAborted).ConfigureAwait(false))
-                return NotFound(vaultId);
+            // Read together with the credential in one statement (decision 0507) unless the id was not well-formed.
+            var reaches = http.Items[typeof(VaultReach)] is VaultReach known && known.VaultId == vaultId
+                ? known.Reaches
+                : await http.RequestServices.GetRequiredService<IStore>().CanAccessAsync(http.Device().DeviceId, vaultId, http.RequestAborted).ConfigureAwait(false);
+            if (!reaches) return NotFound(vaultId);
             http.Items[typeof(AccessibleVault)] = new AccessibleVault(vaultId);
             return await next(ctx).ConfigureAwait(false);
         });

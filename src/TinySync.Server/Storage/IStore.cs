@@ -21,6 +21,14 @@ public interface IStore
     /// <summary>The credential of a device, for authentication; null when the device is unknown.</summary>
     Task<DeviceCredential?> FindCredentialAsync(Guid deviceId, CancellationToken ct);
 
+    /// <summary>
+    /// The credential of a device and, in the same statement, whether it reaches <paramref name="vaultId"/>
+    /// (<see cref="DeviceCredential.ReachesVault"/>): the two checks in front of a vault route (decision 0507). The
+    /// edges are looked at only when the stored hash equals <paramref name="presentedHash"/>; otherwise
+    /// <see cref="DeviceCredential.ReachesVault"/> is false. The caller still compares the hashes in constant time.
+    /// </summary>
+    Task<DeviceCredential?> FindCredentialAsync(Guid deviceId, Guid vaultId, byte[] presentedHash, CancellationToken ct);
+
     /// <summary>Registers a device with the hash of its token's secret.</summary>
     Task<DeviceView> RegisterDeviceAsync(Guid deviceId, string displayName, byte[] credentialHash, DateTimeOffset now, CancellationToken ct);
 
@@ -183,7 +191,7 @@ public sealed record DeletedRead(IReadOnlyList<DeletedEntry> Entries, string? La
 public sealed record GcReport(int RegistrationsRemoved, int ChunksDeleted);
 
 /// <summary>What authentication needs of a device.</summary>
-public sealed record DeviceCredential(Guid DeviceId, byte[] Hash, DateTimeOffset? RevokedAt);
+public sealed record DeviceCredential(Guid DeviceId, byte[] Hash, DateTimeOffset? RevokedAt, bool ReachesVault = false);
 
 /// <summary>Result of a revocation.</summary>
 public enum RevokeOutcome

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using TinySync.Core.Contracts;
 using TinySync.Server.Tests.Support;
 
@@ -105,6 +106,31 @@ public abstract class BadTokenTests(SharedServer fixture)
         var b = await (await GetMeAsync("Bearer " + wrongSecret)).ShouldBeProblemAsync(401, "invalid_token");
         a.Detail.ShouldBe(b.Detail, "an unknown device and a wrong secret must not be told apart");
         a.Detail!.ShouldNotContain(device.DeviceId.ToString());
+    }
+
+    [Fact]
+    public async Task On_a_vault_route_a_wrong_secret_answers_like_an_unknown_device_and_the_edges_are_read_only_for_the_secrets_holder()
+    {
+        var (device, vault) = await _server.DeviceWithVaultAsync("vault route");
+        var unknown = "tsdev_" + Guid.NewGuid().ToString("D") + device.Token[42..];
+        var wrongSecret = device.Token[..43] + TinySync.Core.Identity.DeviceToken.Generate(device.DeviceId).Reveal()[43..];
+        using var a = _server.Client(unknown);
+        using var b = _server.Client(wrongSecret);
+
+        var p1 = await (await a.GetAsync($"v1/vaults/{vault.VaultId}/log")).ShouldBeProblemAsync(401, "invalid_token");
+        var p2 = await (await b.GetAsync($"v1/vaults/{vault.VaultId}/log")).ShouldBeProblemAsync(401, "invalid_token");
+        p1.Detail.ShouldBe(p2.Detail);
+
+        // The one statement in front of a vault route (decision 0507) looks at the edges only when the hash matches.
+        var store = _server.App.Services.GetRequiredService<TinySync.Server.Storage.IStore>();
+        var right = new byte[32];
+        TinySync.Core.Identity.DeviceToken.TryParseToHash(device.Token, out _, right, out _).ShouldBeTrue();
+        var wrong = new byte[32];
+        TinySync.Core.Identity.DeviceToken.TryParseToHash(wrongSecret, out _, wrong, out _).ShouldBeTrue();
+        (await store.FindCredentialAsync(device.DeviceId, vault.VaultId, right, default))!.ReachesVault.ShouldBeTrue();
+        (await store.FindCredentialAsync(device.DeviceId, vault.VaultId, wrong, default))!.ReachesVault.ShouldBeFalse();
+        (await store.FindCredentialAsync(device.DeviceId, Guid.NewGuid(), right, default))!.ReachesVault.ShouldBeFalse();
+        (await store.FindCredentialAsync(Guid.NewGuid(), vault.VaultId, right, default)).ShouldBeNull();
     }
 
     [Fact]

@@ -299,4 +299,12 @@ public sealed class MultiNodeTests
         new Npgsql.NpgsqlConnectionStringBuilder(PostgresSettings.Normalize("Host=h")).MaxAutoPrepare.ShouldBe(PostgresSettings.DefaultMaxAutoPrepare);
         new Npgsql.NpgsqlConnectionStringBuilder(PostgresSettings.Normalize("Host=h;Max Auto Prepare=0")).MaxAutoPrepare.ShouldBe(0);
     }
+
+    [Fact]
+    public void Pooled_connections_are_not_reset_on_close_unless_the_connection_string_says_otherwise()
+    {
+        new Npgsql.NpgsqlConnectionStringBuilder(PostgresSettings.Normalize("Host=h")).NoResetOnClose.ShouldBeTrue();
+        new Npgsql.NpgsqlConnectionStringBuilder(PostgresSettings.Normalize("Host=h;No Reset On Close=false")).NoResetOnClose.ShouldBeFalse();
+        new Npgsql.NpgsqlConnectionStringBuilder(PostgresSettings.Normalize("postgres://u@h/db?No%20Reset%20On%20Close=false")).NoResetOnClose.ShouldBeFalse();
+    }
 }

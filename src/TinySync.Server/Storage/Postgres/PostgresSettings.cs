@@ -6,7 +6,7 @@ namespace TinySync.Server.Storage.Postgres;
 /// <summary>
 /// Reads <c>TINYSYNC_DATABASE</c>: an Npgsql connection string (<c>Host=…;Port=…;Username=…;Database=…</c>) or a
 /// <c>postgres://user:password@host:port/database?option=value</c> URL, and fills in server defaults the operator
-/// did not set: pool size, command and statement timeouts, keepalive, application name, automatic preparation.
+/// did not set: pool size, command and statement timeouts, keepalive, application name, automatic preparation, no reset on close.
 /// </summary>
 public static class PostgresSettings
 {
@@ -56,6 +56,11 @@ public static class PostgresSettings
         // npgsql prepares a statement on a connection once it ran it a few times (decision 0506): PostgreSQL then
         // skips parsing and planning the commit's and the request path's statements.
         if (!explicitKeys.Overlaps(["MaxAutoPrepare"])) b.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        // A connection back in the pool is not reset (decision 0507): with prepared statements npgsql would otherwise
+        // send seven reset statements (RESET ALL, UNLISTEN *, …) with the next use, up to three times per request.
+        // TinySync sets nothing for a session: its settings are transaction-local (set_config(…, true)) or startup
+        // options, and an open transaction is still rolled back on close.
+        if (!explicitKeys.Overlaps(["NoResetOnClose"])) b.NoResetOnClose = true;
         if (!explicitKeys.Overlaps(["Options"]))
             b.Options = string.Create(CultureInfo.InvariantCulture, $"-c statement_timeout={DefaultStatementTimeoutSeconds * 1000}");
         return b.ConnectionString;

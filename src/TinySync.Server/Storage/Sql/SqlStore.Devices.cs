@@ -21,6 +21,24 @@ public partial class SqlStore
     }
 
     /// <inheritdoc />
+    public async Task<DeviceCredential?> FindCredentialAsync(Guid deviceId, Guid vaultId, byte[] presentedHash, CancellationToken ct)
+    {
+        await using var c = await ReadAsync(ct).ConfigureAwait(false);
+        await using var lease = await Sql.ReaderAsync(c, null, CredentialAndReachSql, ct,
+            ("@d", Dialect.Id(deviceId)), ("@v", Dialect.Id(vaultId)), ("@h", presentedHash)).ConfigureAwait(false);
+        var r = lease.Reader;
+        if (!await r.ReadAsync(ct).ConfigureAwait(false)) return null;
+        return new DeviceCredential(deviceId, (byte[])r.GetValue(0), r.IsDBNull(1) ? null : Dialect.ReadTime(r, 1),
+            Convert.ToBoolean(r.GetValue(2), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    // The credential lookup and CanAccessSql as one statement (decision 0507): one round trip in front of a vault route.
+    // The edges are read only for the holder of the secret: a known device with a wrong secret costs what an unknown
+    // device costs (decision 0214's timing concern), whatever its number of groups.
+    const string CredentialAndReachSql = "SELECT credential_hash, revoked_at, CASE WHEN credential_hash = @h THEN EXISTS (" + CanAccessSql
+        + ") ELSE FALSE END FROM devices WHERE device_id = @d";
+
+    /// <inheritdoc />
     public async Task<DeviceView> RegisterDeviceAsync(Guid deviceId, string displayName, byte[] credentialHash, DateTimeOffset now, CancellationToken ct)
     {
         await using var w = await Dialect.BeginWriteAsync(ct).ConfigureAwait(false);
