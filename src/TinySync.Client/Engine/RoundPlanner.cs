@@ -39,6 +39,7 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
         index.SetMeta(ScanStartedKey, (started.ToUnixTimeMilliseconds() * 1_000_000).ToString(CultureInfo.InvariantCulture));
         MemoryTuning.AfterBatch();
         int adopted;
+        var gone = new List<string>();
         using (var batch = index.Begin())
         {
             foreach (var (path, l) in scan.Local)
@@ -47,7 +48,7 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
             }
             foreach (var path in previous.Keys)
             {
-                if (!scan.Local.ContainsKey(path) && !scan.IsUnknown(path)) batch.DeleteLocal(path);
+                if (!scan.Local.ContainsKey(path) && !scan.IsUnknown(path)) gone.Add(path);
             }
             adopted = PlacedDownloads.Settle(placing, scan, batch);
             batch.Commit();
@@ -56,6 +57,15 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
         MemoryTuning.AfterBatch(); // the local tree's write batch
         var plan = Planner.Make(new Planner.Input(remote, synced, scan, previous, index.LoadRejected(),
             deviceName, clock.GetUtcNow(), selection));
+        // A round with conflict copies carries out only those (PlanExecutor) and the next round plans again: the records
+        // of what vanished stay until then, or that round could no longer find the moves this one found (a case flip
+        // beside a conflict copy went up as a delete and, a round later, a put; decision 0729).
+        if (gone.Count > 0 && !plan.Of<ConflictRename>().Any())
+        {
+            using var batch = index.Begin();
+            foreach (var path in gone) batch.DeleteLocal(path);
+            batch.Commit();
+        }
         if (!selection.IsAll) TellKeptOutside(selection, scan, synced, plan);
         return (plan, scan);
     }
