@@ -3,12 +3,12 @@ using System.Globalization;
 
 // Client macro benchmarks driven through real processes (server, tinysync). See RESULTS.md for the commands.
 //   gen DIR SMALL_FILES LARGE_FILES LARGE_MB      deterministic random tree
-//   latency TINYSYNC_DLL HOME_A DIR_A HOME_B DIR_B N   daemon propagation latency A -> B (p50/p99)
+//   latency TINYSYNC_DLL HOME_A DIR_A HOME_B DIR_B N   daemon propagation latency A -> B (p50/p99) and where it goes
 //   insert FILE OFFSET_MB INSERT_MB              insert random bytes in the middle of a file (rewrites it)
 return args.FirstOrDefault() switch
 {
     "gen" => Gen(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture)),
-    "latency" => await Latency(args[1], args[2], args[3], args[4], args[5], int.Parse(args[6], CultureInfo.InvariantCulture)),
+    "latency" => await Propagation.RunAsync(args[1], args[2], args[3], args[4], args[5], int.Parse(args[6], CultureInfo.InvariantCulture)),
     "insert" => Insert(args[1], long.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
@@ -73,55 +73,3 @@ static int Insert(string file, long offsetMb, int insertMb)
     return 0;
 }
 
-static async Task<int> Latency(string dll, string homeA, string dirA, string homeB, string dirB, int n)
-{
-    Process Daemon(string home)
-    {
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add(dll);
-        psi.ArgumentList.Add("daemon");
-        psi.Environment["TINYSYNC_HOME"] = home;
-        var p = Process.Start(psi)!;
-        p.ErrorDataReceived += (_, _) => { };
-        p.OutputDataReceived += (_, _) => { };
-        p.BeginErrorReadLine();
-        p.BeginOutputReadLine();
-        return p;
-    }
-    using var a = Daemon(homeA);
-    using var b = Daemon(homeB);
-    try
-    {
-        await Task.Delay(3000); // both connected and idle
-        var samples = new List<double>();
-        for (var i = 0; i < n; i++)
-        {
-            var name = $"lat-{i:000}.txt";
-            var content = $"edit {i} {Guid.NewGuid()}";
-            var target = Path.Combine(dirB, name);
-            var sw = Stopwatch.StartNew();
-            await File.WriteAllTextAsync(Path.Combine(dirA, name), content);
-            while (true)
-            {
-                try
-                {
-                    if (File.Exists(target) && await File.ReadAllTextAsync(target) == content) break;
-                }
-                catch (IOException) { }
-                if (sw.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"edit {i} did not arrive in 30 s");
-                await Task.Delay(1);
-            }
-            samples.Add(sw.Elapsed.TotalMilliseconds);
-            await Task.Delay(100); // independent edits, not a burst
-        }
-        samples.Sort();
-        double P(double q) => samples[(int)Math.Min(samples.Count - 1, Math.Ceiling(q * samples.Count) - 1)];
-        Console.WriteLine($"propagation over {n} edits: p50 {P(0.50):0.0} ms, p90 {P(0.90):0.0} ms, p99 {P(0.99):0.0} ms, max {samples[^1]:0.0} ms");
-        return 0;
-    }
-    finally
-    {
-        a.Kill(true);
-        b.Kill(true);
-    }
-}

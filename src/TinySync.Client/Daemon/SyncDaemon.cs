@@ -11,8 +11,14 @@ namespace TinySync.Client.Daemon;
 /// <summary>Daemon settings.</summary>
 public sealed record DaemonOptions
 {
-    /// <summary>Quiet time after the last file-system event before a cycle starts.</summary>
+    /// <summary>Quiet time after the last file-system event of a burst before a cycle starts.</summary>
     public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// Quiet time after a single quick change: when every event since the folder was last quiet came within this time
+    /// of the first (one file saved), the cycle starts once the folder has been quiet this long, not <see cref="Debounce"/>
+    /// (decision 0444).
+    /// </summary>
+    public TimeSpan QuickDebounce { get; init; } = TimeSpan.FromMilliseconds(10);
     /// <summary>Safety-net full cycle interval (catches anything the watcher missed).</summary>
     public TimeSpan Rescan { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Log polling interval while the hint stream is down.</summary>
@@ -114,7 +120,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         long _wantedHead;
         long _cursor; // last applied seq, cached: the index connection belongs to the worker's thread of control
         int _dirty;
-        DateTime _lastEvent;
+        long _firstEventTicks, _lastEventTicks; // UTC ticks of the first and last watcher events since the last cycle began
         volatile string _state = "idle";
 
         public Worker(SyncDaemon d, Link link, IDeviceApi api)
@@ -155,7 +161,9 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
         void OnEvent(object sender, FileSystemEventArgs e)
         {
             if (IgnoreRules.IsBuiltIn(Path.GetFileName(e.FullPath))) return;
-            _lastEvent = DateTime.UtcNow;
+            var now = DateTime.UtcNow.Ticks;
+            Interlocked.CompareExchange(ref _firstEventTicks, now, 0);
+            Interlocked.Exchange(ref _lastEventTicks, now);
             Kick();
         }
 
@@ -202,11 +210,7 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                 var wait = nextRescan - now;
                 if (!streamConnected() && wait > _d._options.PollWhileDisconnected) wait = _d._options.PollWhileDisconnected;
                 if (wait > TimeSpan.Zero) await _signal.WaitAsync(wait, ct).ConfigureAwait(false);
-                // debounce: let a burst of file events settle
-                while (DateTime.UtcNow - _lastEvent < _d._options.Debounce)
-                {
-                    await Task.Delay(_d._options.Debounce, ct).ConfigureAwait(false);
-                }
+                await SettleAsync(ct).ConfigureAwait(false);
                 Interlocked.Exchange(ref _dirty, 0);
                 if (_d._state.IsPaused(Link)) continue; // paused while waiting: no round starts
                 _state = "syncing";
@@ -244,6 +248,25 @@ public sealed class SyncDaemon(StateDirectory state, ClientIdentity identity, IS
                 }
                 nextRescan = DateTime.UtcNow + _d._options.Rescan;
             }
+        }
+
+        /// <summary>
+        /// Waits until the folder has been quiet long enough (decision 0444): <see cref="DaemonOptions.QuickDebounce"/>
+        /// after a single quick change, <see cref="DaemonOptions.Debounce"/> after a burst; then forgets the events, which
+        /// the cycle about to start sees on disk.
+        /// </summary>
+        async Task SettleAsync(CancellationToken ct)
+        {
+            while (Interlocked.Read(ref _lastEventTicks) is var last and > 0)
+            {
+                var quick = last - Interlocked.Read(ref _firstEventTicks) < _d._options.QuickDebounce.Ticks;
+                var wait = (quick ? _d._options.QuickDebounce : _d._options.Debounce) - TimeSpan.FromTicks(DateTime.UtcNow.Ticks - last);
+                if (wait <= TimeSpan.Zero) break;
+                await Task.Delay(wait, ct).ConfigureAwait(false);
+            }
+            // events from here on belong to the next cycle (the one starting reads the disk after this)
+            Interlocked.Exchange(ref _firstEventTicks, 0);
+            Interlocked.Exchange(ref _lastEventTicks, 0);
         }
 
         void Failed(ClientException e)

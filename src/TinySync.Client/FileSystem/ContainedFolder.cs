@@ -1,4 +1,5 @@
 using System.Text;
+using TinySync.Core.Durability;
 using TinySync.Core.Paths;
 
 namespace TinySync.Client.FileSystem;
@@ -128,6 +129,23 @@ public sealed class ContainedFolder(string root, IFileSystem disk)
 
     /// <summary>Makes a folder's entries durable (<c>""</c> is the root).</summary>
     public void FlushDirectory(string dirRel) => Disk.FlushDirectory(dirRel.Length == 0 ? Root : ResolveKind(dirRel, EntryKind.Directory, "flush"));
+
+    /// <summary>Starts a batch of durable writes in this folder's file system (<see cref="IFileSystem.BeginDurability"/>).</summary>
+    public IDurabilityBatch BeginDurability(DurabilityBarrier barrier) => Disk.BeginDurability(Root, barrier);
+
+    /// <summary>The data barrier of <paramref name="batch"/> over these files (written and closed since it began).</summary>
+    public void FlushFiles(IDurabilityBatch batch, IEnumerable<string> rels, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.FlushFiles([.. rels.Select(r => ResolveKind(r, EntryKind.File, "flush"))], ct);
+    }
+
+    /// <summary>The directory barrier of <paramref name="batch"/> over these folders (<c>""</c> is the root).</summary>
+    public void FlushDirectories(IDurabilityBatch batch, IEnumerable<string> dirRels, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.FlushDirectories([.. dirRels.Select(d => d.Length == 0 ? Root : ResolveKind(d, EntryKind.Directory, "flush"))], ct);
+    }
 
     /// <summary>Makes the folder holding <paramref name="rel"/> durable.</summary>
     public void FlushParent(string rel) => FlushDirectory(VaultPath.Parent(rel) ?? "");

@@ -1,3 +1,5 @@
+using TinySync.Core.Durability;
+
 namespace TinySync.Client.FileSystem;
 
 /// <summary>What the scanner knows about one directory entry (lstat: symlinks are not followed).</summary>
@@ -63,6 +65,14 @@ public interface IFileSystem
     /// the index records them. The default does nothing, for file systems without the notion.
     /// </summary>
     void FlushDirectory(string directory) { }
+
+    /// <summary>
+    /// Starts a batch of durable writes on the file system that holds <paramref name="directory"/> (decisions 0015,
+    /// 0443): its barriers make every file written after this call durable at once, raised the way
+    /// <paramref name="barrier"/> says. The default is the real disk's (<see cref="OsFileDurability"/>); a decorator
+    /// that injects faults or records the order wraps it.
+    /// </summary>
+    IDurabilityBatch BeginDurability(string directory, DurabilityBarrier barrier) => OsFileDurability.For(barrier).Begin(directory);
 
     /// <summary>Deletes a file; no error when it is already gone.</summary>
     void DeleteFile(string path);

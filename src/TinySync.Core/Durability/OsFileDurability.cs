@@ -14,6 +14,16 @@ public sealed class OsFileDurability : IFileDurability
     /// <summary>The default: <see cref="DurabilityBarrier.Auto"/>.</summary>
     public static readonly OsFileDurability Default = new();
 
+    static readonly OsFileDurability FsyncTogether = new(DurabilityBarrier.FsyncTogether), SyncFs = new(DurabilityBarrier.SyncFs);
+
+    /// <summary>A shared instance raising its barriers the way <paramref name="barrier"/> says.</summary>
+    public static OsFileDurability For(DurabilityBarrier barrier) => barrier switch
+    {
+        DurabilityBarrier.FsyncTogether => FsyncTogether,
+        DurabilityBarrier.SyncFs => SyncFs,
+        _ => Default,
+    };
+
     // Concurrent fsyncs let the file system's journal commit many files at once (group commit); more than this only
     // adds threads blocked in the same commit.
     const int Parallelism = 8;

@@ -1,4 +1,6 @@
 using TinySync.Client.FileSystem;
+using TinySync.Core.Durability;
+using TinySync.Testing;
 
 namespace TinySync.EndToEnd.Tests.Support;
 
@@ -77,6 +79,23 @@ public sealed class FaultyFileSystem(IFileSystem inner) : IFileSystem
         inner.FlushDirectory(directory);
         lock (_events) _events.Add("flushdir " + directory);
     }
+
+    // Batched barriers (downloads, decision 0443): the same faults and events as the one-at-a-time flushes above.
+    public IDurabilityBatch BeginDurability(string directory, DurabilityBarrier barrier) => new HookedDurabilityBatch(inner.BeginDurability(directory, barrier),
+        before: (step, paths) =>
+        {
+            if (step == "flushfiles")
+            {
+                Interlocked.Add(ref _flushes, paths.Count);
+                if (FlushFails) throw new IOException("Input/output error (injected fsync failure)");
+            }
+            if (step == "flushdirs" && FlushDirectoryFails) throw new IOException("Input/output error (injected directory fsync failure)");
+        },
+        after: (step, paths) =>
+        {
+            if (step == "flushdirs") lock (_events) _events.AddRange(paths.Select(d => "flushdir " + d));
+        });
+
     public void DeleteFile(string path)
     {
         if (DeleteFails?.Invoke(path) == true) throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.");

@@ -1,5 +1,6 @@
 using TinySync.Client.FileSystem;
 using TinySync.Client.Scanning;
+using TinySync.Core.Durability;
 
 namespace TinySync.Reliability.Tests.Harness;
 
@@ -75,6 +76,13 @@ public sealed class FaultyDisk(IFileSystem inner, string root, FaultProfile prof
     {
         crash.ThrowIfDead();
         inner.Flush(stream is WriteHookStream w ? w.Inner : stream);
+    }
+
+    // Batched barriers (downloads, decision 0443): the process can die at each, as at an fsync.
+    public IDurabilityBatch BeginDurability(string directory, DurabilityBarrier barrier)
+    {
+        crash.ThrowIfDead();
+        return new HookedDurabilityBatch(inner.BeginDurability(directory, barrier), before: (_, _) => crash.ThrowIfDead());
     }
 
     public void Rename(string from, string to, bool overwrite)

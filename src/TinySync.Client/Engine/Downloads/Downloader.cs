@@ -1,4 +1,5 @@
 using TinySync.Client.Api;
+using TinySync.Client.Engine.Tuning;
 using TinySync.Core.Chunking;
 
 namespace TinySync.Client.Engine.Downloads;
@@ -11,13 +12,6 @@ namespace TinySync.Client.Engine.Downloads;
 /// </summary>
 internal sealed class Downloader(LinkContext cx)
 {
-    const long SmallFileBytes = 1024 * 1024;
-    const int DownloadGroupFiles = 64;
-    const long DownloadGroupBytes = 8 * 1024 * 1024;
-    const int GroupsInFlight = 4;
-    const int LargeFileLookahead = 4;
-    const int LargeFilesInFlight = 16 / LargeFileLookahead; // 16 chunk requests in flight
-
     readonly FilePlacer _placer = new(cx);
 
     /// <summary>Downloads <paramref name="downloads"/> and places each one that is still wanted.</summary>
@@ -26,24 +20,11 @@ internal sealed class Downloader(LinkContext cx)
         if (downloads.Count == 0) return;
         long total = downloads.Sum(d => d.Remote.Size), done = 0;
         void Progress(long n) => cx.Observer.Progress("download", Interlocked.Add(ref done, n), total);
-        var groups = new List<List<Download>>();
-        List<Download>? group = null;
-        long groupBytes = 0;
-        foreach (var d in downloads.Where(d => d.Remote.Size <= SmallFileBytes))
-        {
-            if (group is null || group.Count >= DownloadGroupFiles || groupBytes + d.Remote.Size > DownloadGroupBytes)
-            {
-                groups.Add(group = []);
-                groupBytes = 0;
-            }
-            group.Add(d);
-            groupBytes += d.Remote.Size;
-        }
-        var large = downloads.Where(d => d.Remote.Size > SmallFileBytes).ToList();
+        var (groups, large) = PlacementBatch.Cut(downloads);
         await Task.WhenAll(
-            Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = GroupsInFlight, CancellationToken = ct },
+            Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = PlacementTuning.BatchesInFlight, CancellationToken = ct },
                 async (g, token) => await DownloadGroupAsync(g, sources, Progress, token).ConfigureAwait(false)),
-            Parallel.ForEachAsync(large, new ParallelOptions { MaxDegreeOfParallelism = LargeFilesInFlight, CancellationToken = ct },
+            Parallel.ForEachAsync(large, new ParallelOptions { MaxDegreeOfParallelism = PlacementTuning.LargeFilesInFlight, CancellationToken = ct },
                 async (d, token) => await DownloadLargeAsync(d, sources, Progress, token).ConfigureAwait(false))).ConfigureAwait(false);
     }
 
@@ -58,6 +39,8 @@ internal sealed class Downloader(LinkContext cx)
         try
         {
             if (await FetchGroupAsync(group, sources, answers, ct).ConfigureAwait(false) is not { } bytesOf) return;
+            using var batch = _placer.TryBegin(group);
+            if (batch is null) return;
             var written = new List<TempFile>(group.Count);
             try
             {
@@ -66,7 +49,7 @@ internal sealed class Downloader(LinkContext cx)
                     TempFile? f = null;
                     try
                     {
-                        f = _placer.Create(d);
+                        f = _placer.Create(batch, d);
                         foreach (var hash in d.Remote.Chunks) await f.WriteAsync(hash, bytesOf[hash], ct).ConfigureAwait(false);
                         f.CheckSize();
                         written.Add(f);
@@ -87,7 +70,7 @@ internal sealed class Downloader(LinkContext cx)
                 foreach (var f in written) await _placer.DiscardAsync(f).ConfigureAwait(false);
                 throw;
             }
-            await _placer.PlaceAsync(written, progress, ct).ConfigureAwait(false);
+            await _placer.PlaceAsync(batch, written, progress, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -167,15 +150,17 @@ internal sealed class Downloader(LinkContext cx)
 
     /// <summary>
     /// Downloads one large file into its temp file, the next chunks fetched while this one is written
-    /// (<see cref="LargeFileLookahead"/> of them): one round trip per chunk, one after the other, left a large file's
+    /// (<see cref="PlacementTuning.LargeFileLookahead"/> of them): one round trip per chunk, one after the other, left a large file's
     /// download waiting on latency, not bandwidth. Then places it.
     /// </summary>
     async Task DownloadLargeAsync(Download d, LocalChunkSources sources, Action<long> progress, CancellationToken ct)
     {
+        using var batch = _placer.TryBegin([d]);
+        if (batch is null) return;
         TempFile? f = null;
         try
         {
-            f = _placer.Create(d);
+            f = _placer.Create(batch, d);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var ahead = new Queue<Task<(ReadOnlyMemory<byte> Bytes, RentedChunks? Lease)>>();
             var next = 0;
@@ -183,7 +168,7 @@ internal sealed class Downloader(LinkContext cx)
             {
                 foreach (var hash in d.Remote.Chunks)
                 {
-                    while (next < d.Remote.Chunks.Count && ahead.Count < LargeFileLookahead)
+                    while (next < d.Remote.Chunks.Count && ahead.Count < PlacementTuning.LargeFileLookahead)
                     {
                         ahead.Enqueue(ChunkForFileAsync(d.Remote.Chunks[next++], sources, stop.Token));
                     }
@@ -218,7 +203,7 @@ internal sealed class Downloader(LinkContext cx)
             if (f is not null) await _placer.DiscardAsync(f).ConfigureAwait(false);
             throw;
         }
-        await _placer.PlaceAsync([f], null, ct).ConfigureAwait(false);
+        await _placer.PlaceAsync(batch, [f], null, ct).ConfigureAwait(false);
     }
 
     // One chunk of a large file: copied from a local file that has it, else fetched into a pooled buffer (the lease,

@@ -8,8 +8,10 @@ using TinySync.Core.Paths;
 namespace TinySync.Client.Engine.Downloads;
 
 /// <summary>A downloaded file being assembled in a temp file beside its target (see <see cref="FilePlacer"/>).</summary>
-internal sealed class TempFile(Download download, string path, Stream output)
+internal sealed class TempFile(Download download, string path, Stream output, PlacementBatch batch)
 {
+    long _written, _hinted;
+
     /// <summary>What is being downloaded.</summary>
     public Download Download { get; } = download;
 
@@ -19,17 +21,30 @@ internal sealed class TempFile(Download download, string path, Stream output)
     /// <summary>The open temp file; null once closed.</summary>
     public Stream? Output { get; set; } = output;
 
+    /// <summary>The placement batch whose barrier will make it durable.</summary>
+    public PlacementBatch Batch { get; } = batch;
+
     /// <summary>The chunks written so far, with their lengths (the index records them).</summary>
     public List<ChunkRef> Refs { get; } = new(download.Remote.Chunks.Count);
 
     /// <summary>True once renamed into place or deleted.</summary>
     public bool Settled { get; set; }
 
-    /// <summary>Appends one (verified) chunk.</summary>
+    /// <summary>Appends one (verified) chunk; starts writeback every <see cref="PlacementTuning.WritebackBytes"/>.</summary>
     public async ValueTask WriteAsync(string hash, ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {
         await Output!.WriteAsync(bytes, ct).ConfigureAwait(false);
         Refs.Add(new ChunkRef(hash, bytes.Length));
+        _written += bytes.Length;
+        if (_written - _hinted >= PlacementTuning.WritebackBytes) StartWriteback();
+    }
+
+    /// <summary>Starts writing what is not yet on its way to the device (a hint: the barrier makes it durable).</summary>
+    public void StartWriteback()
+    {
+        if (Output is not FileStream fs || _written == _hinted) return; // a decorated stream (tests): the barrier does it all
+        Batch.Durability.StartWriteback(fs, _hinted, _written - _hinted);
+        _hinted = _written;
     }
 
     /// <summary>Throws when the assembled size is not the remote file's.</summary>
@@ -40,25 +55,40 @@ internal sealed class TempFile(Download download, string path, Stream output)
 }
 
 /// <summary>
-/// The one place a downloaded file is written into the folder (decisions 0405, 0409, 0441): assembled in a temp file
-/// beside its target; all temp files of a group made durable together (the fsyncs run side by side, one barrier); each
-/// one renamed over its target only if the target is still what was scanned (otherwise it changed locally: the temp
-/// file goes and the next round sees a conflict); the folders' entries made durable; and only then the new versions
-/// recorded in the index. Were a rename lost to a power cut while the index kept the new base, the old bytes would look
-/// like a local edit and be uploaded over the newer version.
+/// The one place a downloaded file is written into the folder (decisions 0405, 0409, 0441, 0443): assembled in a temp
+/// file beside its target, in a <see cref="PlacementBatch"/>; all temp files of the batch made durable behind one
+/// barrier; each one renamed over its target only if the target is still what was scanned (otherwise it changed
+/// locally: the temp file goes and the next round sees a conflict); the folders' entries made durable behind one more
+/// barrier; and only then the new versions recorded in the index. Were a rename lost to a power cut while the index kept
+/// the new base, the old bytes would look like a local edit and be uploaded over the newer version.
 /// </summary>
 internal sealed class FilePlacer(LinkContext cx)
 {
-    const int FsyncParallelism = 8;
+    /// <summary>
+    /// Starts a placement batch for <paramref name="items"/>, before their first temp file is created; null (each item
+    /// reported, nothing written) when the folder's file system cannot be opened for its barriers.
+    /// </summary>
+    public PlacementBatch? TryBegin(IReadOnlyCollection<Download> items)
+    {
+        try
+        {
+            return new PlacementBatch(cx.Fs.BeginDurability(PlacementBatch.BarrierFor(items.Count)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (var d in items) Failed(d, e);
+            return null;
+        }
+    }
 
-    /// <summary>Creates the target's folder if needed and a new temp file in it.</summary>
-    public TempFile Create(Download d)
+    /// <summary>Creates the target's folder if needed and a new temp file in it, placed later with <paramref name="batch"/>.</summary>
+    public TempFile Create(PlacementBatch batch, Download d)
     {
         var temp = VaultPath.Combine(VaultPath.Parent(d.Path), IgnoreRules.TempPrefix + Guid.NewGuid().ToString("N")[..12]);
         try
         {
             if (VaultPath.Parent(d.Path) is { } dir) cx.Fs.CreateDirectory(dir);
-            return new TempFile(d, temp, cx.Fs.CreateNew(temp));
+            return new TempFile(d, temp, cx.Fs.CreateNew(temp), batch);
         }
         catch
         {
@@ -68,38 +98,36 @@ internal sealed class FilePlacer(LinkContext cx)
     }
 
     /// <summary>
-    /// Places <paramref name="files"/> (written, not yet durable) and records them; <paramref name="progress"/> hears
-    /// each placed file's size. I/O failures leave the target as it was and the item pending; the temp files are gone
-    /// when this returns, whatever happened.
+    /// Places <paramref name="files"/> (written in <paramref name="batch"/>, not yet durable) and records them;
+    /// <paramref name="progress"/> hears each placed file's size. I/O failures leave the targets as they were and the
+    /// items pending; the temp files are gone when this returns, whatever happened.
     /// </summary>
-    public async Task PlaceAsync(IReadOnlyList<TempFile> files, Action<long>? progress, CancellationToken ct)
+    public async Task PlaceAsync(PlacementBatch batch, IReadOnlyList<TempFile> files, Action<long>? progress, CancellationToken ct)
     {
         try
         {
-            // The barrier: every temp file durable before any rename.
-            var durable = new bool[files.Count];
-            Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = FsyncParallelism, CancellationToken = ct }, i =>
+            foreach (var f in files)
             {
-                try
-                {
-                    cx.Fs.Flush(files[i].Output!);
-                    durable[i] = true;
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    lock (durable) Failed(files[i].Download, e);
-                }
-            });
-            foreach (var f in files) await CloseAsync(f).ConfigureAwait(false);
+                f.StartWriteback();
+                await CloseAsync(f).ConfigureAwait(false);
+            }
+            if (files.Count == 0) return;
+            try
+            {
+                // The data barrier: every temp file durable before any rename.
+                cx.Fs.FlushFiles(batch.Durability, files.Select(f => f.Path), ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                foreach (var f in files) Failed(f.Download, e); // the temp files go below
+                return;
+            }
 
             var placed = new List<(Download D, FileStat St, List<ChunkRef> Refs)>(files.Count);
-            var intents = files.Where((_, i) => durable[i]).Select(f => f.Download.Remote).ToList();
-            if (intents.Count > 0) lock (cx.IndexLock) cx.Index.RecordPlacing(intents); // before any rename (0721)
-            for (var i = 0; i < files.Count; i++)
+            lock (cx.IndexLock) cx.Index.RecordPlacing([.. files.Select(f => f.Download.Remote)]); // before any rename (0721)
+            foreach (var f in files)
             {
-                var f = files[i];
                 var d = f.Download;
-                if (!durable[i]) continue; // reported; the temp file goes below
                 try
                 {
                     var now = cx.Fs.Stat(d.Path);
@@ -126,7 +154,8 @@ internal sealed class FilePlacer(LinkContext cx)
             if (placed.Count == 0) return;
             try
             {
-                foreach (var dir in placed.Select(p => VaultPath.Parent(p.D.Path) ?? "").Distinct(StringComparer.Ordinal)) cx.Fs.FlushDirectory(dir);
+                // The directory barrier: every rename durable before any record.
+                cx.Fs.FlushDirectories(batch.Durability, placed.Select(p => VaultPath.Parent(p.D.Path) ?? "").Distinct(StringComparer.Ordinal), ct);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -137,17 +166,17 @@ internal sealed class FilePlacer(LinkContext cx)
             }
             lock (cx.IndexLock)
             {
-                using var batch = cx.Index.Begin();
+                using var index = cx.Index.Begin();
                 foreach (var (d, st, refs) in placed)
                 {
-                    batch.PutLocal(new LocalState
+                    index.PutLocal(new LocalState
                     {
                         Path = d.Path, Kind = ItemKind.File, Size = st.Size, MtimeNs = st.MtimeNs, Inode = st.Inode, Executable = st.Executable, Chunks = refs,
                     });
-                    batch.PutBase(d.Remote);
-                    batch.DeletePlacing(d.Path);
+                    index.PutBase(d.Remote);
+                    index.DeletePlacing(d.Path);
                 }
-                batch.Commit();
+                index.Commit();
             }
             foreach (var (d, _, _) in placed) cx.Observer.Done(new SyncEvent(SyncEventKind.Downloaded, d.Path, d.Remote.Size));
             MemoryTuning.AfterBatch();
