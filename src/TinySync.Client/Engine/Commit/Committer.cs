@@ -156,7 +156,8 @@ internal sealed class Committer(LinkContext cx)
         }
         if (localMoves.Count > 0)
         {
-            // carry the local records along so the moved files are not re-hashed
+            // carry the local records along so the moved files are not re-hashed; where this round's scan already
+            // recorded the new path (the source's records stay until now, decision 0730), that newer record wins
             var local = cx.Index.LoadLocal();
             foreach (var (from, to) in localMoves)
             {
@@ -165,7 +166,7 @@ internal sealed class Committer(LinkContext cx)
                     if (!VaultPath.IsSameOrUnder(p, from)) continue;
                     var np = to + p[from.Length..];
                     batch.DeleteLocal(p);
-                    batch.PutLocal(l with { Path = np });
+                    if (string.Equals(np, p, StringComparison.Ordinal) || !local.ContainsKey(np)) batch.PutLocal(l with { Path = np });
                 }
             }
         }
