@@ -68,16 +68,13 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
             using var batch = index.Begin();
             foreach (var path in gone)
             {
-                if (!moving.Any(m => IsSameOrUnderOrdinal(path, m))) batch.DeleteLocal(path);
+                if (!moving.Any(m => VaultPath.IsSameOrUnderExactly(path, m))) batch.DeleteLocal(path);
             }
             batch.Commit();
         }
         if (!selection.IsAll) TellKeptOutside(selection, scan, synced, plan);
         return (plan, scan);
     }
-
-    static bool IsSameOrUnderOrdinal(string path, string ancestor) =>
-        path.StartsWith(ancestor, StringComparison.Ordinal) && (path.Length == ancestor.Length || path[ancestor.Length] == '/');
 
     /// <summary>
     /// Says once (per name, until it goes away) which local items outside the selection are kept and not synced: a

@@ -58,12 +58,14 @@ internal sealed class Committer(LinkContext cx)
         remoteKeys?.Changes.Clear();
         baseKeys?.Changes.Clear();
         var localMoves = new List<(string From, string To)>();
+        var unmoved = new List<string>(); // sources of moves the server answered without committing them
         var rejected = new List<(string Path, string Signature, string Reason)>();
         var committed = 0;
         foreach (var result in response.Results)
         {
             if (!byId.TryGetValue(result.OpId, out var pair)) continue;
             var (op, action) = pair;
+            if (result.Status != OpStatus.Committed && action is UploadMove refused) unmoved.Add(refused.Path);
             switch (result.Status)
             {
                 case OpStatus.Committed:
@@ -168,6 +170,15 @@ internal sealed class Committer(LinkContext cx)
                     batch.DeleteLocal(p);
                     if (string.Equals(np, p, StringComparison.Ordinal) || !local.ContainsKey(np)) batch.PutLocal(l with { Path = np });
                 }
+            }
+        }
+        if (unmoved.Count > 0)
+        {
+            // the server answered: the next round plans from what it has now, without the vanished source's records
+            // (kept only so a sync that died before the answer finds the move again; decision 0730)
+            foreach (var p in cx.Index.LoadLocal().Keys)
+            {
+                if (unmoved.Any(from => VaultPath.IsSameOrUnderExactly(p, from))) batch.DeleteLocal(p);
             }
         }
         foreach (var (path, sig, reason) in rejected) batch.PutRejected(path, sig, reason);

@@ -5,8 +5,8 @@ using TinySync.Reliability.Tests.Harness;
 
 namespace TinySync.Reliability.Tests;
 
-/// <summary>Focused regression for seed 782168: a move planned by a sync that died before committing it (decision 0730).</summary>
-public sealed class InterruptedMoveTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+/// <summary>Focused regression for seed 782168: moves planned but not committed (decision 0730).</summary>
+public sealed class UnfinishedMoveTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     [Fact]
     public async Task A_folder_case_flip_whose_sync_died_before_the_commit_still_goes_up_as_a_move()
@@ -30,6 +30,28 @@ public sealed class InterruptedMoveTests(ServerFixture fixture) : IClassFixture<
         (await StaleLogPageTests.SyncAsync(a)).Converged.ShouldBeTrue();
         Directory.GetDirectories(a.Link.Directory).Select(Path.GetFileName).ShouldBe(["Docs"]);
         File.ReadAllText(Path.Combine(a.Link.Directory, "Docs", "a.txt")).ShouldBe("new in the renamed folder");
+    }
+
+    [Fact]
+    public async Task A_rename_the_server_refuses_ends_as_a_conflict_copy_and_never_as_a_loop()
+    {
+        var server = fixture.Host.Server;
+        using var dir = new TempDir("tinysync-rel-refused");
+        var vault = (await server.CreateVaultAsync("refused")).VaultId;
+        var a = await StaleLogPageTests.DeviceAsync(server, vault, dir, "A");
+        var b = await StaleLogPageTests.DeviceAsync(server, vault, dir, "B");
+        File.WriteAllText(Path.Combine(b.Link.Directory, "a.txt"), "one");
+        File.WriteAllText(Path.Combine(b.Link.Directory, "b.txt"), "two");
+        (await StaleLogPageTests.SyncAsync(b)).Converged.ShouldBeTrue();
+
+        // beside the live b.txt, the server answers the move a.txt -> B.txt with a conflict (names unique by key)
+        File.Move(Path.Combine(b.Link.Directory, "a.txt"), Path.Combine(b.Link.Directory, "B.txt"));
+        (await StaleLogPageTests.SyncAsync(b)).Converged.ShouldBeTrue();
+        (await StaleLogPageTests.SyncAsync(a)).Converged.ShouldBeTrue();
+        var files = Directory.GetFiles(a.Link.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        files.ShouldNotContain("a.txt");
+        File.ReadAllText(Path.Combine(a.Link.Directory, "b.txt")).ShouldBe("two");
+        files.Where(f => f != "b.txt").Select(f => File.ReadAllText(Path.Combine(a.Link.Directory, f!))).ShouldBe(["one"]);
     }
 
     /// <summary>The client process dies as it is about to send its ops.</summary>
