@@ -11,11 +11,8 @@ public sealed class UnfinishedMoveTests(ServerFixture fixture) : IClassFixture<S
     [Fact]
     public async Task A_folder_case_flip_whose_sync_died_before_the_commit_still_goes_up_as_a_move()
     {
-        var server = fixture.Host.Server;
         using var dir = new TempDir("tinysync-rel-flip");
-        var vault = (await server.CreateVaultAsync("flip")).VaultId;
-        var a = await StaleLogPageTests.DeviceAsync(server, vault, dir, "A");
-        var b = await StaleLogPageTests.DeviceAsync(server, vault, dir, "B");
+        var (a, b) = await TwoDevicesAsync(dir, "flip");
         Directory.CreateDirectory(Path.Combine(b.Link.Directory, "docs"));
         (await StaleLogPageTests.SyncAsync(b)).Converged.ShouldBeTrue();
 
@@ -35,11 +32,8 @@ public sealed class UnfinishedMoveTests(ServerFixture fixture) : IClassFixture<S
     [Fact]
     public async Task A_rename_the_server_refuses_ends_as_a_conflict_copy_and_never_as_a_loop()
     {
-        var server = fixture.Host.Server;
         using var dir = new TempDir("tinysync-rel-refused");
-        var vault = (await server.CreateVaultAsync("refused")).VaultId;
-        var a = await StaleLogPageTests.DeviceAsync(server, vault, dir, "A");
-        var b = await StaleLogPageTests.DeviceAsync(server, vault, dir, "B");
+        var (a, b) = await TwoDevicesAsync(dir, "refused");
         File.WriteAllText(Path.Combine(b.Link.Directory, "a.txt"), "one");
         File.WriteAllText(Path.Combine(b.Link.Directory, "b.txt"), "two");
         (await StaleLogPageTests.SyncAsync(b)).Converged.ShouldBeTrue();
@@ -52,6 +46,12 @@ public sealed class UnfinishedMoveTests(ServerFixture fixture) : IClassFixture<S
         files.ShouldNotContain("a.txt");
         File.ReadAllText(Path.Combine(a.Link.Directory, "b.txt")).ShouldBe("two");
         files.Where(f => f != "b.txt").Select(f => File.ReadAllText(Path.Combine(a.Link.Directory, f!))).ShouldBe(["one"]);
+    }
+
+    async Task<((ClientIdentity Identity, Link Link, StateDirectory State) A, (ClientIdentity Identity, Link Link, StateDirectory State) B)> TwoDevicesAsync(TempDir dir, string vaultName)
+    {
+        var vault = (await fixture.Host.Server.CreateVaultAsync(vaultName)).VaultId;
+        return (await StaleLogPageTests.DeviceAsync(fixture.Host.Server, vault, dir, "A"), await StaleLogPageTests.DeviceAsync(fixture.Host.Server, vault, dir, "B"));
     }
 
     /// <summary>The client process dies as it is about to send its ops.</summary>
