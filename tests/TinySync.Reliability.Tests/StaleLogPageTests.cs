@@ -66,7 +66,7 @@ public sealed class StaleLogPageTests(ServerFixture fixture) : IClassFixture<Ser
         File.ReadAllText(Path.Combine(b.Link.Directory, "notes.md")).ShouldBe("v1 and B's edit");
     }
 
-    static async Task<(ClientIdentity Identity, Link Link, StateDirectory State)> DeviceAsync(TestServer server, Guid vault, TempDir dir, string name)
+    internal static async Task<(ClientIdentity Identity, Link Link, StateDirectory State)> DeviceAsync(TestServer server, Guid vault, TempDir dir, string name)
     {
         var reg = await server.RegisterAsync(name);
         await server.GrantAsync(reg.DeviceId, vault);
@@ -79,7 +79,7 @@ public sealed class StaleLogPageTests(ServerFixture fixture) : IClassFixture<Ser
 
     static DeviceApiClient Api((ClientIdentity Identity, Link Link, StateDirectory State) d) => new(d.Identity.Server, d.Identity.Token);
 
-    static async Task<LinkResult> SyncAsync((ClientIdentity Identity, Link Link, StateDirectory State) d, IDeviceApi? api = null)
+    internal static async Task<LinkResult> SyncAsync((ClientIdentity Identity, Link Link, StateDirectory State) d, IDeviceApi? api = null)
     {
         using var own = api is null ? Api(d) : null;
         using var engine = new LinkSync(d.Link, d.State.LinkStateDirectory(d.Link), api ?? own!, d.Identity.DisplayName);

@@ -59,11 +59,17 @@ internal sealed class RoundPlanner(LinkContext cx, LocalChanges local, string de
             deviceName, clock.GetUtcNow(), selection));
         // A round with conflict copies carries out only those (PlanExecutor) and the next round plans again: the records
         // of what vanished stay until then, or that round could no longer find the moves this one found (a case flip
-        // beside a conflict copy went up as a delete and, a round later, a put; decision 0729).
+        // beside a conflict copy went up as a delete and, a round later, a put; decision 0729). The records of a move's
+        // source stay too: the committer drops them once the move is committed, and a sync that dies before that finds
+        // the move again next time instead of a delete the server can never carry out (decision 0730).
         if (gone.Count > 0 && !plan.Of<ConflictRename>().Any())
         {
+            var moving = plan.Of<UploadMove>().Select(m => m.Path).ToList();
             using var batch = index.Begin();
-            foreach (var path in gone) batch.DeleteLocal(path);
+            foreach (var path in gone)
+            {
+                if (!moving.Any(m => VaultPath.IsSameOrUnderExactly(path, m))) batch.DeleteLocal(path);
+            }
             batch.Commit();
         }
         if (!selection.IsAll) TellKeptOutside(selection, scan, synced, plan);

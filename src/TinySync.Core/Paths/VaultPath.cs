@@ -80,6 +80,10 @@ public static class VaultPath
             : k.Length > a.Length && k[a.Length] == '/' && k.StartsWith(a, StringComparison.Ordinal);
     }
 
+    /// <summary>Like <see cref="IsSameOrUnder"/>, but by the exact name, case included (local records, one per spelling).</summary>
+    public static bool IsSameOrUnderExactly(string path, string ancestor) =>
+        path.StartsWith(ancestor, StringComparison.Ordinal) && (path.Length == ancestor.Length || path[ancestor.Length] == '/');
+
     /// <summary>Joins two relative paths.</summary>
     public static string Combine(string? parent, string name) => string.IsNullOrEmpty(parent) ? name : parent + "/" + name;
 

@@ -58,12 +58,14 @@ internal sealed class Committer(LinkContext cx)
         remoteKeys?.Changes.Clear();
         baseKeys?.Changes.Clear();
         var localMoves = new List<(string From, string To)>();
+        var unmoved = new List<string>(); // sources of moves the server answered without committing them
         var rejected = new List<(string Path, string Signature, string Reason)>();
         var committed = 0;
         foreach (var result in response.Results)
         {
             if (!byId.TryGetValue(result.OpId, out var pair)) continue;
             var (op, action) = pair;
+            if (result.Status != OpStatus.Committed && action is UploadMove refused) unmoved.Add(refused.Path);
             switch (result.Status)
             {
                 case OpStatus.Committed:
@@ -156,7 +158,8 @@ internal sealed class Committer(LinkContext cx)
         }
         if (localMoves.Count > 0)
         {
-            // carry the local records along so the moved files are not re-hashed
+            // carry the local records along so the moved files are not re-hashed; where this round's scan already
+            // recorded the new path (the source's records stay until now, decision 0730), that newer record wins
             var local = cx.Index.LoadLocal();
             foreach (var (from, to) in localMoves)
             {
@@ -165,8 +168,17 @@ internal sealed class Committer(LinkContext cx)
                     if (!VaultPath.IsSameOrUnder(p, from)) continue;
                     var np = to + p[from.Length..];
                     batch.DeleteLocal(p);
-                    batch.PutLocal(l with { Path = np });
+                    if (string.Equals(np, p, StringComparison.Ordinal) || !local.ContainsKey(np)) batch.PutLocal(l with { Path = np });
                 }
+            }
+        }
+        if (unmoved.Count > 0)
+        {
+            // the server answered: the next round plans from what it has now, without the vanished source's records
+            // (kept only so a sync that died before the answer finds the move again; decision 0730)
+            foreach (var p in cx.Index.LoadLocal().Keys)
+            {
+                if (unmoved.Any(from => VaultPath.IsSameOrUnderExactly(p, from))) batch.DeleteLocal(p);
             }
         }
         foreach (var (path, sig, reason) in rejected) batch.PutRejected(path, sig, reason);
