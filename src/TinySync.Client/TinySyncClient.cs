@@ -58,16 +58,19 @@ public sealed partial class TinySyncClient(StateDirectory state, IFileSystem? fs
         var result = new List<LinkStatus>();
         foreach (var link in State.LoadLinks())
         {
-            var dir = State.LinkStateDirectory(link);
-            if (!File.Exists(Path.Combine(dir, "index.db")))
+            // Read beside a running daemon: never repaired or created here (LinkIndex.OpenForReading).
+            using var index = LinkIndex.OpenForReading(State.LinkStateDirectory(link));
+            try
             {
-                result.Add(new LinkStatus(link, 0, 0, 0, null));
-                continue;
+                if (index is null) throw new FileNotFoundException();
+                var last = index.GetMeta("last_sync");
+                result.Add(new LinkStatus(link, index.Cursor, index.LoadRemote().Count, index.LoadBase().Count,
+                    last is null ? null : DateTimeOffset.Parse(last, System.Globalization.CultureInfo.InvariantCulture)));
             }
-            using var index = LinkIndex.Open(dir);
-            var last = index.GetMeta("last_sync");
-            result.Add(new LinkStatus(link, index.Cursor, index.LoadRemote().Count, index.LoadBase().Count,
-                last is null ? null : DateTimeOffset.Parse(last, System.Globalization.CultureInfo.InvariantCulture)));
+            catch (Exception e) when (e is FileNotFoundException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                result.Add(new LinkStatus(link, 0, 0, 0, null)); // no index yet, or one its engine is still creating
+            }
         }
         return result;
     }

@@ -26,9 +26,10 @@ public static class SelectionCheck
         IReadOnlyDictionary<string, ItemState> @base = new Dictionary<string, ItemState>();
         IReadOnlyDictionary<string, LocalState> previous = new Dictionary<string, LocalState>();
         var scanStarted = long.MinValue;
-        if (File.Exists(Path.Combine(linkStateDirectory, "index.db")))
+        // read beside a running daemon: never repaired or created here (a half-created index throws, and select says so)
+        using var index = LinkIndex.OpenForReading(linkStateDirectory);
+        if (index is not null)
         {
-            using var index = LinkIndex.Open(linkStateDirectory);
             var remote = index.LoadRemote();
             @base = index.LoadBase(remote);
             previous = index.LoadLocal(remote);

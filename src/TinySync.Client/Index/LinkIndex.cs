@@ -64,6 +64,22 @@ public sealed class LinkIndex : IDisposable
         return new LinkIndex(db, path, rebuilt);
     }
 
+    /// <summary>
+    /// Opens an existing index only to read it, beside an engine that may be using or creating it (<c>status</c>,
+    /// <c>select</c>'s check): never judged corrupt, moved aside or created here, since a file another process is
+    /// creating looks unfinished for a moment and moving it aside would leave that engine writing to a file nobody
+    /// reads. Null when there is no index yet; a half-created one throws <see cref="SqliteException"/> on its first read.
+    /// </summary>
+    public static LinkIndex? OpenForReading(string directory)
+    {
+        var path = Path.Combine(directory, "index.db");
+        if (!File.Exists(path)) return null;
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadWrite }.ToString());
+        db.Open();
+        Exec(db, "PRAGMA busy_timeout=5000;");
+        return new LinkIndex(db, path, rebuilt: false);
+    }
+
     static SqliteConnection Connect(string path)
     {
         var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
