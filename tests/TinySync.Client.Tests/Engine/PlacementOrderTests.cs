@@ -76,15 +76,57 @@ public sealed class PlacementOrderTests : IDisposable
         public FileStat Stat(string path) => _real.Stat(path);
         public IEnumerable<string> List(string directory) => _real.List(directory);
         public Stream OpenRead(string path) => _real.OpenRead(path);
-        public Stream CreateNew(string path) => _real.CreateNew(path);
+        /// <summary>The first temp file's close fails as a full disk fails the flush of its last buffered bytes.</summary>
+        public bool FailFirstClose { get; set; }
+
+        /// <summary>Deleting the first temp file throws what no I/O error handler expects (a dying process).</summary>
+        public bool FailFirstDelete { get; set; }
+
+        public List<ClosingStream> Created { get; } = [];
+
+        public Stream CreateNew(string path)
+        {
+            var s = new ClosingStream(_real.CreateNew(path), failClose: FailFirstClose && Created.Count == 0, path);
+            Created.Add(s);
+            return s;
+        }
+
+        public void DeleteFile(string path)
+        {
+            if (FailFirstDelete && path == Created[0].Path) throw new InvalidOperationException("injected: the process is dying");
+            _real.DeleteFile(path);
+        }
         public void Flush(Stream stream) => _real.Flush(stream);
         public void FlushDirectory(string directory) => _real.FlushDirectory(directory);
-        public void DeleteFile(string path) => _real.DeleteFile(path);
         public void CreateDirectory(string path) => _real.CreateDirectory(path);
         public bool DeleteEmptyDirectory(string path) => _real.DeleteEmptyDirectory(path);
         public void SetExecutable(string path, bool executable) => _real.SetExecutable(path, executable);
         public void SetMode(string path, UnixFileMode mode) => _real.SetMode(path, mode);
         public void SetMtime(string path, DateTimeOffset mtime) => _real.SetMtime(path, mtime);
+    }
+
+    /// <summary>A temp file's stream that remembers whether it was closed, and can fail its close.</summary>
+    sealed class ClosingStream(Stream inner, bool failClose, string path) : Stream
+    {
+        public string Path => path;
+        public bool Closed { get; private set; }
+        public override bool CanRead => false;
+        public override bool CanSeek => inner.CanSeek;
+        public override bool CanWrite => true;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+        public override void SetLength(long value) => inner.SetLength(value);
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+        public override async ValueTask DisposeAsync()
+        {
+            await inner.DisposeAsync();
+            Closed = true;
+            if (failClose) throw new IOException("injected: No space left on device", 28);
+        }
     }
 
     sealed class Recorder(RecordingDisk disk) : ISyncObserver
@@ -97,7 +139,8 @@ public sealed class PlacementOrderTests : IDisposable
     // Three downloads into two folders: one replaces a file as scanned, two are new.
     static readonly string[] Paths = ["a/one.txt", "a/two.txt", "b/three.txt"];
 
-    async Task<(RecordingDisk Disk, LinkIndex Index, PendingList Pending)> PlaceAsync(DurabilityBarrier barrier, bool failBarrier)
+    async Task<(RecordingDisk Disk, LinkIndex Index, PendingList Pending)> PlaceAsync(DurabilityBarrier barrier, bool failBarrier,
+        Action<RecordingDisk>? setUp = null, bool discardInstead = false)
     {
         Directory.CreateDirectory(Path.Combine(_root, "a"));
         File.WriteAllText(Path.Combine(_root, "a/one.txt"), "old one");
@@ -107,6 +150,7 @@ public sealed class PlacementOrderTests : IDisposable
         {
             FailFiles = failBarrier,
         };
+        setUp?.Invoke(disk);
         var pending = new PendingList();
         var link = new Link { LinkId = Guid.NewGuid(), VaultId = Guid.NewGuid(), Directory = _root };
         var cx = new LinkContext(link, null!, new ContainedFolder(_root, disk), index, new Recorder(disk), new SyncStats(), pending);
@@ -125,7 +169,8 @@ public sealed class PlacementOrderTests : IDisposable
             await f.WriteAsync(hash, bytes, CancellationToken.None);
             files.Add(f);
         }
-        await placer.PlaceAsync(batch, files, null, CancellationToken.None);
+        if (discardInstead) await placer.DiscardAsync(files); // as a download group failing mid-write does
+        else await placer.PlaceAsync(batch, files, null, CancellationToken.None);
         return (disk, index, pending);
     }
 
@@ -174,5 +219,36 @@ public sealed class PlacementOrderTests : IDisposable
         Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(_root, f).Replace('\\', '/'))
             .ShouldBe(["a/one.txt"], "no new file appeared and no temp file is left");
         pending.ToList().Count.ShouldBe(Paths.Length, "each download stays pending");
+    }
+
+    [Fact]
+    public async Task A_temp_file_whose_close_meets_a_full_disk_fails_the_batch_and_leaves_no_temp_file_open()
+    {
+        var (disk, index, pending) = await PlaceAsync(DurabilityBarrier.FsyncTogether, failBarrier: false, d => d.FailFirstClose = true);
+        using var _ = index;
+
+        disk.Created.Count.ShouldBe(Paths.Length);
+        disk.Created.ShouldAllBe(s => s.Closed, "every temp file is closed");
+        disk.Steps.ShouldNotContain(s => s.StartsWith("rename ", StringComparison.Ordinal) || s.StartsWith("recorded ", StringComparison.Ordinal));
+        disk.Steps.ShouldContain(s => s.Contains("the disk is full", StringComparison.Ordinal), "reported as a full disk");
+        index.LoadBase().ShouldBeEmpty();
+        File.ReadAllText(Path.Combine(_root, "a/one.txt")).ShouldBe("old one");
+        Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(_root, f).Replace('\\', '/'))
+            .ShouldBe(["a/one.txt"], "no temp file is left");
+        pending.ToList().Count.ShouldBe(Paths.Length, "each download stays pending");
+    }
+
+    [Fact]
+    public async Task Discarding_temp_files_closes_every_one_even_when_the_first_delete_throws()
+    {
+        var failed = await Should.ThrowAsync<InvalidOperationException>(() =>
+            PlaceAsync(DurabilityBarrier.FsyncTogether, failBarrier: false, d => d.FailFirstDelete = true, discardInstead: true));
+
+        failed.Message.ShouldContain("dying");
+        Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories).Count().ShouldBe(1 + Paths.Length, "the temp files stay (the next scan removes them)");
+        foreach (var f in Directory.EnumerateFiles(_root, ".tinysync-tmp-*", SearchOption.AllDirectories))
+        {
+            using var open = new FileStream(f, FileMode.Open, FileAccess.ReadWrite, FileShare.None); // no handle of the engine holds it
+        }
     }
 }

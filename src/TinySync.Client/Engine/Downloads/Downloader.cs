@@ -67,7 +67,7 @@ internal sealed class Downloader(LinkContext cx)
             }
             catch
             {
-                foreach (var f in written) await _placer.DiscardAsync(f).ConfigureAwait(false);
+                await _placer.DiscardAsync(written).ConfigureAwait(false);
                 throw;
             }
             await _placer.PlaceAsync(batch, written, progress, ct).ConfigureAwait(false);

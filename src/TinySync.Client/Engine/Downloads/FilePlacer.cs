@@ -106,14 +106,14 @@ internal sealed class FilePlacer(LinkContext cx)
     {
         try
         {
-            foreach (var f in files)
-            {
-                f.StartWriteback();
-                await CloseAsync(f).ConfigureAwait(false);
-            }
             if (files.Count == 0) return;
             try
             {
+                foreach (var f in files)
+                {
+                    f.StartWriteback();
+                    await CloseAsync(f).ConfigureAwait(false); // writes what the stream still buffers: can meet a full disk
+                }
                 // The data barrier: every temp file durable before any rename.
                 cx.Fs.FlushFiles(batch.Durability, files.Select(f => f.Path), ct);
             }
@@ -183,7 +183,7 @@ internal sealed class FilePlacer(LinkContext cx)
         }
         finally
         {
-            foreach (var f in files) await DiscardAsync(f).ConfigureAwait(false);
+            await DiscardAsync(files).ConfigureAwait(false);
         }
     }
 
@@ -195,12 +195,32 @@ internal sealed class FilePlacer(LinkContext cx)
     }
 
     /// <summary>Closes and deletes a temp file that was not placed (nothing when it was placed or is gone already).</summary>
-    public async Task DiscardAsync(TempFile f)
+    public Task DiscardAsync(TempFile f) => DiscardAsync([f]);
+
+    /// <summary>
+    /// Closes every one of <paramref name="files"/> first, then deletes those not placed: a close or a delete that
+    /// throws (a full disk flushing the last buffered bytes, a dying process) leaves no other temp file open — a
+    /// daemon would hold its descriptor, and the flock .NET takes on it, for the rest of its life.
+    /// </summary>
+    public async Task DiscardAsync(IReadOnlyList<TempFile> files)
     {
-        await CloseAsync(f).ConfigureAwait(false);
-        if (f.Settled) return;
-        f.Settled = true;
-        cx.TryDelete(f.Path);
+        foreach (var f in files)
+        {
+            try
+            {
+                await CloseAsync(f).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // it is being discarded: bytes it could not write do not matter
+            }
+        }
+        foreach (var f in files)
+        {
+            if (f.Settled) continue;
+            f.Settled = true;
+            cx.TryDelete(f.Path);
+        }
     }
 
     static async Task CloseAsync(TempFile f)
