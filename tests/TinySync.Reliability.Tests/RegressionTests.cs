@@ -65,4 +65,14 @@ public sealed class RegressionTests(ServerFixture fixture, ITestOutputHelper out
         output.WriteLine(r.Report());
         Assert.True(r.Ok, r.Report());
     }
+
+    [Theory]
+    [InlineData(810267)] // (soak 17) a file the user put where the selection holds a folder met the server's folder: its conflict copy is the user's own, a false alarm of the selection watch
+    [InlineData(810343)] // (soak 17) a case flip of a folder holding unselected items was made again and the new spelling became an empty conflict copy (0732)
+    public async Task Selective_seed_that_once_failed_now_keeps_every_invariant(int seed)
+    {
+        var r = await Scenario.RunAsync(seed, fixture.Host, options: ScenarioOptions.RealWorldWithLinks with { Selections = true });
+        output.WriteLine(r.Report());
+        Assert.True(r.Ok, r.Report());
+    }
 }

@@ -329,18 +329,19 @@ public static class Planner
     {
         var local = input.Scan.Local;
         var selection = input.Selection ?? Selection.All;
-        var vanished = new List<(string Path, ItemState Remote, LocalState Prev)>();
+        var vanished = new List<(string Path, ItemState Remote, LocalState Prev, bool CaseOnly)>();
         foreach (var (path, b) in input.Base)
         {
             if (local.ContainsKey(path) || input.Scan.IsUnknown(path)) continue;
             // nothing moves out of or into what the selection leaves out, and a folder holding such items on the server
-            // does not move as a whole (decision 0453)
-            if (!selection.IsAll && (!selection.Includes(path) || (b.Kind == ItemKind.Dir && HoldsUnselected(input, selection, path)))) continue;
+            // moves as a whole only to its own name in another case, which the selection matches alike (decisions 0453, 0732)
+            if (!selection.IsAll && !selection.Includes(path)) continue;
+            var caseOnly = !selection.IsAll && b.Kind == ItemKind.Dir && HoldsUnselected(input, selection, path);
             if (!input.Remote.TryGetValue(path, out var r) || !r.SameContent(b)) continue;
             // the item last seen on disk must be the one the server has: a folder replaced here by a file (not
             // uploaded yet) must not "move" along with a new file that happens to reuse the file's inode
             if (!input.PreviousLocal.TryGetValue(path, out var prev) || prev.Kind != r.Kind) continue;
-            vanished.Add((path, r, prev));
+            vanished.Add((path, r, prev, caseOnly));
         }
         if (vanished.Count == 0) return;
         var appeared = local.Values.Where(l => !input.Base.ContainsKey(l.Path) && !input.Remote.ContainsKey(l.Path) && selection.Includes(l.Path)).ToList();
@@ -362,6 +363,7 @@ public static class Planner
             if (movedRoots.Any(m => VaultPath.IsSameOrUnder(v.Path, m.From))) continue;
             LocalState? target = null;
             if (byKey.TryGetValue(v.Path, out var k) && k.Kind == v.Remote.Kind && !handled.Contains(k.Path)) target = k;
+            else if (v.CaseOnly) continue;
             else if (v.Prev.Inode != 0 && byInode.TryGetValue((v.Prev.Kind, v.Prev.Inode), out var t) && !handled.Contains(t.Path)) target = t;
             else if (v.Remote.Kind == ItemKind.File && v.Prev.Chunks.Count > 0 && byContent.TryGetValue(Signature(v.Prev), out var c) && !handled.Contains(c.Path)) target = c;
             if (target is null) continue;

@@ -211,10 +211,16 @@ public sealed class PlacementOrderTests : IDisposable
         var (disk, index, pending) = await PlaceAsync(barrier, failBarrier: true);
         using var _ = index;
 
-        disk.Steps.ShouldNotContain(s => s.StartsWith("rename ", StringComparison.Ordinal) || s.StartsWith("recorded ", StringComparison.Ordinal));
-        index.LoadBase().ShouldBeEmpty();
+        NothingWasPlaced(disk, index, pending);
         index.LoadLocal().ShouldBeEmpty();
         index.LoadPlacing().ShouldBeEmpty();
+    }
+
+    // Nothing renamed, recorded or left behind: the old target as it was, no temp file, every download pending.
+    void NothingWasPlaced(RecordingDisk disk, LinkIndex index, PendingList pending)
+    {
+        disk.Steps.ShouldNotContain(s => s.StartsWith("rename ", StringComparison.Ordinal) || s.StartsWith("recorded ", StringComparison.Ordinal));
+        index.LoadBase().ShouldBeEmpty();
         File.ReadAllText(Path.Combine(_root, "a/one.txt")).ShouldBe("old one");
         Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(_root, f).Replace('\\', '/'))
             .ShouldBe(["a/one.txt"], "no new file appeared and no temp file is left");
@@ -229,13 +235,8 @@ public sealed class PlacementOrderTests : IDisposable
 
         disk.Created.Count.ShouldBe(Paths.Length);
         disk.Created.ShouldAllBe(s => s.Closed, "every temp file is closed");
-        disk.Steps.ShouldNotContain(s => s.StartsWith("rename ", StringComparison.Ordinal) || s.StartsWith("recorded ", StringComparison.Ordinal));
         disk.Steps.ShouldContain(s => s.Contains("the disk is full", StringComparison.Ordinal), "reported as a full disk");
-        index.LoadBase().ShouldBeEmpty();
-        File.ReadAllText(Path.Combine(_root, "a/one.txt")).ShouldBe("old one");
-        Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(_root, f).Replace('\\', '/'))
-            .ShouldBe(["a/one.txt"], "no temp file is left");
-        pending.ToList().Count.ShouldBe(Paths.Length, "each download stays pending");
+        NothingWasPlaced(disk, index, pending);
     }
 
     [Fact]

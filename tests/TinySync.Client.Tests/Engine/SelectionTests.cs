@@ -148,6 +148,30 @@ public sealed class SelectionTests
     }
 
     [Fact]
+    public void A_folder_holding_unselected_items_renamed_only_in_case_goes_up_as_one_move_and_no_conflict_copy()
+    {
+        // a case flip through a new folder (new inodes): the selection matches Docs/reports as docs/reports
+        var remote = new[] { Dir("docs", 1), Dir("docs/reports", 2), File("docs/reports/r", 3, "h1"), File("docs/other.txt", 4, "h2") };
+        var @base = new[] { Dir("docs", 1), Dir("docs/reports", 2), File("docs/reports/r", 3, "h1") };
+        var plan = Make(Only("docs/reports"), remote, @base, [LocalDir("Docs", 11), LocalDir("Docs/reports", 12), Local("Docs/reports/r", 13, "h1")],
+            previous: [LocalDir("docs", 1), LocalDir("docs/reports", 2), Local("docs/reports/r", 3, "h1")]);
+        plan.Actions.OfType<UploadMove>().ShouldHaveSingleItem().ShouldSatisfyAllConditions(m => m.Path.ShouldBe("docs"), m => m.NewPath.ShouldBe("Docs"));
+        plan.Actions.OfType<LocalMkdir>().ShouldBeEmpty();
+        plan.Actions.OfType<ConflictRename>().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void A_folder_holding_unselected_items_renamed_to_another_name_does_not_move_them_and_is_made_again()
+    {
+        var remote = new[] { Dir("docs", 1), Dir("docs/reports", 2), File("docs/reports/r", 3, "h1"), File("docs/other.txt", 4, "h2") };
+        var @base = new[] { Dir("docs", 1), Dir("docs/reports", 2), File("docs/reports/r", 3, "h1") };
+        var plan = Make(Only("docs/reports"), remote, @base, [LocalDir("papers", 1), LocalDir("papers/reports", 2), Local("papers/reports/r", 3, "h1")],
+            previous: [LocalDir("docs", 1), LocalDir("docs/reports", 2), Local("docs/reports/r", 3, "h1")]);
+        plan.Actions.OfType<UploadMove>().ShouldNotContain(m => m.Path == "docs");
+        plan.Actions.OfType<LocalMkdir>().ShouldContain(m => m.Path == "docs");
+    }
+
+    [Fact]
     public void A_local_move_into_an_excluded_folder_is_not_sent_as_a_move()
     {
         var remote = new[] { File("a.txt", 1, "h1"), Dir("photos", 2) };

@@ -1,5 +1,7 @@
+using System.Text.RegularExpressions;
 using TinySync.Client.Engine;
 using TinySync.Core.Contracts;
+using TinySync.Core.Paths;
 
 namespace TinySync.Reliability.Tests.Harness;
 
@@ -8,9 +10,10 @@ namespace TinySync.Reliability.Tests.Harness;
 /// drawn from its own random stream (the other draws of a seed stay as they were). Its invariants: C commits nothing
 /// outside its selection (no put, delete or move there: nothing it does not hold is deleted because of it); every item
 /// outside the selection in C's folder lies where C's user put something (none came from the server); convergence
-/// and "no data loss" count what C keeps outside its selection as C's own (it never leaves the device).
+/// and "no data loss" count what C keeps outside its selection as C's own (it never leaves the device). A conflict copy
+/// holds C's own version: one of a path C's user touched counts as put there by the user, wherever it lies.
 /// </summary>
-public sealed class SelectionWatch
+public sealed partial class SelectionWatch
 {
     static readonly Selection[] Choices =
     [
@@ -23,6 +26,7 @@ public sealed class SelectionWatch
     ];
 
     readonly HashSet<string> _userPutOutside = new(StringComparer.Ordinal);
+    readonly HashSet<string> _userTouched = new(StringComparer.OrdinalIgnoreCase);
 
     SelectionWatch(SimDevice device, Selection selection)
     {
@@ -51,7 +55,11 @@ public sealed class SelectionWatch
     public void UserTouched(SimDevice d, IEnumerable<string> paths)
     {
         if (!ReferenceEquals(d, Device)) return;
-        foreach (var p in paths) if (!Selection.Includes(p)) _userPutOutside.Add(p);
+        foreach (var p in paths)
+        {
+            _userTouched.Add(p);
+            if (!Selection.Includes(p)) _userPutOutside.Add(p);
+        }
     }
 
     /// <summary>A log row of the device outside its selection, or null.</summary>
@@ -75,7 +83,7 @@ public sealed class SelectionWatch
             var rel = Path.GetRelativePath(Device.Folder, e).Replace('\\', '/');
             if (Selection.Includes(rel)) continue;
             if (!isDir) kept.Add(Ledger.Hash(File.ReadAllBytes(e)));
-            if (!_userPutOutside.Any(u => IsSameOrUnder(rel, u) || (isDir && IsSameOrUnder(u, rel))))
+            if (!_userPutOutside.Any(u => IsSameOrUnder(rel, u) || (isDir && IsSameOrUnder(u, rel))) && !InConflictCopyOfTouched(rel))
             {
                 violations.Add($"selection: {Device.Name} ({Selection}) holds {rel} outside its selection, where its user put nothing");
             }
@@ -83,5 +91,19 @@ public sealed class SelectionWatch
         return (violations, kept);
     }
 
-    static bool IsSameOrUnder(string path, string ancestor) => TinySync.Core.Paths.VaultPath.IsSameOrUnder(path, ancestor);
+    // A path at or under a conflict copy of something the user touched (case-insensitively, as names clash).
+    bool InConflictCopyOfTouched(string rel)
+    {
+        for (string? p = rel; p is not null; p = VaultPath.Parent(p))
+        {
+            var m = ConflictCopy().Match(VaultPath.Name(p));
+            if (m.Success && _userTouched.Contains(VaultPath.Combine(VaultPath.Parent(p), m.Groups["stem"].Value + m.Groups["ext"].Value))) return true;
+        }
+        return false;
+    }
+
+    [GeneratedRegex(@"^(?<stem>.+) \(conflict from .+\)(?<ext>\.[^.]*)?$")]
+    private static partial Regex ConflictCopy();
+
+    static bool IsSameOrUnder(string path, string ancestor) => VaultPath.IsSameOrUnder(path, ancestor);
 }
